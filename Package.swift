@@ -1,0 +1,23 @@
+// swift-tools-version:6.0
+// baton: a cron-style scheduler for bounded, resumable work.
+// No Swift packages: only Foundation and C libraries from Debian (system-library targets).
+import PackageDescription
+
+let package = Package(
+    name: "baton",
+    products: [
+        .executable(name: "baton", targets: ["baton"]),
+    ],
+    targets: [
+        // Grammar, cron engine, durations, zone rules: pure, no clock, no TZ variable.
+        .target(name: "BatonCore"),
+        // Schedule directories and files on disk, commands on PATH.
+        .target(name: "BatonConfig", dependencies: ["BatonCore"]),
+        // The command line: arguments in, exit code out.
+        .executableTarget(name: "baton", dependencies: ["BatonCore", "BatonConfig"]),
+        // bench/cron-next measures this in-process.
+        .executableTarget(name: "BenchCronNext", dependencies: ["BatonCore"], path: "bench/cron-next-swift"),
+        .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
+        .testTarget(name: "BatonCLITests", dependencies: ["BatonCore"]),
+    ]
+)

@@ -1,0 +1,211 @@
+/// Successive fire instants (Unix seconds) of a cron expression in a zone.
+///
+/// This is the one place that holds baton's daylight-saving policy, which is Debian
+/// cron's as `cronsim` implements it (docs/schedules.md states it in words):
+///
+/// - A five-field expression whose minute and hour are fixed ("wall-clock" jobs) is
+///   stepped in local time. A fire that falls in a gap moves to the first minute
+///   after the gap; a fire in a repeated hour happens once, at its first occurrence.
+/// - Every other expression (a `*` in minute or hour, or six fields) is stepped in
+///   real elapsed time: each step goes through UTC and back.
+///
+/// The stepping mirrors cronsim's, step for step, so that the two agree on every
+/// instant (the differential test in `Tests/oracle` checks thousands of cases). Loops
+/// that tick one unit at a time are shortened to one jump when no offset change lies
+/// in between, which gives the same instants far faster.
+public struct CronIterator: IteratorProtocol, Sendable {
+    let expr: CronExpression
+    let zone: ZoneRules
+    /// Wall-clock mode: arithmetic on local fields, the zone consulted only at the end.
+    let wallClock: Bool
+    /// Steps go through UTC (a zone with transitions, not wall-clock mode).
+    let aware: Bool
+    /// The current time as local epoch seconds (wall-clock fields encoded as UTC).
+    var local: Int64
+    var fold: Bool
+    /// When true, `local` and `fold` came from a UTC instant inside `period`.
+    var canonical = false
+    var period = ZonePeriod(start: .min, end: .max, offset: 0, foldSeconds: 0)
+    /// Never return an instant at or before this one.
+    let after: Int64
+    // The matching days of the month last looked at.
+    var cachedMonth = Int.min
+    var cachedDays: UInt32 = 0
+
+    /// Starts after `instant` (Unix seconds); the first `next()` is strictly later.
+    public init(_ expr: CronExpression, zone: ZoneRules, after instant: Int64) {
+        self.expr = expr
+        self.zone = zone
+        self.wallClock = expr.isWallClock && !zone.isFixed
+        self.aware = !wallClock && !zone.isFixed
+        self.after = instant
+        let p = zone.period(containing: instant)
+        self.local = instant + Int64(p.offset)
+        self.fold = wallClock ? false : p.fold(at: instant)
+        self.period = p
+        self.canonical = aware
+    }
+
+    /// The next fire instant, or nil when none comes within 50 years (as cronsim).
+    public mutating func next() -> Int64? {
+        while true {
+            tick(1)
+            guard advance() else { return nil }
+            let result: Int64
+            if wallClock {
+                while zone.isImaginary(local: local) { local += 60 }
+                result = zone.utc(local: local, fold: false)
+            } else {
+                result = utcNow
+            }
+            // From the second pass of a repeated hour, a wall-clock job's first-pass
+            // time is already past; cronsim would return it, baton skips it.
+            if result > after { return result }
+        }
+    }
+
+    // MARK: - Clock
+
+    @inline(__always)
+    var utcNow: Int64 {
+        if !aware { return local - Int64(period.offset) }
+        return canonical ? local - Int64(period.offset) : zone.utc(local: local, fold: fold)
+    }
+
+    @inline(__always)
+    mutating func setUTC(_ u: Int64) {
+        if u < period.start || u >= period.end { period = zone.period(containing: u) }
+        local = u + Int64(period.offset)
+        fold = period.fold(at: u)
+        canonical = true
+    }
+
+    /// cronsim's `tick`: naive arithmetic, or through UTC and back.
+    @inline(__always)
+    mutating func tick(_ seconds: Int64) {
+        if aware { setUTC(utcNow + seconds) } else { local += seconds }
+    }
+
+    /// cronsim's `replace(...)`: change local fields, keep the fold.
+    @inline(__always)
+    mutating func replaceLocal(_ l: Int64) {
+        if l != local { local = l; canonical = false }
+    }
+
+    /// cronsim's `datetime.combine(date, time(), tzinfo)`: midnight, fold 0.
+    @inline(__always)
+    mutating func setMidnight(days: Int) {
+        local = Int64(days) * 86_400; fold = false; canonical = false
+    }
+
+    /// Ticks by `unit` until the field (local time / unit, modulo `modulus`) is in
+    /// `set` or wraps to 0, as cronsim's loops do. Precondition: not in `set` now.
+    @inline(__always)
+    mutating func tickUntil(_ set: UInt64, unit: Int64, modulus: Int64) {
+        while true {
+            let x = CivilTime.floorMod(CivilTime.floorDiv(local, unit), modulus)
+            // The next value in set ∪ {0} above x, or modulus (= 0 after wrapping).
+            let above = set & ~((UInt64(2) << UInt64(x)) - 1) & ((UInt64(1) << UInt64(modulus)) - 1)
+            let target = above == 0 ? modulus : Int64(above.trailingZeroBitCount)
+            let jump = (target - x) * unit
+            if !aware {
+                local += jump
+                return
+            }
+            if canonical, utcNow + jump < period.end {
+                setUTC(utcNow + jump)
+                return
+            }
+            // An offset change lies ahead: step one unit as cronsim does and look again.
+            tick(unit)
+            let y = CivilTime.floorMod(CivilTime.floorDiv(local, unit), modulus)
+            if set & (1 << UInt64(y)) != 0 || y == 0 { return }
+        }
+    }
+
+    // MARK: - Fields
+
+    mutating func advanceSecond() -> Bool {
+        let s = CivilTime.floorMod(local, 60)
+        if expr.second.contains(Int(s)) { return false }
+        if let target = expr.second.single {
+            tick((Int64(target) - s + 60) % 60)
+        }
+        if !expr.second.contains(Int(CivilTime.floorMod(local, 60))) {
+            tickUntil(expr.second.bits, unit: 1, modulus: 60)
+        }
+        return true
+    }
+
+    mutating func advanceMinute() -> Bool {
+        let m = CivilTime.floorMod(local / 60, 60)
+        if expr.minute.contains(Int(m)) { return false }
+        replaceLocal(local - CivilTime.floorMod(local, 60))
+        if let target = expr.minute.single {
+            tick((Int64(target) - m + 60) % 60 * 60)
+        }
+        if !expr.minute.contains(Int(CivilTime.floorMod(CivilTime.floorDiv(local, 60), 60))) {
+            tickUntil(expr.minute.bits, unit: 60, modulus: 60)
+        }
+        return true
+    }
+
+    mutating func advanceHour() -> Bool {
+        let h = CivilTime.floorMod(CivilTime.floorDiv(local, 3600), 24)
+        if expr.hour.contains(Int(h)) { return false }
+        replaceLocal(local - CivilTime.floorMod(local, 3600))
+        tickUntil(expr.hour.bits, unit: 3600, modulus: 24)
+        return true
+    }
+
+    mutating func matchingDays(year: Int, month: Int) -> UInt32 {
+        let key = year * 12 + month
+        if key != cachedMonth {
+            let first = CivilTime.days(year: year, month: month, day: 1)
+            cachedDays = expr.matchingDays(length: CivilTime.daysInMonth(year: year, month: month),
+                                           firstWeekday: CivilTime.weekday(days: first))
+            cachedMonth = key
+        }
+        return cachedDays
+    }
+
+    mutating func advanceDay() -> Bool {
+        let days = Int(CivilTime.floorDiv(local, 86_400))
+        let d = CivilTime.date(days: days)
+        let matches = matchingDays(year: d.year, month: d.month)
+        if matches & (1 << UInt32(d.day)) != 0 { return false }
+        // The first matching day after today in this month, else the 1st of the next.
+        let later = matches & ~((UInt32(2) << UInt32(d.day)) - 1)
+        let length = CivilTime.daysInMonth(year: d.year, month: d.month)
+        let target = later == 0 ? length + 1 : later.trailingZeroBitCount
+        setMidnight(days: days + target - d.day)
+        return true
+    }
+
+    mutating func advanceMonth() {
+        let days = Int(CivilTime.floorDiv(local, 86_400))
+        var d = CivilTime.date(days: days)
+        if expr.month.contains(d.month) { return }
+        repeat {
+            d.month += 1
+            if d.month > 12 { d.month = 1; d.year += 1 }
+        } while !expr.month.contains(d.month)
+        setMidnight(days: CivilTime.days(year: d.year, month: d.month, day: 1))
+    }
+
+    var year: Int { CivilTime.date(days: Int(CivilTime.floorDiv(local, 86_400))).year }
+
+    /// cronsim's `advance`: returns false after 50 years without a match.
+    mutating func advance() -> Bool {
+        let startYear = year
+        while true {
+            advanceMonth()
+            if year > startYear + 50 { return false }
+            if advanceDay() { continue }
+            if advanceHour() { continue }
+            if advanceMinute() { continue }
+            if advanceSecond() { continue }
+            return true
+        }
+    }
+}

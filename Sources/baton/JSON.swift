@@ -1,0 +1,11 @@
+import Foundation
+
+enum JSON {
+    /// Compact JSON with sorted keys, so output is stable.
+    static func encode(_ value: Any) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            return "{}"
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,57 @@
+import BatonConfig
+import BatonCore
+import Foundation
+
+/// The command line: arguments in, exit status out. Each subcommand lives in its own
+/// file; this one only dispatches.
+let version = "baton 0.1.0"
+
+func dispatch(_ argv: [String]) -> ExitStatus {
+    var args = argv.dropFirst()
+    // Global options may come before the command; find the command word.
+    var lead: [String] = []
+    while let first = args.first, first.hasPrefix("-") {
+        if first == "--version" || first == "-V" { Console.out(version); return .success }
+        if first == "--help" || first == "-h" { Console.out(Usage.main); return .success }
+        lead.append(first)
+        args = args.dropFirst()
+        if Arguments.globalValues.contains(first), let v = args.first { lead.append(v); args = args.dropFirst() }
+    }
+    guard let command = args.first else {
+        if let bad = lead.first(where: { $0.hasPrefix("-") && !Arguments.globalValues.contains($0) && !$0.contains("=") }) {
+            let near = Suggest.nearest(bad, in: Array(Arguments.globalValues) + ["--help", "--version"])
+            Console.fail("unknown option '\(bad)'", hint: near.map { "did you mean '\($0)'?" } ?? "see 'baton --help'")
+            return .usage
+        }
+        Console.err(Usage.main)
+        return .usage
+    }
+    let rest = ArraySlice(lead + args.dropFirst())
+    do {
+        switch command {
+        case "check": return try CheckCommand(rest).run()
+        case "next": return try NextCommand(rest).run()
+        case "help":
+            if let topic = rest.first, let text = Usage.commands[topic] { Console.out(text) } else { Console.out(Usage.main) }
+            return .success
+        case "version": Console.out(version); return .success
+        default:
+            if Usage.planned.contains(command) {
+                Console.fail("'baton \(command)' is not in this version yet",
+                             hint: "this build has: \(Usage.available.joined(separator: ", ")); see docs/roadmap.md")
+                return .failure
+            }
+            let near = Suggest.nearest(command, in: Usage.available + Usage.planned)
+            Console.fail("unknown command '\(command)'", hint: near.map { "did you mean 'baton \($0)'?" } ?? "see 'baton --help'")
+            return .usage
+        }
+    } catch let e as UsageError {
+        Console.fail(e.message, hint: e.hint ?? "see 'baton \(command) --help'")
+        return .usage
+    } catch {
+        Console.fail("\(error)")
+        return .failure
+    }
+}
+
+exit(dispatch(CommandLine.arguments).rawValue)
