@@ -175,7 +175,7 @@ public struct CronIterator: IteratorProtocol, Sendable {
         let matches = matchingDays(year: d.year, month: d.month)
         if matches & (1 << UInt32(d.day)) != 0 { return false }
         // The first matching day after today in this month, else the 1st of the next.
-        let later = matches & ~((UInt32(2) << UInt32(d.day)) - 1)
+        let later = UInt64(matches) & ~((UInt64(2) << UInt64(d.day)) - 1)
         let length = CivilTime.daysInMonth(year: d.year, month: d.month)
         let target = later == 0 ? length + 1 : later.trailingZeroBitCount
         setMidnight(days: days + target - d.day)

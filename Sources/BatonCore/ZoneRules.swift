@@ -161,7 +161,7 @@ struct ZonePeriod {
     var start: Int64, end: Int64, offset: Int32, foldSeconds: Int64
 
     @inline(__always)
-    func fold(at t: Int64) -> Bool { foldSeconds > t - start }
+    func fold(at t: Int64) -> Bool { foldSeconds > 0 && t < start + foldSeconds }
 }
 
 /// Why a zone could not be loaded.

@@ -1,0 +1,47 @@
+# baton: `make run` and `make test` on a fresh Debian machine. Each installs what is
+# missing first (apt, non-interactive, skipped when present).
+
+SHELL := /bin/bash
+export PATH := $(PATH):/opt/swift/usr/bin
+SWIFT ?= swift
+VENV := .venv-test
+PY := $(VENV)/bin/python
+BATON := .build/debug/baton
+CASES ?= 6000
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps venv build test run bench fuzz clean
+
+all: build
+
+deps:
+	@bash ops/install-deps.sh
+
+# Oracles for the tests and benchmarks, in a private venv (never the system's Python).
+$(VENV)/.ready: ops/requirements-test.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check -r ops/requirements-test.txt
+	@touch $@
+
+venv: $(VENV)/.ready
+
+build: deps
+	@$(SWIFT) build 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || { echo "build failed"; exit 1; }
+
+test: deps venv
+	$(SWIFT) build --build-tests
+	BATON_BIN=$(abspath $(BATON)) $(SWIFT) test --skip-build
+	$(PY) Tests/oracle/cronsim_diff.py --baton $(BATON) --cases $(CASES)
+
+run: build
+	@bash ops/demo.sh $(BATON)
+
+bench: deps venv
+	@bash bench/cron-next
+
+# Runs the schedule-file and expression parsers under libFuzzer for FUZZ_SECONDS.
+fuzz: deps
+	@bash fuzz/run.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -rf .build .build-fuzz $(VENV)
