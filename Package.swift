@@ -16,7 +16,7 @@ let package = Package(
         // The command line: arguments in, exit code out.
         .executableTarget(name: "baton", dependencies: ["BatonCore", "BatonConfig"]),
         // bench/cron-next measures this in-process.
-        .executableTarget(name: "BenchCronNext", dependencies: ["BatonCore"], path: "bench/cron-next-swift"),
+        .executableTarget(name: "BenchCronNext", dependencies: ["BatonCore", "BatonConfig"], path: "bench/cron-next-swift"),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
         .testTarget(name: "BatonCLITests", dependencies: ["BatonCore"]),
     ]

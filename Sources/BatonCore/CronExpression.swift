@@ -118,19 +118,31 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
             else if w == 0 { d = n == length ? n - 2 : n + 1 }  // Sunday: Monday, or Friday if last
             dom |= 1 << UInt32(d)
         }
+        let all = Self.daysMask(length)
         var dow: UInt32 = 0
-        for d in 1...length {
-            let w = (firstWeekday + d - 1) % 7
-            let bit = UInt8(1) << UInt8(w)
-            if dayOfWeek.bits & (1 << UInt64(w)) != 0
-                || (dayOfWeek.lastOfMonth & bit != 0 && d + 7 > length)
-                || dayOfWeek.nth[(d + 6) / 7] & bit != 0 {
-                dow |= 1 << UInt32(d)
+        if dayOfWeek.bits & 0x7F == 0x7F {
+            dow = all
+        } else {
+            // Days of this month falling on weekday w: the days d with (d - 1) % 7 == (w - first) mod 7.
+            @inline(__always) func on(_ w: Int) -> UInt32 { Self.everySeventh << UInt32((w - firstWeekday + 7) % 7) & all }
+            for w in 0..<7 {
+                let bit = UInt8(1) << UInt8(w)
+                if dayOfWeek.bits & (1 << UInt64(w)) != 0 { dow |= on(w) }
+                if dayOfWeek.lastOfMonth & bit != 0 { dow |= on(w) & ~Self.daysMask(length - 7) }
+                if dayOfWeek.nth != 0 {
+                    for k in 1...5 where dayOfWeek.nth(k) & bit != 0 {
+                        dow |= on(w) & Self.daysMask(min(31, 7 * k)) & ~Self.daysMask(7 * (k - 1))
+                    }
+                }
             }
         }
         return dayAnd ? dom & dow : dom | dow
     }
 
+    /// Bits 1…length (bit 0 unused: days count from 1).
     @inline(__always)
-    static func daysMask(_ length: Int) -> UInt32 { (UInt32.max >> UInt32(31 - length)) & ~1 }
+    static func daysMask(_ length: Int) -> UInt32 { length <= 0 ? 0 : (UInt32.max >> UInt32(31 - length)) & ~1 }
+
+    /// Days 1, 8, 15, 22, 29.
+    static let everySeventh: UInt32 = (1 << 1) | (1 << 8) | (1 << 15) | (1 << 22) | (1 << 29)
 }

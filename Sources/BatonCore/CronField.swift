@@ -51,7 +51,10 @@ struct CronField: Sendable, Equatable {
     var nearestWeekday: UInt32 = 0  // nW, bit n
     // Day-of-week extensions: bit w (0 = Sunday).
     var lastOfMonth: UInt8 = 0   // 5L
-    var nth: [UInt8] = [0, 0, 0, 0, 0, 0]  // nth[k]: MON#k (k 1-5)
+    /// Byte k (1-5) is the set of weekdays w written as `w#k`.
+    var nth: UInt64 = 0
+
+    @inline(__always) func nth(_ k: Int) -> UInt8 { UInt8(truncatingIfNeeded: nth >> UInt64(8 * k)) }
 
     var count: Int { bits.nonzeroBitCount }
     var single: Int? { count == 1 ? bits.trailingZeroBitCount : nil }
@@ -109,7 +112,7 @@ struct CronFieldParser {
                 throw ExpressionError(column: nthCol, "'#\(nthText)' is not a week of the month",
                                       hint: "write 1 to 5 after '#': 'mon#2' is the second Monday")
             }
-            f.nth[k] |= 1 << UInt8(day % 7)
+            f.nth |= UInt64(1 << UInt8(day % 7)) << UInt64(8 * k)
             return
         }
         if kind == .dayOfWeek, t.hasSuffix("L") {
@@ -130,11 +133,15 @@ struct CronFieldParser {
                                       hint: "write a step of 1 or more: '*/15' is every 15th \(kind.name)")
             }
             let base = t[..<slash]
-            let (lo, hi): (Int, Int)
+            let lo: Int
+            var hi: Int
             if base == "*" {
                 (lo, hi) = (kind.range.lowerBound, kind.range.upperBound)
             } else if base.contains("-") {
                 (lo, hi) = try range(base, at: col)
+                // As cronsim (the reference) reads it: a range naming one value steps on
+                // to the field's end, like `a/n` (`8-8/3` in months is 8 and 11).
+                if lo == hi { hi = kind.range.upperBound }
             } else {
                 (lo, hi) = (try value(base, at: col), kind.range.upperBound)
             }

@@ -31,6 +31,9 @@ public struct CronIterator: IteratorProtocol, Sendable {
     // The matching days of the month last looked at.
     var cachedMonth = Int.min
     var cachedDays: UInt32 = 0
+    // The date of the day number last converted.
+    var cachedDayNumber = Int.min
+    var cachedDate = (year: 0, month: 0, day: 0)
 
     /// Starts after `instant` (Unix seconds); the first `next()` is strictly later.
     public init(_ expr: CronExpression, zone: ZoneRules, after instant: Int64) {
@@ -92,10 +95,21 @@ public struct CronIterator: IteratorProtocol, Sendable {
         if l != local { local = l; canonical = false }
     }
 
+    /// The midnight `setMidnight` last chose within the current search.
+    var lastMidnight = Int.min
+
     /// cronsim's `datetime.combine(date, time(), tzinfo)`: midnight, fold 0.
+    ///
+    /// Where a zone falls back across midnight (America/St_Johns did at 00:01 until
+    /// 2011), midnight with fold 0 can lead back to the day before, and cronsim loops
+    /// forever. Landing on the same midnight twice in one search can only mean that
+    /// loop, so the second time baton takes the later occurrence (fold 1) and goes on.
     @inline(__always)
     mutating func setMidnight(days: Int) {
-        local = Int64(days) * 86_400; fold = false; canonical = false
+        local = Int64(days) * 86_400
+        fold = days == lastMidnight
+        canonical = false
+        lastMidnight = days
     }
 
     /// Ticks by `unit` until the field (local time / unit, modulo `modulus`) is in
@@ -169,9 +183,19 @@ public struct CronIterator: IteratorProtocol, Sendable {
         return cachedDays
     }
 
-    mutating func advanceDay() -> Bool {
+    /// The day number and date of `local`, converted once per day.
+    @inline(__always)
+    mutating func today() -> (days: Int, date: (year: Int, month: Int, day: Int)) {
         let days = Int(CivilTime.floorDiv(local, 86_400))
-        let d = CivilTime.date(days: days)
+        if days != cachedDayNumber {
+            cachedDayNumber = days
+            cachedDate = CivilTime.date(days: days)
+        }
+        return (days, cachedDate)
+    }
+
+    mutating func advanceDay() -> Bool {
+        let (days, d) = today()
         let matches = matchingDays(year: d.year, month: d.month)
         if matches & (1 << UInt32(d.day)) != 0 { return false }
         // The first matching day after today in this month, else the 1st of the next.
@@ -183,8 +207,7 @@ public struct CronIterator: IteratorProtocol, Sendable {
     }
 
     mutating func advanceMonth() {
-        let days = Int(CivilTime.floorDiv(local, 86_400))
-        var d = CivilTime.date(days: days)
+        var d = today().date
         if expr.month.contains(d.month) { return }
         repeat {
             d.month += 1
@@ -193,12 +216,15 @@ public struct CronIterator: IteratorProtocol, Sendable {
         setMidnight(days: CivilTime.days(year: d.year, month: d.month, day: 1))
     }
 
-    var year: Int { CivilTime.date(days: Int(CivilTime.floorDiv(local, 86_400))).year }
+    var year: Int { mutating get { today().date.year } }
 
     /// cronsim's `advance`: returns false after 50 years without a match.
     mutating func advance() -> Bool {
         let startYear = year
-        while true {
+        lastMidnight = Int.min
+        // A backstop: no real search takes this many steps (50 years of months and
+        // days is under 20,000), so more means a cycle; give up rather than hang.
+        for _ in 0..<1_000_000 {
             advanceMonth()
             if year > startYear + 50 { return false }
             if advanceDay() { continue }
@@ -207,5 +233,6 @@ public struct CronIterator: IteratorProtocol, Sendable {
             if advanceSecond() { continue }
             return true
         }
+        return false
     }
 }

@@ -55,7 +55,7 @@ extension CronExpression {
                 dow.append((0..<7).filter { dayOfWeek.bits & (1 << UInt64($0)) != 0 }.map { names[$0] }.joined(separator: ", "))
             }
             for d in 0..<7 where dayOfWeek.lastOfMonth & (1 << UInt8(d)) != 0 { dow.append("the last \(names[d]) of the month") }
-            for k in 1...5 { for d in 0..<7 where dayOfWeek.nth[k] & (1 << UInt8(d)) != 0 {
+            for k in 1...5 { for d in 0..<7 where dayOfWeek.nth(k) & (1 << UInt8(d)) != 0 {
                 dow.append("the \(["", "first", "second", "third", "fourth", "fifth"][k]) \(names[d]) of the month")
             } }
         }

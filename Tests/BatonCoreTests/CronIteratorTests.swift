@@ -39,6 +39,10 @@ final class CronIteratorTests: XCTestCase {
         // Havana changes at midnight: 00:00 does not exist on 2026-03-08.
         Case(expr: "0 0 * * *", zone: "America/Havana", from: "2026-03-07T12:00:00-05:00",
              expected: ["2026-03-08T01:00:00-04:00", "2026-03-09T00:00:00-04:00"]),
+        // St. John's fell back at 00:01 in 2004: midnight of Oct 31 with fold 0 leads
+        // back to Oct 30 (cronsim loops forever here); baton takes the second midnight.
+        Case(expr: "57,33 * L * 1-4", zone: "America/St_Johns", from: "2004-10-30T16:51:38-02:30",
+             expected: ["2004-10-31T00:33:00-03:30", "2004-10-31T00:57:00-03:30"]),
         // L, LW, nW, 5L, #.
         Case(expr: "0 0 L * *", zone: "UTC", from: "2026-01-15T00:00:00Z",
              expected: ["2026-01-31T00:00:00+00:00", "2026-02-28T00:00:00+00:00", "2026-03-31T00:00:00+00:00"]),
