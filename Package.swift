@@ -11,6 +11,8 @@ let package = Package(
     targets: [
         // Grammar, cron engine, durations, zone rules: pure, no clock, no TZ variable.
         .target(name: "BatonCore"),
+        // The RunStore interface and its value types; each backend in its own module.
+        .target(name: "BatonStore"),
         // Schedule directories and files on disk, commands on PATH.
         .target(name: "BatonConfig", dependencies: ["BatonCore"]),
         // The command line: arguments in, exit code out.

@@ -183,7 +183,7 @@ struct CronFieldParser {
             guard let v = Int(t.prefix(9)), t.count <= 9, kind.range.contains(v) else {
                 let r = kind.range
                 throw ExpressionError(column: col, "\(kind.name) \(t) is out of range \(r.lowerBound)-\(r.upperBound)",
-                                      hint: "write a \(kind.name) from \(r.lowerBound) to \(r.upperBound), e.g. \(kind.example)")
+                                      hint: "write \(kind == .hour ? "an" : "a") \(kind.name) from \(r.lowerBound) to \(r.upperBound), e.g. \(kind.example)")
             }
             return v
         }

@@ -1,0 +1,47 @@
+/// All durable state of baton's runs, behind one interface (SPEC §5): SQLite now,
+/// PostgreSQL later, the same conformance suite for both. Every method is atomic;
+/// implementations own their connection on a thread of their own, never blocking
+/// Swift's cooperative pool.
+public protocol RunStore: Sendable {
+    /// Creates a run (status from `new.status`, nextSlice 1, nextAttempt 1).
+    /// - Throws: `StoreError` (`.conflict` when the id exists).
+    func createRun(_ new: NewRun) async throws(StoreError) -> RunRecord
+
+    /// Records that slice (run, number, attempt) started, with outcome `running`, and
+    /// renews the run's owner and lease. Idempotent for the same key.
+    func startSlice(_ slice: SliceRecord, leaseExpiresAt: Int64?) async throws(StoreError)
+
+    /// Commits a finished slice: the slice row, its items, and the run row as given,
+    /// in ONE transaction. Returns the stored run.
+    /// - Throws: `.notFound` for an unknown run.
+    func finishSlice(_ completion: SliceCompletion) async throws(StoreError) -> RunRecord
+
+    /// Replaces the run row's mutable fields (status, cursor, next slice/attempt,
+    /// failedAttempts, error, finishedAt, owner, lease, cancelRequested, …) as given.
+    /// For transitions without a slice: resume, cancel before a slice, lost-slice repair.
+    func updateRun(_ run: RunRecord) async throws(StoreError) -> RunRecord
+
+    /// Marks a running slice `lost` (its driver died) in the same transaction as
+    /// `run` is written.
+    func markSliceLost(runId: String, number: Int, attempt: Int, at: Int64, run: RunRecord) async throws(StoreError) -> RunRecord
+
+    func run(id: String) async throws(StoreError) -> RunRecord?
+    /// Newest first.
+    func runs(job: String?, status: RunStatus?, limit: Int) async throws(StoreError) -> [RunRecord]
+    /// In (number, attempt) order.
+    func slices(runId: String) async throws(StoreError) -> [SliceRecord]
+    /// In reporting order; `status` filters (e.g. "failed").
+    func items(runId: String, status: String?) async throws(StoreError) -> [ItemRecord]
+
+    /// Sets the run's cancel flag; the process driving it sees it within a poll.
+    /// Returns the run, or nil when there is none.
+    func requestCancel(runId: String, at: Int64) async throws(StoreError) -> RunRecord?
+
+    /// Takes ownership of a run when it has no owner, or `owner` already holds it, or
+    /// its lease expired before `now`. Returns the run when claimed, nil otherwise.
+    func claim(runId: String, owner: String, now: Int64, leaseExpiresAt: Int64) async throws(StoreError) -> RunRecord?
+
+    /// Deletes finished runs of `job` beyond the newest `keep`, with their slices and items.
+    /// Returns how many runs were deleted.
+    func prune(job: String, keep: Int) async throws(StoreError) -> Int
+}

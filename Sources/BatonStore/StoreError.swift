@@ -1,0 +1,38 @@
+/// A store failure, typed per cause, with what the operator can do about it.
+/// Never carries cursor, payload or log contents.
+public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        /// Another process held the database longer than the busy timeout.
+        case busy
+        /// The disk (or the database's size limit) is full.
+        case full
+        /// The file or its directory is not writable.
+        case readOnly
+        /// The file could not be opened or created.
+        case cantOpen
+        /// Not a database, or damaged.
+        case corrupt
+        /// Written by a newer baton (schema version unknown).
+        case tooNew
+        case notFound
+        case conflict
+        /// Anything else from the driver.
+        case io
+    }
+
+    public var kind: Kind
+    /// Where: the database path or URL (without credentials).
+    public var location: String
+    public var message: String
+    public var hint: String?
+    /// The driver's raw code, for the log.
+    public var code: Int32
+
+    public init(_ kind: Kind, location: String, _ message: String, hint: String? = nil, code: Int32 = 0) {
+        self.kind = kind; self.location = location; self.message = message; self.hint = hint; self.code = code
+    }
+
+    public var description: String {
+        "\(location): \(message)" + (hint.map { " (hint: \($0))" } ?? "")
+    }
+}
