@@ -152,7 +152,7 @@ public struct CronIterator: IteratorProtocol, Sendable {
     }
 
     mutating func advanceMinute() -> Bool {
-        let m = CivilTime.floorMod(local / 60, 60)
+        let m = CivilTime.floorMod(CivilTime.floorDiv(local, 60), 60)
         if expr.minute.contains(Int(m)) { return false }
         replaceLocal(local - CivilTime.floorMod(local, 60))
         if let target = expr.minute.single {
