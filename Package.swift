@@ -13,6 +13,10 @@ let package = Package(
         .target(name: "BatonCore"),
         // The RunStore interface and its value types; each backend in its own module.
         .target(name: "BatonStore"),
+        // Glibc calls Swift cannot make itself (variadic prctl/syscall, W* macros).
+        .systemLibrary(name: "CProcessShims", path: "Sources/CProcessShims"),
+        // posix_spawn, process groups, budgets, the reaper: the only importer of CProcessShims.
+        .target(name: "BatonSupervisor", dependencies: ["CProcessShims"]),
         // Schedule directories and files on disk, commands on PATH.
         .target(name: "BatonConfig", dependencies: ["BatonCore"]),
         // The command line: arguments in, exit code out.
@@ -21,5 +25,6 @@ let package = Package(
         .executableTarget(name: "BenchCronNext", dependencies: ["BatonCore", "BatonConfig"], path: "bench/cron-next-swift"),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
         .testTarget(name: "BatonCLITests", dependencies: ["BatonCore"]),
+        .testTarget(name: "BatonSupervisorTests", dependencies: ["BatonSupervisor"]),
     ]
 )

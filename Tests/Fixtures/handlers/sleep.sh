@@ -1,0 +1,3 @@
+#!/bin/sh
+# Sleeps until signalled (SIGTERM ends it).
+exec sleep 300
