@@ -17,6 +17,8 @@ let package = Package(
         .systemLibrary(name: "CProcessShims", path: "Sources/CProcessShims"),
         // posix_spawn, process groups, budgets, the reaper: the only importer of CProcessShims.
         .target(name: "BatonSupervisor", dependencies: ["CProcessShims"]),
+        // The run engine: slices, retries, pacing, commits. invoke, the daemon and webhooks share it.
+        .target(name: "BatonEngine", dependencies: ["BatonCore", "BatonStore", "BatonSupervisor"]),
         // Schedule directories and files on disk, commands on PATH.
         .target(name: "BatonConfig", dependencies: ["BatonCore"]),
         // The command line: arguments in, exit code out.

@@ -21,14 +21,16 @@ import argparse
 import bisect
 import json
 import os
+import queue
 import random
 import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 import zoneinfo
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
@@ -581,26 +583,134 @@ def zone_dir() -> str | None:
     return None
 
 
-def run_batch(argv: list[str], queries: list[dict], timeout: float) -> tuple[list[str], str, int | None, str | None]:
-    """Sends all queries through one process. Returns (stdout lines, stderr, exit
-    code, problem)."""
-    payload = "".join(json.dumps(q, separators=(",", ":")) + "\n" for q in queries)
+def _env() -> dict[str, str]:
     env = dict(os.environ)
     zd = zone_dir()
     if zd and "TZDIR" not in env:
         env["TZDIR"] = zd
+    return env
+
+
+def _batch(argv: list[str], lines: list[str], stall: float, deadline: float) -> tuple[list[str], str, str]:
+    """Runs one batch process over `lines` (JSON queries, newline-terminated).
+    Returns (answers received, status, detail): status "done" (an answer for every
+    query), "stall" (no answer for `stall` seconds: killed), "exit" (the process
+    ended early), or "start" (it could not be started)."""
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=env)
+                                stderr=subprocess.PIPE, text=True, env=_env(), bufsize=1)
     except OSError as e:
-        return [], "", None, f"cannot start {argv[0]}: {e}"
+        return [], "start", f"cannot start {argv[0]}: {e}"
+    out_q: queue.Queue = queue.Queue()
+    err_tail: deque[str] = deque(maxlen=10)
+
+    def write() -> None:
+        try:
+            assert proc.stdin is not None
+            for ln in lines:
+                proc.stdin.write(ln)
+            proc.stdin.close()
+        except (BrokenPipeError, OSError, ValueError):
+            pass
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for ln in proc.stdout:
+            out_q.put(ln.rstrip("\n"))
+        out_q.put(None)
+
+    def read_err() -> None:
+        assert proc.stderr is not None
+        for ln in proc.stderr:
+            err_tail.append(ln.rstrip("\n"))
+
+    threads = [threading.Thread(target=f, daemon=True) for f in (write, read, read_err)]
+    for t in threads:
+        t.start()
+    got: list[str] = []
+    status, detail = "done", ""
+    while len(got) < len(lines):
+        wait = min(stall, deadline - time.monotonic())
+        try:
+            item = out_q.get(timeout=max(wait, 0.01))
+        except queue.Empty:
+            status = "stall"
+            detail = f"no answer for {stall:.0f}s" if wait >= stall else "overall --timeout reached"
+            break
+        if item is None:
+            status = "exit"
+            break
+        got.append(item)
+    if status == "stall":
+        proc.kill()
     try:
-        out, err = proc.communicate(payload, timeout=timeout)
+        rc = proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
-        out, err = proc.communicate()
-        return out.splitlines(), err, proc.returncode, f"timed out after {timeout:.0f}s"
-    return out.splitlines(), err, proc.returncode, None
+        rc = proc.wait()
+    for t in threads:
+        t.join(timeout=5)
+    if status == "exit":
+        detail = f"exited (status {rc}) after {len(got)} of {len(lines)} answers"
+    elif status == "done" and rc:
+        detail = f"exit status {rc} after answering everything"
+    if err_tail and status != "done":
+        detail += "; stderr: " + " | ".join(err_tail)
+    return got, status, detail
+
+
+MAX_RESTARTS = 20
+MAX_ISOLATE = 300  # more than a pipe buffer's worth of answers
+
+
+def run_queries(argv: list[str], queries: list[dict], stall: float, timeout: float) -> tuple[list[str | None], dict[int, str], list[str]]:
+    """Sends the queries through ONE batch process. If it hangs on a query (no
+    answer for `stall` seconds) or dies, the query at fault is found by asking the
+    unanswered ones one process each (baton may buffer its output, so the first
+    unanswered query is not necessarily the culprit), then a new batch process
+    takes the rest. Returns (answer line per query or None, problem per query,
+    log lines)."""
+    lines = [json.dumps(q, separators=(",", ":")) + "\n" for q in queries]
+    answers: list[str | None] = [None] * len(queries)
+    problems: dict[int, str] = {}
+    log: list[str] = []
+    deadline = time.monotonic() + timeout
+    pos = 0
+    restarts = 0
+    while pos < len(lines):
+        got, status, detail = _batch(argv, lines[pos:], stall, deadline)
+        for ln in got:
+            answers[pos] = ln
+            pos += 1
+        if status == "done":
+            if detail:
+                log.append(detail)
+            break
+        log.append(f"batch process {status}: {detail}" if status != "start" else detail)
+        if status == "start" or time.monotonic() >= deadline:
+            break
+        # isolate the query at fault
+        for _ in range(MAX_ISOLATE):
+            if pos >= len(lines) or time.monotonic() >= deadline:
+                break
+            one, st, det = _batch(argv, [lines[pos]], stall, deadline)
+            if st == "done" and one:
+                answers[pos] = one[0]
+                pos += 1
+                continue
+            problems[pos] = ("baton hung: " if st == "stall" else "baton died: ") + det
+            log.append(f"query #{pos} at fault: {problems[pos]}")
+            pos += 1
+            break
+        else:
+            log.append(f"the next {MAX_ISOLATE} queries, asked one at a time, all went through")
+        restarts += 1
+        if restarts > MAX_RESTARTS:
+            log.append(f"giving up after {MAX_RESTARTS} restarts")
+            break
+    for i in range(pos, len(lines)):
+        problems.setdefault(i, "not asked (baton kept failing or --timeout reached)")
+    return answers, problems, log
 
 
 def serve_cronsim() -> int:
@@ -671,7 +781,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cases", type=int, default=6000)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--n", type=int, default=5, help="fires per query (default 5)")
-    p.add_argument("--timeout", type=float, default=600, help="seconds for the whole baton batch")
+    p.add_argument("--timeout", type=float, default=900, help="seconds for all of baton's answers (default 900)")
+    p.add_argument("--stall", type=float, default=20,
+                   help="seconds without an answer after which baton counts as hung on a query (default 20)")
     p.add_argument("--accept-real-elapsed", action="store_true",
                    help="count as passed an elapsed-time answer that differs from cronsim's but "
                         "matches a brute-force real-elapsed-time evaluation (cronsim is off across "
@@ -724,18 +836,17 @@ def main(argv: list[str] | None = None) -> int:
         cmd = [args.baton, "next", "--batch"]
     queries = [{"expr": c.expr, "tz": c.zone, "from": c.start, "n": args.n} for c in cases]
     t3 = time.monotonic()
-    lines, stderr, rc, problem = run_batch(cmd, queries, args.timeout)
+    answers, problems, log = run_queries(cmd, queries, args.stall, args.timeout)
     t4 = time.monotonic()
-    print(f"{'cronsim stand-in' if args.self_check else 'baton'}: {len(lines)} answers in {t4 - t3:.1f}s"
-          + (f", exit status {rc}" if rc else ""), flush=True)
-    if problem or len(lines) != len(cases) or rc:
-        why = problem or (f"exit status {rc}" if rc else "")
-        if len(lines) != len(cases):
-            why = (why + "; " if why else "") + f"{len(lines)} answer lines for {len(cases)} queries"
-        print(f"PROBLEM: {' '.join(shlex.quote(a) for a in cmd)}: {why}")
-        tail = stderr.strip().splitlines()[-10:]
-        for ln in tail:
-            print(f"  stderr: {ln}")
+    n_ans = sum(1 for a in answers if a is not None)
+    print(f"{'cronsim stand-in' if args.self_check else 'baton'}: {n_ans} answers in {t4 - t3:.1f}s", flush=True)
+    for ln in log:
+        print(f"PROBLEM: {ln}")
+    for i, why in list(problems.items())[:5]:
+        c = cases[i]
+        if why.startswith("not asked"):
+            continue
+        print(f"  query #{i}: {c.expr!r} tz={c.zone} from={c.start} ({iso(c.start, c.zone)}): {why}")
 
     per_cat: dict[str, Counter] = {}
     tag_fail: Counter = Counter()
@@ -743,14 +854,14 @@ def main(argv: list[str] | None = None) -> int:
     mismatches: list[tuple[Case, object, str]] = []
     passed = failed = skipped = accepted_real = quirk_fail = 0
     for i, c in enumerate(cases):
-        if i < len(lines):
+        line = answers[i]
+        answer: object = None
+        if line is not None:
             try:
-                answer: object = json.loads(lines[i])
+                answer = json.loads(line)
             except json.JSONDecodeError:
-                answer = lines[i]
-        else:
-            answer = None
-        reason = compare(c, answer, args.n) if answer is not None else "no answer from baton"
+                answer = line
+        reason = compare(c, answer, args.n) if line is not None else problems.get(i, "no answer from baton")
         if (reason is not None and c.source == "cronsim" and c.error is None
                 and c.category != "wall-clock 5-field"):
             # cronsim is no exact real-elapsed-time evaluator across DST changes that

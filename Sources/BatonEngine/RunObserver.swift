@@ -1,0 +1,38 @@
+import BatonStore
+
+/// What happens to a run, as it happens: for progress bars, logs and metrics.
+/// Called from the engine's tasks and (for log lines) a supervisor thread.
+public protocol RunObserver: Sendable {
+    func event(_ event: RunEvent)
+}
+
+public enum RunEvent: Sendable {
+    case sliceStarted(run: RunRecord, slice: Int, attempt: Int)
+    case logLine(run: RunRecord, line: String)
+    case sliceFinished(run: RunRecord, slice: SliceRecord)
+    case retryScheduled(run: RunRecord, delayMs: Int64, reason: String)
+    case runFinished(run: RunRecord)
+}
+
+/// Why the engine could not go on (the work itself failing is a run status, not this).
+public enum EngineError: Error, Sendable, CustomStringConvertible {
+    case store(StoreError)
+    case noSuchRun(String)
+    case heldElsewhere(String, owner: String)
+
+    public var description: String {
+        switch self {
+        case let .store(e): "state store: \(e.description)"
+        case let .noSuchRun(id): "no run \(id)"
+        case let .heldElsewhere(id, owner): "run \(id) is being driven by \(owner)"
+        }
+    }
+
+    public var hint: String? {
+        switch self {
+        case let .store(e): e.hint
+        case .noSuchRun: "list runs with 'baton runs'"
+        case .heldElsewhere: "cancel it there, or wait for it to finish or for its lease to expire"
+        }
+    }
+}

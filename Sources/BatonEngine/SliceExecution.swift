@@ -1,0 +1,220 @@
+import BatonCore
+import BatonStore
+import BatonSupervisor
+import Foundation
+
+/// One slice, from its start record to its committed outcome.
+struct SliceExecution {
+    struct Outcome {
+        var run: RunRecord
+        var slice: SliceRecord
+        /// Pause before the next slice (pace, retry_after_ms, or retry backoff).
+        var delayMs: Int64
+        var isRetry: Bool
+        /// A kill or drain asked the driver to stop after this slice.
+        var stopAfter: Bool
+    }
+
+    let engine: RunEngine
+    let job: JobRunSpec
+    let run: RunRecord
+    let budgetMs: Int64
+    let control: RunControl
+
+    var options: JobOptions { job.options }
+
+    func run() async throws(EngineError) -> Outcome {
+        let store = engine.store
+        let start = RunEngine.nowMs()
+        let invocation = HandlerInvocation(job: job, run: run, slice: run.nextSlice, attempt: run.nextAttempt,
+                                           budgetMs: budgetMs, deadlineMs: start + budgetMs, base: engine.environment)
+        var slice = SliceRecord(runId: run.id, number: run.nextSlice, attempt: run.nextAttempt, startedAt: start,
+                                cursorIn: run.cursor, owner: engine.environment.owner)
+        do { try await store.startSlice(slice, leaseExpiresAt: start + engine.lease(job)) } catch { throw .store(error) }
+        engine.observer?.event(.sliceStarted(run: run, slice: slice.number, attempt: slice.attempt))
+
+        let exit = await spawnAndWait(invocation)
+        slice.finishedAt = RunEngine.nowMs()
+        var parsed: SliceResult?
+        var next = run
+        var delay: Int64 = 0
+        var isRetry = false
+        var stopAfter = false
+
+        switch exit {
+        case let .failure(message, log):
+            slice.outcome = .failed
+            slice.error = message
+            slice.log = log
+        case let .success(e):
+            slice.log = String(decoding: options.mode == .plain ? e.output + e.log : e.log, as: UTF8.self)
+            slice.truncated = e.outputTruncated || e.logTruncated
+            if case let .exited(code) = e.termination { slice.exitCode = Int(code) }
+            if case let .signaled(sig) = e.termination { slice.signal = Int(sig) }
+            parsed = classify(e, into: &slice)
+        }
+
+        let flagged = (try? await store.run(id: run.id))?.cancelRequested ?? false
+        let cancelRequested = control.current == .cancel || flagged
+        if slice.outcome == .succeeded {
+            next.cursor = slice.cursorOut
+            next.counts = next.counts + slice.counts
+            if let t = parsed?.total { next.total = t }
+            if let m = slice.message { next.message = m }
+            next.slicesDone += 1
+            next.nextSlice += 1
+            next.nextAttempt = 1
+            next.failedAttempts = 0
+            if !(parsed?.hasMore ?? false) {
+                next.status = .succeeded
+                next.error = nil
+            } else if cancelRequested {
+                next.status = .cancelled
+                next.error = "cancelled; resume continues from cursor \(next.cursor.map { "\"\($0)\"" } ?? "null")"
+            } else if next.slicesDone >= options.maxSlices {
+                next.status = .partial
+                next.error = "stopped after \(options.maxSlices) slices (max-slices); resume continues from the cursor"
+            } else {
+                delay = slice.retryAfterMs ?? RunEngine.ms(options.pace)
+            }
+        } else if cancelRequested || control.current == .kill || slice.outcome == .cancelled {
+            // Not the handler's fault: no retry is spent; the same cursor runs next time.
+            if slice.outcome != .killed { slice.outcome = .cancelled }
+            next.nextAttempt += 1
+            if cancelRequested {
+                next.status = .cancelled
+                next.error = "cancelled during slice \(slice.number); resume continues from cursor \(next.cursor.map { "\"\($0)\"" } ?? "null")"
+            } else {
+                stopAfter = true
+            }
+        } else {
+            next.failedAttempts += 1
+            next.nextAttempt += 1
+            let policy = RetryPolicy(backoffMs: RunEngine.ms(options.backoff), retries: options.retries)
+            if next.failedAttempts > options.retries {
+                next.status = .failed
+                next.error = "slice \(slice.number) failed \(next.failedAttempts) time(s): \(slice.error ?? "failed")"
+            } else {
+                delay = policy.delay(afterFailures: next.failedAttempts, retryAfterMs: slice.retryAfterMs) { Int64.random(in: $0) }
+                isRetry = true
+            }
+        }
+        if control.current == .drain { stopAfter = true }
+        next.updatedAt = RunEngine.nowMs()
+        if next.status.isFinished { next.finishedAt = next.updatedAt }
+        let items = (parsed?.items ?? []).map { ItemRecord(runId: run.id, slice: slice.number, itemId: $0.id, status: $0.status, error: $0.error) }
+        do {
+            let stored = try await store.finishSlice(SliceCompletion(slice: slice, items: items, run: next))
+            return Outcome(run: stored, slice: slice, delayMs: delay, isRetry: isRetry, stopAfter: stopAfter)
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    enum SpawnResult {
+        case success(SliceExit)
+        case failure(String, String)
+    }
+
+    /// Starts the handler and waits for it, passing on cancel and kill requests and
+    /// the store's cancel flag (set by `baton cancel` in another process).
+    func spawnAndWait(_ invocation: HandlerInvocation) async -> SpawnResult {
+        let env = engine.environment
+        let path = invocation.environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ""
+        guard let first = job.command.first,
+              let executable = Supervisor.resolve(first, searchPath: path, workingDirectory: env.workingDirectory) else {
+            let name = job.command.first ?? "(none)"
+            return .failure("command '\(name)' not found or not executable (relative to \(env.workingDirectory), PATH=\(path))", "")
+        }
+        let spec = SliceSpec(executable: executable, arguments: job.command, environment: invocation.environment,
+                             workingDirectory: env.workingDirectory,
+                             input: options.mode == .plain ? [] : invocation.input,
+                             budget: .milliseconds(budgetMs), grace: options.grace,
+                             marker: "BATON_RUN_ID=\(run.id)")
+        let observer = engine.observer
+        let current = run
+        let slice: RunningSlice
+        do {
+            slice = try Supervisor.start(spec) { line in observer?.event(.logLine(run: current, line: line)) }
+        } catch {
+            return .failure(error.description, "")
+        }
+        let store = engine.store
+        let watcher = Task { [control] in
+            var termed = false
+            while !Task.isCancelled {
+                let request = control.current
+                if request == .kill { slice.kill(); return }
+                let flagged = (try? await store.run(id: current.id))?.cancelRequested ?? false
+                if !termed, request == .cancel || flagged {
+                    slice.terminate()
+                    termed = true
+                }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        let exit = await slice.wait()
+        watcher.cancel()
+        return .success(exit)
+    }
+
+    /// Decides the slice's outcome from how the process ended and what it printed;
+    /// returns the result when it stands.
+    func classify(_ e: SliceExit, into slice: inout SliceRecord) -> SliceResult? {
+        let budget = "its budget of \(DurationText.format(.milliseconds(budgetMs)))"
+        if options.mode == .plain {
+            switch e.termination {
+            case .exited(0):
+                slice.outcome = .succeeded
+                return SliceResult(cursor: nil, hasMore: false)
+            case let .exited(code):
+                slice.outcome = code == 75 ? .tempfail : .failed
+                slice.error = "exit status \(code)"
+            case let .signaled(sig):
+                slice.outcome = e.stopped == .requested ? .cancelled : .killed
+                slice.error = e.stopped == .budget ? "stopped at \(budget)" : "killed by signal \(sig)"
+            }
+            return nil
+        }
+        if e.outputTruncated {
+            slice.outcome = .failed
+            slice.error = "result larger than 1 MiB (cut); print one small JSON object"
+            return nil
+        }
+        switch e.termination {
+        case .exited(0):
+            do {
+                let r = try SliceResult.parse(e.output)
+                slice.outcome = .succeeded
+                slice.cursorOut = r.cursor
+                slice.counts = r.counts
+                slice.message = r.message
+                slice.retryAfterMs = r.retryAfterMs
+                return r
+            } catch {
+                slice.outcome = .failed
+                slice.error = error.message
+            }
+        case .exited(75):
+            slice.outcome = .tempfail
+            slice.error = "temporary failure (exit 75)"
+            slice.retryAfterMs = (try? SliceResult.parse(e.output))?.retryAfterMs
+        case let .exited(code):
+            slice.outcome = .failed
+            slice.error = "exit status \(code)"
+        case let .signaled(sig):
+            switch e.stopped {
+            case .budget?:
+                slice.outcome = .killed
+                slice.error = e.killed ? "killed at \(budget) (SIGTERM, then SIGKILL after grace)" : "stopped at \(budget) (SIGTERM)"
+            case .requested?:
+                slice.outcome = .cancelled
+                slice.error = "stopped by a cancel"
+            case nil:
+                slice.outcome = .failed
+                slice.error = "killed by signal \(sig)"
+            }
+        }
+        return nil
+    }
+}
