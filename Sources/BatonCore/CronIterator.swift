@@ -49,22 +49,64 @@ public struct CronIterator: IteratorProtocol, Sendable {
         self.canonical = aware
     }
 
+    /// The last instant returned; results only ever move forward from it.
+    var last = Int64.min
+
     /// The next fire instant, or nil when none comes within 50 years (as cronsim).
     public mutating func next() -> Int64? {
+        let floor = max(after, last)
         while true {
             tick(1)
-            guard advance() else { return nil }
-            let result: Int64
-            if wallClock {
+            let found = advance()
+            if found == .exhausted { return nil }
+            var result: Int64
+            if found == .cycled {
+                result = scanForward(after: floor)
+            } else if wallClock {
                 while zone.isImaginary(local: local) { local += 60 }
                 result = zone.utc(local: local, fold: false)
+                // From the second pass of a repeated hour, a wall-clock job's
+                // first-pass time is already past; cronsim would return it, baton skips it.
+                if result <= floor { continue }
             } else {
                 result = utcNow
+                // Where a zone falls back across midnight (America/St_Johns did at 00:01
+                // until 2011), cronsim's stepping can land before where it started or
+                // cycle. Real elapsed time has one answer: scan the real instants.
+                if result <= floor { result = scanForward(after: floor) }
             }
-            // From the second pass of a repeated hour, a wall-clock job's first-pass
-            // time is already past; cronsim would return it, baton skips it.
-            if result > after { return result }
+            last = result
+            return result
         }
+    }
+
+    /// The first instant after `floor` whose local fields match, found by stepping
+    /// through real time (a second, or a minute for five fields, at a time); if a week
+    /// holds none, the normal search goes on from there. Leaves the iterator on it.
+    mutating func scanForward(after floor: Int64) -> Int64 {
+        let step: Int64 = expr.hasSeconds ? 1 : 60
+        var u = floor + 1
+        let end = floor + 7 * 86_400
+        while u < end {
+            let p = zone.period(containing: u)
+            let l = u + Int64(p.offset)
+            let misaligned = CivilTime.floorMod(l, step)
+            if misaligned != 0 { u += step - misaligned; continue }
+            if matches(local: l) { break }
+            u += step
+        }
+        if aware { setUTC(u) } else { local = u + Int64(zone.offset(utc: u)) }
+        if u >= end, let again = next() { return again }
+        return u
+    }
+
+    /// True when wall-clock fields `l` match every field of the expression.
+    mutating func matches(local l: Int64) -> Bool {
+        let days = Int(CivilTime.floorDiv(l, 86_400))
+        let tod = Int(l - Int64(days) * 86_400)
+        guard expr.second.contains(tod % 60), expr.minute.contains(tod / 60 % 60), expr.hour.contains(tod / 3600) else { return false }
+        let d = CivilTime.date(days: days)
+        return expr.month.contains(d.month) && matchingDays(year: d.year, month: d.month) & (1 << UInt32(d.day)) != 0
     }
 
     // MARK: - Clock
@@ -95,21 +137,10 @@ public struct CronIterator: IteratorProtocol, Sendable {
         if l != local { local = l; canonical = false }
     }
 
-    /// The midnight `setMidnight` last chose within the current search.
-    var lastMidnight = Int.min
-
     /// cronsim's `datetime.combine(date, time(), tzinfo)`: midnight, fold 0.
-    ///
-    /// Where a zone falls back across midnight (America/St_Johns did at 00:01 until
-    /// 2011), midnight with fold 0 can lead back to the day before, and cronsim loops
-    /// forever. Landing on the same midnight twice in one search can only mean that
-    /// loop, so the second time baton takes the later occurrence (fold 1) and goes on.
     @inline(__always)
     mutating func setMidnight(days: Int) {
-        local = Int64(days) * 86_400
-        fold = days == lastMidnight
-        canonical = false
-        lastMidnight = days
+        local = Int64(days) * 86_400; fold = false; canonical = false
     }
 
     /// Ticks by `unit` until the field (local time / unit, modulo `modulus`) is in
@@ -218,21 +249,22 @@ public struct CronIterator: IteratorProtocol, Sendable {
 
     var year: Int { mutating get { today().date.year } }
 
-    /// cronsim's `advance`: returns false after 50 years without a match.
-    mutating func advance() -> Bool {
+    enum Search { case found, exhausted, cycled }
+
+    /// cronsim's `advance`: `.exhausted` after 50 years without a match, `.cycled`
+    /// when it goes round without end (no real search takes 100,000 steps: 50 years of
+    /// months and days is under 20,000).
+    mutating func advance() -> Search {
         let startYear = year
-        lastMidnight = Int.min
-        // A backstop: no real search takes this many steps (50 years of months and
-        // days is under 20,000), so more means a cycle; give up rather than hang.
-        for _ in 0..<1_000_000 {
+        for _ in 0..<100_000 {
             advanceMonth()
-            if year > startYear + 50 { return false }
+            if year > startYear + 50 { return .exhausted }
             if advanceDay() { continue }
             if advanceHour() { continue }
             if advanceMinute() { continue }
             if advanceSecond() { continue }
-            return true
+            return .found
         }
-        return false
+        return .cycled
     }
 }

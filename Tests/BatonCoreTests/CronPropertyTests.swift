@@ -69,7 +69,7 @@ final class CronPropertyTests: XCTestCase {
     /// Day by day, then hour and minute: the SPEC's rules, spelled out.
     func bruteForce(_ s: Spec, after: Int64, count: Int) -> [Int64] {
         var out: [Int64] = []
-        var day = Int(after / 86_400)
+        var day = Int(after >= 0 ? after / 86_400 : (after - 86_399) / 86_400)  // floor, also before 1970
         let limit = day + 366 * 60
         while out.count < count && day < limit {
             let date = CivilTime.date(days: day)

@@ -13,6 +13,21 @@ compares the fires as instants (Unix seconds).
 The seed is printed first; a failing run prints the command line that replays it.
 The last line is `cronsim-diff: N passed, M failed`; the exit status is 1 if M > 0.
 
+Agreement: the same list of instants; both reject the expression; or cronsim finds
+no fire in 50 years (StopIteration) while baton rejects it as never firing.
+
+Where cronsim itself fails -- it loops for ever (or goes backwards) for some
+elapsed-time expressions started around a DST change that is not on a whole hour
+(Pacific/Chatham 02:45/03:45, America/St_Johns 00:01 before 2011) -- the
+reference is a brute-force real-elapsed-time evaluation instead. A query baton
+hangs on (no answer for --stall seconds) or dies on is found, counted as failed,
+and the rest go to a new batch process.
+
+cronsim is also not an exact real-elapsed-time evaluator across DST changes of
+30 minutes (Australia/Lord_Howe) or not on a whole hour, or when a day starts in
+a gap (midnight transitions); such mismatches are marked, and with
+--accept-real-elapsed a baton answer matching real elapsed time there passes.
+
 Needs Python 3.11 and cronsim==2.8 (e.g. the repo's .venv-test).
 """
 from __future__ import annotations
@@ -689,6 +704,7 @@ def run_queries(argv: list[str], queries: list[dict], stall: float, timeout: flo
         log.append(f"batch process {status}: {detail}" if status != "start" else detail)
         if status == "start" or time.monotonic() >= deadline:
             break
+        stopped_at = pos
         # isolate the query at fault
         for _ in range(MAX_ISOLATE):
             if pos >= len(lines) or time.monotonic() >= deadline:
@@ -704,6 +720,11 @@ def run_queries(argv: list[str], queries: list[dict], stall: float, timeout: flo
             break
         else:
             log.append(f"the next {MAX_ISOLATE} queries, asked one at a time, all went through")
+        if stopped_at not in problems:
+            # asked alone it went through: the batch process itself is at fault
+            what = "hung" if status == "stall" else "exited"
+            problems[stopped_at] = (f"the batch process {what} before answering this query "
+                                    f"(asked alone, baton answered it): {detail}")
         restarts += 1
         if restarts > MAX_RESTARTS:
             log.append(f"giving up after {MAX_RESTARTS} restarts")
@@ -799,6 +820,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.cases < 1 or args.n < 1:
         p.error("--cases and --n must be positive")
 
+    try:
+        from importlib.metadata import version
+        if version("cronsim") != "2.8":
+            print(f"cronsim-diff: warning: cronsim {version('cronsim')} installed, the reference is 2.8")
+    except Exception:  # noqa: BLE001 - metadata missing: not worth failing for
+        pass
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 2**31)
     print(f"cronsim-diff: seed {seed}, {args.cases} cases, n={args.n}", flush=True)
     rng = random.Random(seed)
@@ -861,8 +888,11 @@ def main(argv: list[str] | None = None) -> int:
                 answer = json.loads(line)
             except json.JSONDecodeError:
                 answer = line
-        reason = compare(c, answer, args.n) if line is not None else problems.get(i, "no answer from baton")
-        if (reason is not None and c.source == "cronsim" and c.error is None
+        if i in problems:
+            reason: str | None = problems[i]
+        else:
+            reason = compare(c, answer, args.n) if line is not None else "no answer from baton"
+        if (reason is not None and i not in problems and c.source == "cronsim" and c.error is None
                 and c.category != "wall-clock 5-field"):
             # cronsim is no exact real-elapsed-time evaluator across DST changes that
             # are not on a whole hour (Lord Howe, Chatham, St John's before 2011) or
@@ -896,7 +926,9 @@ def main(argv: list[str] | None = None) -> int:
                 tag_fail[tg] += 1
             mismatches.append((c, answer, reason))
 
-    for c, answer, reason in mismatches[:MAX_MISMATCHES_SHOWN]:
+    not_asked = [m for m in mismatches if m[2].startswith("not asked")]
+    shown = [m for m in mismatches if not m[2].startswith("not asked")]
+    for c, answer, reason in shown[:MAX_MISMATCHES_SHOWN]:
         print()
         print(f"MISMATCH #{c.idx}: {reason}")
         print(f"  expr:  {c.expr!r}   [{c.category}{', ' + ', '.join(sorted(c.tags)) if c.tags else ''}]")
@@ -924,8 +956,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  baton:   {answer!r}")
         print(f"  replay:  baton next {shlex.quote(c.expr)} -n {args.n} --tz {c.zone} "
               f"--from {iso(c.start, c.zone)}")
-    if len(mismatches) > MAX_MISMATCHES_SHOWN:
-        print(f"\n... and {len(mismatches) - MAX_MISMATCHES_SHOWN} more mismatches")
+    if len(shown) > MAX_MISMATCHES_SHOWN:
+        print(f"\n... and {len(shown) - MAX_MISMATCHES_SHOWN} more mismatches")
+    if not_asked:
+        print(f"\n{len(not_asked)} queries were never answered (baton kept failing or --timeout was reached)")
 
     print()
     print(f"{'by category:':<30} passed  failed")
