@@ -1,9 +1,8 @@
 /// Help texts: one per command, each with examples.
 enum Usage {
-    static let available = ["check", "next", "help", "version"]
+    static let available = ["check", "next", "invoke", "runs", "show", "cancel", "resume", "retry", "help", "version"]
     /// SPEC §4 commands that later versions add.
-    static let planned = ["run", "tick", "invoke", "serve", "jobs", "runs", "show", "cancel", "resume",
-                          "retry", "pause", "unpause", "sandbox"]
+    static let planned = ["run", "tick", "serve", "jobs", "pause", "unpause", "sandbox"]
 
     static let main = """
     baton: cron-style scheduling for bounded, resumable work
@@ -13,6 +12,12 @@ enum Usage {
     Commands:
       check [PATH...]          validate schedule files; every error as FILE:LINE:COLUMN
       next (JOB | 'EXPR')      the next fire times of a job or an expression
+      invoke JOB | -- CMD...   run a job (or an ad-hoc handler) now, in the foreground
+      runs                     recent runs: status, slices, progress, duration, ETA
+      show RUN                 one run: every slice, cursors, failed items, logs
+      cancel RUN               graceful cancel: the slice gets SIGTERM, the cursor is kept
+      resume RUN               continue a cancelled, failed or partial run from its cursor
+      retry RUN                a new run of the failed items of RUN
       help [COMMAND]           this text, or a command's
       version                  print the version
 
@@ -29,6 +34,8 @@ enum Usage {
       baton check                                   # validate ./schedules/*.cron
       baton next '30 2 * * *' --tz America/New_York -n 3
       baton next send-batches --json
+      baton invoke nightly-report
+      baton invoke -- handlers/examples/count-to 20
     """
 
     static let check = """
@@ -83,5 +90,93 @@ enum Usage {
       baton next weekday-digest
     """
 
-    static let commands: [String: String] = ["check": check, "next": next]
+    static let invoke = """
+    Usage: baton invoke JOB [--cursor C] [--param K=V]... [--payload FILE|-] [--budget D] [--once] [--json]
+           baton invoke [OPTIONS] -- CMD [ARGS...]
+
+    Runs a job now, in the foreground, as a chain of slices until it is done: each
+    slice's result and cursor are committed before the next starts. On a terminal a
+    live bar shows percent, counts, slices and ETA; otherwise one line per slice.
+    Handler stderr is echoed, prefixed with job and run id. Ctrl-C cancels
+    gracefully (the slice gets SIGTERM, its cursor is committed) and prints the
+    'baton resume RUN' line; a second Ctrl-C stops the slice at once.
+
+    Options:
+      --cursor C        the first slice's cursor (default: none)
+      --param K=V       a parameter for the handler (repeatable): stdin "params"
+      --payload FILE    JSON for stdin "payload" (- reads stdin)
+      --budget D        this run's slice budget instead of the job's budget=
+      --once            run a single slice and print its result
+      --json            print the run (with --once, also the slice) as JSON
+      -- CMD ARGS...    an ad-hoc handler (job name "adhoc"), job options' defaults
+
+    Exit status: 0 when the run succeeded (with --once: the slice ran), 1 when it
+    failed, was cancelled or ended partial, 2 for bad usage.
+
+    Examples:
+      baton invoke nightly-report
+      baton invoke send-batches --param channel=sms --budget 30s
+      baton invoke regenerate-drafts --once --json
+      baton invoke --state sqlite:/tmp/t.db -- handlers/examples/count-to 20
+    """
+
+    static let runs = """
+    Usage: baton runs [--job J] [--status S] [--limit N] [--json]
+
+    Recent runs, newest first: status, slices, progress, failed items, duration, ETA.
+    S is one of queued, running, succeeded, failed, cancelled, partial. N defaults to 20.
+
+    Examples:
+      baton runs
+      baton runs --job send-batches --status failed --limit 5
+      baton runs --json
+    """
+
+    static let show = """
+    Usage: baton show RUN [--logs] [--json]
+
+    One run: status, counts, progress and ETA, cursor, and every slice (times,
+    outcome, exit, cursor in and out, counts); the items it reported failed; with
+    --logs each slice's stderr.
+
+    Examples:
+      baton show r_0mfl9c2k4abc1234
+      baton show r_0mfl9c2k4abc1234 --logs
+    """
+
+    static let cancel = """
+    Usage: baton cancel RUN [--json]
+
+    Graceful cancel, also of a run driven by another baton process: its running
+    slice gets SIGTERM within a second, its result (if valid) and cursor are
+    committed, and the run ends cancelled. 'baton resume RUN' continues it.
+
+    Example:
+      baton cancel r_0mfl9c2k4abc1234
+    """
+
+    static let resume = """
+    Usage: baton resume RUN [--once] [--json]
+
+    Continues a cancelled, failed or partial run from its committed cursor, in the
+    foreground, as invoke does. A run whose driver died (kill -9) is taken over: its
+    lost slice runs again with the same cursor and the next attempt number.
+
+    Example:
+      baton resume r_0mfl9c2k4abc1234
+    """
+
+    static let retry = """
+    Usage: baton retry RUN [--json]
+
+    Starts a new run of RUN's job (trigger "retry") whose payload.items lists the
+    ids of the items RUN reported as failed or unknown, and drives it in the
+    foreground.
+
+    Example:
+      baton retry r_0mfl9c2k4abc1234
+    """
+
+    static let commands: [String: String] = ["check": check, "next": next, "invoke": invoke, "runs": runs, "show": show,
+                                             "cancel": cancel, "resume": resume, "retry": retry]
 }

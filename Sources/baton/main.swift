@@ -1,12 +1,14 @@
 import BatonConfig
 import BatonCore
+import BatonEngine
+import BatonStore
 import Foundation
 
 /// The command line: arguments in, exit status out. Each subcommand lives in its own
 /// file; this one only dispatches.
 let version = "baton 0.1.0"
 
-func dispatch(_ argv: [String]) -> ExitStatus {
+func dispatch(_ argv: [String]) async -> ExitStatus {
     var args = argv.dropFirst()
     // Global options may come before the command; find the command word.
     var lead: [String] = []
@@ -31,6 +33,12 @@ func dispatch(_ argv: [String]) -> ExitStatus {
         switch command {
         case "check": return try CheckCommand(rest).run()
         case "next": return try NextCommand(rest).run()
+        case "invoke": return try await InvokeCommand(rest).run()
+        case "runs": return try await RunsCommand(rest).run()
+        case "show": return try await ShowCommand(rest).run()
+        case "cancel": return try await CancelCommand(rest).run()
+        case "resume": return try await ResumeCommand(rest).run()
+        case "retry": return try await RetryCommand(rest).run()
         case "help":
             if let topic = rest.first, let text = Usage.commands[topic] { Console.out(text) } else { Console.out(Usage.main) }
             return .success
@@ -48,10 +56,16 @@ func dispatch(_ argv: [String]) -> ExitStatus {
     } catch let e as UsageError {
         Console.fail(e.message, hint: e.hint ?? "see 'baton \(command) --help'")
         return .usage
+    } catch let e as StoreError {
+        Console.fail("state store \(e.location): \(e.message)", hint: e.hint)
+        return .failure
+    } catch let e as EngineError {
+        Console.fail(e.description, hint: e.hint)
+        return .failure
     } catch {
         Console.fail("\(error)")
         return .failure
     }
 }
 
-exit(dispatch(CommandLine.arguments).rawValue)
+exit(await dispatch(CommandLine.arguments).rawValue)

@@ -400,6 +400,50 @@ class Gen:
         return f"{sec} {minute} {hour} {dom} {mon} {dow}", cat
 
 
+# Hand-picked queries run before the random ones in every run: the DST and
+# grammar corners where cronsim is unusual (see the notes), so that no seed misses them.
+FIXED_CASES = [
+    # wall clock: a skipped time fires once at the first minute after the gap
+    ("30 2 * * *", "America/New_York", "2026-03-08T01:59:59-05:00"),
+    ("0 2 * * *", "Australia/Lord_Howe", "2026-10-04T01:00:00+10:30"),  # 02:00 -> 02:30
+    ("15,45 2 * * *", "Australia/Lord_Howe", "2026-10-04T01:00:00+10:30"),  # 02:15 merges into 02:30
+    ("30 0 * * *", "America/St_Johns", "2009-03-07T12:00:00-03:30"),  # gap 00:01-01:01
+    ("0 0 * * *", "America/Santiago", "2026-09-05T12:00:00-04:00"),  # midnight skipped
+    # wall clock: a repeated time fires once, at its first occurrence
+    ("30 1 * * *", "America/New_York", "2026-11-01T00:59:59-04:00"),
+    ("30 1 * * *", "America/New_York", "2026-11-01T01:10:00-05:00"),  # from the second pass
+    ("30 23 * * *", "America/Santiago", "2026-04-04T12:00:00-03:00"),
+    # elapsed time: six fields with fixed minute and hour fire in both passes
+    ("0 30 1 * * *", "America/New_York", "2026-11-01T00:00:00-04:00"),
+    ("*/15 * * * *", "America/St_Johns", "2010-11-06T22:30:00-02:30"),
+    # cronsim's elapsed-time DST quirks (the reference all the same)
+    ("* 3 * * *", "Australia/Lord_Howe", "2026-10-04T00:10:00+10:30"),  # cronsim: from 03:30
+    ("* 3 * * *", "Australia/Lord_Howe", "2026-04-05T00:10:00+11:00"),  # cronsim: from 03:30
+    ("* 3 * * *", "Pacific/Chatham", "2026-09-27T01:00:00+12:45"),  # cronsim skips 03:45-03:59
+    ("0 */6 10 * *", "America/Havana", "2024-03-09T12:00:00-05:00"),  # cronsim: 00:00 in the gap
+    ("0 */6 * * *", "America/Havana", "2024-03-09T12:00:00-05:00"),  # ... but not here
+    # cronsim loops for ever here: the reference is real elapsed time
+    ("* 3-22/4,11 * * *", "Pacific/Chatham", "2002-03-17T02:45:00+12:45"),
+    ("* 53 3 * Apr,*/11 7", "Pacific/Chatham", "2008-02-29T17:26:02+13:45"),
+    # grammar corners
+    ("0 0 * * 1/2", "UTC", "2026-01-01T00:00:00+00:00"),  # a/n runs to 7: includes Sunday
+    ("0 0 * * 5/2", "UTC", "2026-01-01T00:00:00+00:00"),  # Friday and Sunday
+    ("0 0 * * 7L", "UTC", "2026-01-01T00:00:00+00:00"),
+    ("0 0 * * 7#1", "UTC", "2026-01-01T00:00:00+00:00"),
+    ("0 0 LW * *", "America/Santiago", "2026-01-01T00:00:00-03:00"),
+    ("0 0 30 2 *", "UTC", "2026-01-01T00:00:00+00:00"),  # both reject
+    ("0 0 */20 * mon#5", "UTC", "2026-01-01T00:00:00+00:00"),  # never fires
+    ("0 0 * 2 mon#5", "UTC", "2026-01-01T00:00:00+00:00"),  # every 28-40 years
+]
+
+
+def fixed_category(expr: str) -> str:
+    f = expr.split()
+    if len(f) == 6:
+        return "6-field"
+    return "elapsed 5-field" if f[0].startswith("*") or f[1].startswith("*") else "wall-clock 5-field"
+
+
 # ---------------------------------------------------------------------------
 # Start instants
 # ---------------------------------------------------------------------------
@@ -827,7 +871,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception:  # noqa: BLE001 - metadata missing: not worth failing for
         pass
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 2**31)
-    print(f"cronsim-diff: seed {seed}, {args.cases} cases, n={args.n}", flush=True)
+    print(f"cronsim-diff: seed {seed}, {args.cases} random cases + {len(FIXED_CASES)} fixed, "
+          f"n={args.n}", flush=True)
     rng = random.Random(seed)
 
     t0 = time.monotonic()
@@ -837,10 +882,13 @@ def main(argv: list[str] | None = None) -> int:
 
     gen = Gen(rng)
     cases: list[Case] = []
-    for i in range(args.cases):
+    for expr, zone, when in FIXED_CASES:
+        start = int(datetime.fromisoformat(when).timestamp())
+        cases.append(Case(len(cases), expr, zone, start, fixed_category(expr), None, {"fixed"}))
+    for _ in range(args.cases):
         expr, cat = gen.expression()
         zone, start, near = zone_and_start(rng)
-        cases.append(Case(i, expr, zone, start, cat, near, set(gen.tags)))
+        cases.append(Case(len(cases), expr, zone, start, cat, near, set(gen.tags)))
     t1 = time.monotonic()
     for c in cases:
         ref = reference(c.expr, c.zone, c.start, args.n)
@@ -945,7 +993,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  cronsim: {[iso(t, c.zone) for t in c.fires]}{more}")
             if c.real is not None and c.real != c.fires:
                 print(f"  real elapsed time: {[iso(t, c.zone) for t in c.real]}")
-        if isinstance(answer, dict) and "error" in answer:
+        if answer is None:
+            print("  baton:   (no answer)")
+        elif isinstance(answer, dict) and "error" in answer:
             print(f"  baton:   error: {answer['error']}")
         elif isinstance(answer, dict) and isinstance(answer.get("next"), list):
             try:

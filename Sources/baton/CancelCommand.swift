@@ -1,0 +1,45 @@
+import BatonStore
+
+/// `baton cancel RUN`: graceful; the running slice gets SIGTERM, the cursor is kept.
+/// Works on a run driven by another baton process (it polls the store's flag).
+struct CancelCommand {
+    let args: Arguments
+    let global: GlobalOptions
+
+    init(_ argv: ArraySlice<String>) throws(UsageError) {
+        args = try Arguments(argv, command: "cancel", values: [], flags: ["--json"])
+        global = try GlobalOptions(args)
+    }
+
+    func run() async throws -> ExitStatus {
+        if args.has("--help") { Console.out(Usage.cancel); return .success }
+        guard args.positional.count == 1, let id = args.positional.first else {
+            throw UsageError(message: "name one run to cancel", hint: "baton cancel RUN (see 'baton runs --status running')")
+        }
+        let store = try StateStore.open(global.state)
+        guard let run = try await store.run(id: id) else {
+            throw UsageError(message: "no run \(id)", hint: "list runs with 'baton runs'")
+        }
+        if run.status.isFinished {
+            Console.err("baton: run \(id) already \(run.status.rawValue); nothing to cancel")
+            return .success
+        }
+        var updated = try await store.requestCancel(runId: id, at: RunText.nowMs()) ?? run
+        if updated.owner == nil {
+            // Nobody is driving it (queued, or left by a drain): cancel it here.
+            updated.status = .cancelled
+            updated.error = "cancelled before its next slice; resume continues from the cursor"
+            updated.finishedAt = RunText.nowMs()
+            updated.updatedAt = updated.finishedAt!
+            updated = try await store.updateRun(updated)
+        }
+        if args.has("--json") {
+            Console.out(JSON.encode(RunText.json(updated)))
+        } else if updated.status == .cancelled {
+            Console.err("baton: run \(id) cancelled; continue it with: baton resume \(id)")
+        } else {
+            Console.err("baton: cancel requested; \(updated.owner ?? "its driver") stops slice \(updated.nextSlice) with SIGTERM within a second and keeps the cursor")
+        }
+        return .success
+    }
+}

@@ -1,0 +1,75 @@
+import BatonEngine
+import BatonStore
+import Foundation
+import Glibc
+import Synchronization
+
+/// Shows a run's progress while `invoke`, `resume` or `retry` drive it: on a terminal a
+/// live bar on stderr (percent, counts, slices, ETA), off a terminal one plain line per
+/// slice. Handler stderr is echoed line by line, prefixed with job and run id.
+final class Progress: RunObserver {
+    let terminal = isatty(2) == 1
+    private let barShown = Mutex(false)
+
+    func event(_ event: RunEvent) {
+        switch event {
+        case let .sliceStarted(run, slice, attempt):
+            if terminal { draw(run, note: "slice \(slice)" + (attempt > 1 ? " (attempt \(attempt))" : "") + " running") }
+        case let .logLine(run, line):
+            write("[\(run.job) \(run.id)] \(line)")
+        case let .sliceFinished(run, slice):
+            let head = "slice \(slice.number)" + (slice.attempt > 1 ? " attempt \(slice.attempt)" : "")
+            let what: String
+            if slice.outcome == .succeeded {
+                what = "ok, cursor \(RunText.cursor(slice.cursorIn)) -> \(RunText.cursor(slice.cursorOut)), +\(slice.counts.processed) processed"
+            } else {
+                what = "\(slice.outcome.rawValue): \(slice.error ?? "")"
+            }
+            if terminal { draw(run, note: "\(head) \(what)") } else { write("\(run.id) \(head) \(what); \(summary(run))") }
+        case let .retryScheduled(run, delayMs, _):
+            let line = "\(run.id) retrying slice \(run.nextSlice) (attempt \(run.nextAttempt)) in \(RunText.duration(delayMs))"
+            if terminal { draw(run, note: "retry in \(RunText.duration(delayMs))") } else { write(line) }
+        case .runFinished:
+            break
+        }
+    }
+
+    /// "42% 126/300, 3 slices, 1 failed, ETA 1m 20s"
+    func summary(_ run: RunRecord) -> String {
+        var parts: [String] = []
+        if let p = RunText.percent(run) { parts.append(String(format: "%.0f%%", p)) }
+        parts.append(run.total.map { "\(run.counts.processed)/\($0)" } ?? "\(run.counts.processed) processed")
+        parts.append("\(run.slicesDone) slice\(run.slicesDone == 1 ? "" : "s")")
+        if run.counts.failed > 0 { parts.append("\(run.counts.failed) failed") }
+        if let eta = RunText.eta(run) { parts.append("ETA \(RunText.duration(eta))") }
+        return parts.joined(separator: ", ")
+    }
+
+    func draw(_ run: RunRecord, note: String) {
+        let width = 24
+        let p = RunText.percent(run) ?? 0
+        let filled = Int(Double(width) * p / 100)
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let line = "[\(bar)] \(summary(run)) | \(note)"
+        barShown.withLock { shown in
+            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + String(line.prefix(200))).utf8))
+            shown = true
+        }
+    }
+
+    /// Prints a line, moving the bar out of the way on a terminal.
+    func write(_ line: String) {
+        barShown.withLock { shown in
+            let prefix = shown ? "\r\u{1B}[2K" : ""
+            FileHandle.standardError.write(Data((prefix + line + "\n").utf8))
+            shown = false
+        }
+    }
+
+    func end() {
+        barShown.withLock { shown in
+            if shown { FileHandle.standardError.write(Data("\n".utf8)) }
+            shown = false
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import BatonConfig
+import BatonCore
+import BatonEngine
+import BatonStore
+import BatonSupervisor
+import Dispatch
+import Foundation
+import Glibc
+
+/// Drives one run in the foreground for invoke, resume and retry: progress, Ctrl-C
+/// (first: graceful cancel, second: stop at once), and the closing summary.
+struct RunDriver {
+    let store: any RunStore
+    let json: Bool
+
+    func engine(progress: Progress?) -> RunEngine {
+        let env = ProcessInfo.processInfo.environment
+        return RunEngine(store: store,
+                         environment: EngineEnvironment(variables: env, workingDirectory: FileManager.default.currentDirectoryPath,
+                                                        owner: RunID.localOwner()),
+                         observer: progress)
+    }
+
+    /// Drives `run` and reports; returns the exit status for it.
+    func drive(_ run: RunRecord, job: JobRunSpec, engine: RunEngine, progress: Progress, once: Bool = false,
+               budget: Duration? = nil) async throws -> ExitStatus {
+        try? Supervisor.prepareProcess()
+        let control = RunControl()
+        let signals = Self.trapInterrupts(control, runId: run.id, progress: progress)
+        defer { for s in signals { s.cancel() } }
+        if !json { progress.write("baton: run \(run.id) of \(job.name) started") }
+        let final: RunRecord
+        do {
+            final = try await engine.drive(runId: run.id, job: job, control: control, once: once, budget: budget)
+        } catch {
+            progress.end()
+            Console.fail(error.description, hint: error.hint)
+            return .failure
+        }
+        Supervisor.sweepStrays(reapZombies: true)
+        progress.end()
+        return try await report(final, once: once)
+    }
+
+    func report(_ run: RunRecord, once: Bool) async throws -> ExitStatus {
+        if json {
+            var doc = RunText.json(run)
+            if once, let last = try await store.slices(runId: run.id).last { doc["last_slice"] = RunText.json(last) }
+            Console.out(JSON.encode(doc))
+        } else {
+            let took = RunText.duration(RunText.elapsed(run))
+            Console.err("baton: run \(run.id) \(run.status.rawValue) after \(run.slicesDone) slice(s) in \(took): \(RunText.counts(run.counts))")
+            if let e = run.error, run.status != .succeeded { Console.err("  \(e)") }
+            if !run.status.isFinished || [.cancelled, .failed, .partial].contains(run.status) {
+                Console.err("  continue with: baton resume \(run.id)")
+            }
+            if run.counts.failed > 0 { Console.err("  retry failed items with: baton retry \(run.id)") }
+        }
+        switch run.status {
+        case .succeeded: return .success
+        case .running, .queued: return once ? .success : .failure
+        case .failed, .cancelled, .partial: return .failure
+        }
+    }
+
+    /// SIGINT/SIGTERM: the first asks for a graceful cancel (the slice gets SIGTERM,
+    /// its cursor is committed); the second stops the slice at once.
+    static func trapInterrupts(_ control: RunControl, runId: String, progress: Progress) -> [DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                if control.current >= .cancel {
+                    progress.write("baton: stopping now")
+                    control.request(.kill)
+                } else {
+                    progress.write("baton: cancelling run \(runId) (the slice gets SIGTERM; Ctrl-C again to stop at once)")
+                    control.request(.cancel)
+                }
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    /// The job a run belongs to: from the schedules, or the ad-hoc command it stored.
+    static func job(for run: RunRecord, global: GlobalOptions) throws -> JobRunSpec {
+        if let command = run.command { return JobRunSpec(name: run.job, command: command) }
+        let set = global.loader().load(paths: [global.schedules])
+        guard let job = set.job(named: run.job) else {
+            throw UsageError(message: "run \(run.id) belongs to job '\(run.job)', which \(global.schedules) no longer defines",
+                             hint: "restore the job's entry, or point --schedules at the directory it came from")
+        }
+        return JobRunSpec(job)
+    }
+}

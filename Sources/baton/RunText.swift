@@ -1,0 +1,83 @@
+import BatonCore
+import BatonStore
+import Foundation
+
+/// How runs and slices read for people and for `--json`.
+enum RunText {
+    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// "1m 05s", "850ms", "2h 03m".
+    static func duration(_ ms: Int64) -> String {
+        if ms < 1000 { return "\(max(0, ms))ms" }
+        let s = ms / 1000
+        if s < 60 { return String(format: "%.1fs", Double(ms) / 1000) }
+        if s < 3600 { return "\(s / 60)m \(TimeText.pad(Int(s % 60)))s" }
+        return "\(s / 3600)h \(TimeText.pad(Int(s / 60 % 60)))m"
+    }
+
+    static func time(_ ms: Int64) -> String {
+        TimeText.rfc3339(ms >= 0 ? ms / 1000 : (ms - 999) / 1000, zone: .utc, utc: true)
+    }
+
+    static func percent(_ run: RunRecord) -> Double? {
+        guard let total = run.total, total > 0 else { return run.status == .succeeded ? 100 : nil }
+        return min(100, Double(run.counts.processed) * 100 / Double(total))
+    }
+
+    /// Remaining time from the pace so far, for a run still going.
+    static func eta(_ run: RunRecord, now: Int64 = nowMs()) -> Int64? {
+        guard !run.status.isFinished, let total = run.total, run.counts.processed > 0, total > run.counts.processed else { return nil }
+        let elapsed = max(1, now - run.createdAt)
+        return elapsed * Int64(total - run.counts.processed) / Int64(run.counts.processed)
+    }
+
+    static func elapsed(_ run: RunRecord, now: Int64 = nowMs()) -> Int64 { (run.finishedAt ?? now) - run.createdAt }
+
+    static func counts(_ c: Counts) -> String {
+        "processed \(c.processed), succeeded \(c.succeeded), skipped \(c.skipped), failed \(c.failed)"
+    }
+
+    static func cursor(_ c: String?) -> String {
+        guard let c else { return "null" }
+        return c.count > 24 ? "\"\(c.prefix(21))…\"" : "\"\(c)\""
+    }
+
+    static func json(_ run: RunRecord, now: Int64 = nowMs()) -> [String: Any] {
+        var o: [String: Any] = [
+            "run_id": run.id, "job": run.job, "trigger": run.trigger.rawValue, "status": run.status.rawValue,
+            "scheduled_at": time(run.scheduledAt), "created_at": time(run.createdAt), "slices": run.slicesDone,
+            "next_slice": run.nextSlice, "attempt": run.nextAttempt,
+            "counts": ["processed": run.counts.processed, "succeeded": run.counts.succeeded,
+                       "skipped": run.counts.skipped, "failed": run.counts.failed],
+            "elapsed_ms": elapsed(run, now: now), "cursor": run.cursor as Any? ?? NSNull(),
+            "cancel_requested": run.cancelRequested,
+        ]
+        if let f = run.finishedAt { o["finished_at"] = time(f) }
+        if let t = run.total { o["total"] = t }
+        if let p = percent(run) { o["percent"] = (p * 10).rounded() / 10 }
+        if let e = eta(run, now: now) { o["eta_ms"] = e }
+        if let m = run.message { o["message"] = m }
+        if let e = run.error { o["error"] = e }
+        if let p = run.parentRun { o["retry_of"] = p }
+        if let c = run.command { o["command"] = c }
+        if let owner = run.owner { o["owner"] = owner }
+        return o
+    }
+
+    static func json(_ s: SliceRecord) -> [String: Any] {
+        var o: [String: Any] = [
+            "slice": s.number, "attempt": s.attempt, "started_at": time(s.startedAt), "outcome": s.outcome.rawValue,
+            "cursor_in": s.cursorIn as Any? ?? NSNull(), "cursor_out": s.cursorOut as Any? ?? NSNull(),
+            "counts": ["processed": s.counts.processed, "succeeded": s.counts.succeeded,
+                       "skipped": s.counts.skipped, "failed": s.counts.failed],
+            "truncated": s.truncated,
+        ]
+        if let f = s.finishedAt { o["finished_at"] = time(f); o["duration_ms"] = f - s.startedAt }
+        if let e = s.exitCode { o["exit"] = e }
+        if let sig = s.signal { o["signal"] = sig }
+        if let e = s.error { o["error"] = e }
+        if let m = s.message { o["message"] = m }
+        if let r = s.retryAfterMs { o["retry_after_ms"] = r }
+        return o
+    }
+}

@@ -1,0 +1,55 @@
+import BatonStore
+import Foundation
+
+/// `baton runs [--job J] [--status S] [--limit N] [--json]`: recent runs, newest first.
+struct RunsCommand {
+    let args: Arguments
+    let global: GlobalOptions
+
+    init(_ argv: ArraySlice<String>) throws(UsageError) {
+        args = try Arguments(argv, command: "runs", values: ["--job", "--status", "--limit"], flags: ["--json"])
+        global = try GlobalOptions(args)
+    }
+
+    func run() async throws -> ExitStatus {
+        if args.has("--help") { Console.out(Usage.runs); return .success }
+        var status: RunStatus?
+        if let s = args.value("--status") {
+            guard let v = RunStatus(rawValue: s) else {
+                throw UsageError(message: "--status '\(s)' is not a run status",
+                                 hint: "one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            status = v
+        }
+        let limit = try args.integer("--limit", default: 20, range: 1...10_000)
+        let store = try StateStore.open(global.state)
+        let runs = try await store.runs(job: args.value("--job"), status: status, limit: limit)
+        let now = RunText.nowMs()
+        if args.has("--json") {
+            Console.out(JSON.encode(runs.map { RunText.json($0, now: now) }))
+            return .success
+        }
+        if runs.isEmpty { Console.out("no runs yet"); return .success }
+        var rows = [["RUN", "JOB", "STATUS", "SLICES", "PROGRESS", "FAILED", "DURATION", "ETA", "STARTED"]]
+        for r in runs {
+            let progress = r.total.map { "\(r.counts.processed)/\($0)" + (RunText.percent(r).map { String(format: " %.0f%%", $0) } ?? "") }
+                ?? "\(r.counts.processed)"
+            rows.append([r.id, r.job, r.status.rawValue, String(r.slicesDone), progress, String(r.counts.failed),
+                         RunText.duration(RunText.elapsed(r, now: now)), RunText.eta(r, now: now).map(RunText.duration) ?? "-",
+                         RunText.time(r.createdAt)])
+        }
+        Console.out(Table.render(rows))
+        return .success
+    }
+}
+
+enum Table {
+    static func render(_ rows: [[String]]) -> String {
+        var widths = [Int](repeating: 0, count: rows.map(\.count).max() ?? 0)
+        for row in rows { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
+        return rows.map { row in
+            row.enumerated().map { i, c in i == row.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count) }
+                .joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}

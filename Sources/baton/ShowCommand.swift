@@ -1,0 +1,81 @@
+import BatonStore
+import Foundation
+
+/// `baton show RUN [--logs] [--json]`: one run, every slice, failed items, logs.
+struct ShowCommand {
+    let args: Arguments
+    let global: GlobalOptions
+
+    init(_ argv: ArraySlice<String>) throws(UsageError) {
+        args = try Arguments(argv, command: "show", values: [], flags: ["--logs", "--json"])
+        global = try GlobalOptions(args)
+    }
+
+    func run() async throws -> ExitStatus {
+        if args.has("--help") { Console.out(Usage.show); return .success }
+        guard args.positional.count == 1, let id = args.positional.first else {
+            throw UsageError(message: "name one run", hint: "baton show RUN (see 'baton runs')")
+        }
+        let store = try StateStore.open(global.state)
+        guard let run = try await store.run(id: id) else {
+            throw UsageError(message: "no run \(id)", hint: "list runs with 'baton runs'")
+        }
+        let slices = try await store.slices(runId: id)
+        let failed = try await store.items(runId: id, status: "failed") + (try await store.items(runId: id, status: "unknown"))
+        if args.has("--json") {
+            var doc = RunText.json(run)
+            doc["slices"] = slices.map { s -> [String: Any] in
+                var o = RunText.json(s)
+                if args.has("--logs") { o["log"] = s.log }
+                return o
+            }
+            doc["failed_items"] = failed.map { i -> [String: Any] in
+                var o: [String: Any] = ["id": i.itemId, "status": i.status, "slice": i.slice]
+                if let e = i.error { o["error"] = e }
+                return o
+            }
+            Console.out(JSON.encode(doc))
+            return .success
+        }
+        var lines = [
+            "Run:       \(run.id)", "Job:       \(run.job)", "Trigger:   \(run.trigger.rawValue)",
+            "Status:    \(run.status.rawValue)" + (run.cancelRequested && !run.status.isFinished ? " (cancel requested)" : ""),
+            "Scheduled: \(RunText.time(run.scheduledAt))", "Started:   \(RunText.time(run.createdAt))",
+            "Elapsed:   \(RunText.duration(RunText.elapsed(run)))" + (run.finishedAt == nil ? "" : " (finished \(RunText.time(run.finishedAt!)))"),
+            "Progress:  \(run.total.map { "\(run.counts.processed)/\($0)" } ?? "\(run.counts.processed)")"
+                + (RunText.percent(run).map { String(format: " (%.0f%%)", $0) } ?? "")
+                + (RunText.eta(run).map { ", ETA \(RunText.duration($0))" } ?? ""),
+            "Counts:    \(RunText.counts(run.counts))",
+            "Cursor:    \(RunText.cursor(run.cursor))",
+        ]
+        if let m = run.message { lines.append("Message:   \(m)") }
+        if let e = run.error { lines.append("Error:     \(e)") }
+        if let p = run.parentRun { lines.append("Retry of:  \(p)") }
+        if let c = run.command { lines.append("Command:   \(c.joined(separator: " "))") }
+        lines.append("")
+        var rows = [["SLICE", "ATTEMPT", "STARTED", "DURATION", "OUTCOME", "EXIT", "CURSOR IN", "CURSOR OUT", "PROCESSED", "ERROR"]]
+        for s in slices {
+            rows.append([String(s.number), String(s.attempt), RunText.time(s.startedAt),
+                         s.finishedAt.map { RunText.duration($0 - s.startedAt) } ?? "-", s.outcome.rawValue + (s.truncated ? " (truncated)" : ""),
+                         s.exitCode.map(String.init) ?? s.signal.map { "sig \($0)" } ?? "-",
+                         RunText.cursor(s.cursorIn), s.outcome == .succeeded ? RunText.cursor(s.cursorOut) : "-",
+                         String(s.counts.processed), String((s.error ?? "").prefix(60))])
+        }
+        lines.append(slices.isEmpty ? "no slices yet" : Table.render(rows))
+        if !failed.isEmpty {
+            lines.append("")
+            lines.append("Failed items (\(failed.count)): baton retry \(run.id) runs them again")
+            for i in failed.prefix(50) { lines.append("  \(i.itemId)  \(i.status)  \(i.error ?? "")") }
+            if failed.count > 50 { lines.append("  … and \(failed.count - 50) more (--json lists all)") }
+        }
+        if args.has("--logs") {
+            for s in slices where !s.log.isEmpty {
+                lines.append("")
+                lines.append("--- slice \(s.number) attempt \(s.attempt) log ---")
+                lines.append(s.log.hasSuffix("\n") ? String(s.log.dropLast()) : s.log)
+            }
+        }
+        Console.out(lines.joined(separator: "\n"))
+        return .success
+    }
+}
