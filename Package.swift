@@ -13,6 +13,11 @@ let package = Package(
         .target(name: "BatonCore"),
         // The RunStore interface and its value types; each backend in its own module.
         .target(name: "BatonStore"),
+        // libsqlite3 (Debian: libsqlite3-dev); only BatonStoreSQLite imports it.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        // The embedded store: `sqlite:PATH`, WAL mode, several processes on one machine.
+        .target(name: "BatonStoreSQLite", dependencies: ["BatonStore", "CSQLite"]),
         // Schedule directories and files on disk, commands on PATH.
         .target(name: "BatonConfig", dependencies: ["BatonCore"]),
         // The command line: arguments in, exit code out.
@@ -21,5 +26,7 @@ let package = Package(
         .executableTarget(name: "BenchCronNext", dependencies: ["BatonCore", "BatonConfig"], path: "bench/cron-next-swift"),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
         .testTarget(name: "BatonCLITests", dependencies: ["BatonCore"]),
+        // The RunStore conformance suite, run against every backend.
+        .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonStoreSQLite"]),
     ]
 )
