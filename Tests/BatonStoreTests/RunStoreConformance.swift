@@ -90,10 +90,11 @@ struct RunStoreConformance {
 
     func runsAreNewestFirstAndFiltered() async throws {
         let store = try await open()
+        // r_a3 and r_a2 tie on createdAt; inserted against id order so only the id can order them.
         _ = try await store.createRun(Self.run("r_a1", job: "a", createdAt: 10, status: .succeeded))
-        _ = try await store.createRun(Self.run("r_a2", job: "a", createdAt: 30, status: .failed))
-        _ = try await store.createRun(Self.run("r_b1", job: "b", createdAt: 20, status: .succeeded))
         _ = try await store.createRun(Self.run("r_a3", job: "a", createdAt: 30, status: .succeeded))
+        _ = try await store.createRun(Self.run("r_b1", job: "b", createdAt: 20, status: .succeeded))
+        _ = try await store.createRun(Self.run("r_a2", job: "a", createdAt: 30, status: .failed))
         _ = try await store.createRun(Self.run("r_b2", job: "b", createdAt: 40, status: .running))
 
         let all = try await store.runs(job: nil, status: nil, limit: 100).map(\.id)
@@ -168,14 +169,14 @@ struct RunStoreConformance {
 
     func pruneKeepsTheNewestFinishedRunsWithTheirSlicesAndItems() async throws {
         let store = try await open()
+        // r_6 ties with r_5 on createdAt and is created first: only the id makes it newer.
+        _ = try await store.createRun(Self.run("r_6", createdAt: 500, status: .failed))
         for i in 1...5 {
             let id = "r_\(i)"
             _ = try await store.createRun(Self.run(id, createdAt: Int64(i) * 100, status: .running))
             let completion = Self.completion(of: try await store.run(id: id)!, items: ["x\(i)", "y\(i)"], status: .succeeded)
             _ = try await store.finishSlice(completion)
         }
-        // Same createdAt as r_5: the id breaks the tie (r_6 is newer).
-        _ = try await store.createRun(Self.run("r_6", createdAt: 500, status: .failed))
         _ = try await store.createRun(Self.run("r_live", createdAt: 1, status: .running))
         _ = try await store.createRun(Self.run("r_other", job: "other", createdAt: 1, status: .succeeded))
 
@@ -197,8 +198,12 @@ struct RunStoreConformance {
 
         let again = try await store.prune(job: Self.job, keep: 2)
         XCTAssertEqual(again, 0, "pruning is idempotent")
+        let tie = try await store.prune(job: Self.job, keep: 1)
+        XCTAssertEqual(tie, 1)
+        let newest = try await store.runs(job: Self.job, status: nil, limit: 100).map(\.id)
+        XCTAssertEqual(newest, ["r_6", "r_live"], "of two runs created at once, the greater id is the newer")
         let all = try await store.prune(job: Self.job, keep: 0)
-        XCTAssertEqual(all, 2)
+        XCTAssertEqual(all, 1)
         let remaining = try await store.runs(job: Self.job, status: nil, limit: 100).map(\.id)
         XCTAssertEqual(remaining, ["r_live"])
     }
