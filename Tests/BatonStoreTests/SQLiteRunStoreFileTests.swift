@@ -49,8 +49,12 @@ final class SQLiteRunStoreFileTests: XCTestCase {
             let store = try SQLiteRunStore.open(url: url)
             XCTAssertEqual(store.path, absolute, url)
         }
-        let relative = try SQLiteRunStore.open(url: "sqlite:" + directory.file("b.db").dropFirst())
-        XCTAssertEqual(relative.path, String(directory.file("b.db").dropFirst()))
+        // A relative path that still lands in the temporary directory: up to / first.
+        let depth = FileManager.default.currentDirectoryPath.split(separator: "/").count
+        let relativePath = String(repeating: "../", count: depth) + directory.file("b.db").dropFirst()
+        let relative = try SQLiteRunStore.open(url: "sqlite:" + relativePath)
+        XCTAssertEqual(relative.path, relativePath)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.file("b.db")))
         for bad in ["postgres://h/db", "sqlite:", "var/baton.db"] {
             do throws(StoreError) {
                 _ = try SQLiteRunStore.open(url: bad)
