@@ -36,29 +36,35 @@ extension SQLiteRunStore {
         }
     }
 
+    /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).
     public func run(id: String) async throws(StoreError) -> RunRecord? {
         try await perform { tables throws(StoreError) in try tables.run(id: id) }
     }
 
     /// Newest first: by `createdAt`, then id, descending.
+    /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).
     public func runs(job: String?, status: RunStatus?, limit: Int) async throws(StoreError) -> [RunRecord] {
         try await perform { tables throws(StoreError) in try tables.runs(job: job, status: status, limit: limit) }
     }
 
+    /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).
     public func slices(runId: String) async throws(StoreError) -> [SliceRecord] {
         try await perform { tables throws(StoreError) in try tables.slices(runId: runId) }
     }
 
+    /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).
     public func items(runId: String, status: String?) async throws(StoreError) -> [ItemRecord] {
         try await perform { tables throws(StoreError) in try tables.items(runId: runId, status: status) }
     }
 
     /// Only an unfinished run gets the flag; a finished one is returned unchanged.
+    /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).
     public func requestCancel(runId: String, at: Int64) async throws(StoreError) -> RunRecord? {
         try await perform { tables throws(StoreError) in try tables.requestCancel(runId: runId, at: at) }
     }
 
     /// A run with an owner but no lease is held until its owner lets it go.
+    /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).
     public func claim(runId: String, owner: String, now: Int64, leaseExpiresAt: Int64) async throws(StoreError) -> RunRecord? {
         try await perform { tables throws(StoreError) in
             try tables.claim(runId: runId, owner: owner, now: now, leaseExpiresAt: leaseExpiresAt)
@@ -66,6 +72,7 @@ extension SQLiteRunStore {
     }
 
     /// Unfinished runs are never deleted and do not count towards `keep`.
+    /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).
     public func prune(job: String, keep: Int) async throws(StoreError) -> Int {
         try await perform { tables throws(StoreError) in try tables.prune(job: job, keep: keep) }
     }

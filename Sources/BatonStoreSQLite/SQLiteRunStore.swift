@@ -57,6 +57,20 @@ public final class SQLiteRunStore: RunStore {
         return try SQLiteRunStore(path: path, synchronous: synchronous)
     }
 
+    /// Closes the connection once the operations already started have finished
+    /// (`sqlite3_close_v2(3)`), checkpointing the WAL when this was the file's last
+    /// connection. Later calls fail with `.io` "the store is closed". Releasing the store
+    /// closes it too; this lets a shutdown wait for it.
+    public func close() async {
+        let box = self.box
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async {
+                box.close()
+                continuation.resume()
+            }
+        }
+    }
+
     deinit {
         // Queued after every operation still in flight; they hold the box, not the store.
         queue.async { [box] in box.close() }
@@ -70,6 +84,9 @@ public final class SQLiteRunStore: RunStore {
             let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
             // busy_timeout first: enabling WAL and migrating wait for other processes.
             try db.executeScript("PRAGMA busy_timeout = \(milliseconds)")
+            // Before switching to WAL, which writes the file: refuse another program's
+            // database or a newer baton's without touching it.
+            _ = try SQLiteSchema.usableVersion(db)
             let mode = try db.scalarText("PRAGMA journal_mode = WAL")
             guard mode?.lowercased() == "wal" else {
                 throw StoreError(.io, location: path, "SQLite kept journal mode \(mode ?? "unknown") instead of wal",

@@ -92,9 +92,9 @@ enum SQLiteSchema {
     /// - Throws: `.tooNew` when the file comes from a newer baton, `.corrupt` when it is
     ///   another program's database; SQLite errors.
     static func migrate(_ db: SQLiteConnection) throws(StoreError) {
-        if try check(db) == currentVersion { return }
+        if try usableVersion(db) == currentVersion { return }
         try db.transaction { () throws(StoreError) in
-            let found = try check(db)
+            let found = try usableVersion(db)
             if found == currentVersion { return }
             for script in migrations[found...] { try db.executeScript(script) }
             // PRAGMA takes no parameters; both values are our own integers.
@@ -112,7 +112,7 @@ enum SQLiteSchema {
     /// but no version (baton must not add its tables to it). One statement reads all three
     /// values from one snapshot: read apart, another process's migration could commit in
     /// between and its tables would look like a stranger's.
-    private static func check(_ db: SQLiteConnection) throws(StoreError) -> Int {
+    static func usableVersion(_ db: SQLiteConnection) throws(StoreError) -> Int {
         let (version, id, tables) = try db.queryOne("""
             SELECT (SELECT user_version FROM pragma_user_version), (SELECT application_id FROM pragma_application_id), \
             (SELECT count(*) FROM sqlite_schema)

@@ -118,6 +118,17 @@ final class SQLiteRunStoreFileTests: XCTestCase {
         XCTAssertEqual(try SQLiteSchema.version(of: db), SQLiteSchema.currentVersion)
     }
 
+    func testClosedStoreRefusesWorkAndReleasesTheFile() async throws {
+        let path = directory.file("baton.db")
+        let store = try SQLiteRunStore(path: path)
+        _ = try await store.createRun(RunStoreConformance.run("r_1"))
+        await store.close()
+        let error = await assertThrows(.io) { () throws(StoreError) in _ = try await store.run(id: "r_1") }
+        XCTAssertEqual(error?.message, "the store is closed")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + "-wal"),
+                       "the last connection checkpointed the WAL into the file and removed it")
+    }
+
     // MARK: Files baton must refuse
 
     func testSchemaFromTheFutureIsTooNew() async throws {
@@ -148,6 +159,7 @@ final class SQLiteRunStoreFileTests: XCTestCase {
         let db = try connection(path)
         XCTAssertEqual(try db.scalarText("SELECT count(*) FROM sqlite_schema WHERE name = 'runs'"), "0",
                        "baton added no table")
+        XCTAssertEqual(try db.scalarText("PRAGMA journal_mode"), "delete", "nor switched it to WAL")
     }
 
     // MARK: Places baton cannot write
