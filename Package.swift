@@ -19,14 +19,21 @@ let package = Package(
         .target(name: "BatonSupervisor", dependencies: ["CProcessShims"]),
         // The run engine: slices, retries, pacing, commits. invoke, the daemon and webhooks share it.
         .target(name: "BatonEngine", dependencies: ["BatonCore", "BatonStore", "BatonSupervisor"]),
+        // libsqlite3 (Debian: libsqlite3-dev); only BatonStoreSQLite imports it.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        // The embedded store: `sqlite:PATH`, WAL mode, several processes on one machine.
+        .target(name: "BatonStoreSQLite", dependencies: ["BatonStore", "CSQLite"]),
         // Schedule directories and files on disk, commands on PATH.
         .target(name: "BatonConfig", dependencies: ["BatonCore"]),
         // The command line: arguments in, exit code out.
-        .executableTarget(name: "baton", dependencies: ["BatonCore", "BatonConfig"]),
+        .executableTarget(name: "baton", dependencies: ["BatonCore", "BatonConfig", "BatonStore", "BatonStoreSQLite", "BatonEngine", "BatonSupervisor"]),
         // bench/cron-next measures this in-process.
         .executableTarget(name: "BenchCronNext", dependencies: ["BatonCore", "BatonConfig"], path: "bench/cron-next-swift"),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
         .testTarget(name: "BatonCLITests", dependencies: ["BatonCore"]),
         .testTarget(name: "BatonSupervisorTests", dependencies: ["BatonSupervisor"]),
+        // The RunStore conformance suite, run against every backend.
+        .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonStoreSQLite"]),
     ]
 )

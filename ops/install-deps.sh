@@ -3,8 +3,9 @@
 # Non-interactive; safe to run again (a second run only checks, in well under a second).
 set -euo pipefail
 
-# Debian packages: the tz database (cron engine), Python's venv (test oracles).
-packages=(tzdata ca-certificates python3 python3-venv)
+# Debian packages: the tz database (cron engine), SQLite (the store; the sqlite3 shell
+# is the second process of its tests), Python's venv (test oracles).
+packages=(tzdata ca-certificates libsqlite3-dev pkg-config sqlite3 python3 python3-venv)
 
 missing=()
 for p in "${packages[@]}"; do

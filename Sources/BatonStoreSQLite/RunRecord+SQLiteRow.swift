@@ -1,0 +1,82 @@
+import BatonStore
+import Foundation
+
+extension RunRecord {
+    /// The columns `init(row:)` reads, in its order; `SELECT` and `RETURNING` use them.
+    static let sqliteColumns = """
+        id, job, trigger_kind, status, scheduled_at, created_at, updated_at, finished_at, cursor, \
+        next_slice, next_attempt, failed_attempts, slices_done, processed, succeeded, skipped, failed, total, \
+        message, error, params, payload, command, parent_run, owner, lease_expires_at, cancel_requested
+        """
+
+    /// Decodes a row selected with `sqliteColumns`.
+    /// - Throws: `.corrupt` for a trigger, status or command this baton cannot read.
+    init(row: SQLiteStatement) throws(StoreError) {
+        let id = row.string(0)
+        guard let trigger = Trigger(rawValue: row.string(2)) else {
+            throw row.corrupt("run \(id) has an unknown trigger '\(row.string(2))'")
+        }
+        guard let status = RunStatus(rawValue: row.string(3)) else {
+            throw row.corrupt("run \(id) has an unknown status '\(row.string(3))'")
+        }
+        var command: [String]?
+        if let json = row.optionalString(22) {
+            guard let argv = try? JSONDecoder().decode([String].self, from: Data(json.utf8)) else {
+                throw row.corrupt("run \(id) has a command that is not a JSON array of strings")
+            }
+            command = argv
+        }
+        self.init(id: id, job: row.string(1), trigger: trigger, status: status, scheduledAt: row.int64(4),
+                  createdAt: row.int64(5), updatedAt: row.int64(6), finishedAt: row.optionalInt64(7),
+                  cursor: row.optionalString(8), nextSlice: row.int(9), nextAttempt: row.int(10),
+                  failedAttempts: row.int(11), slicesDone: row.int(12),
+                  counts: Counts(processed: row.int(13), succeeded: row.int(14), skipped: row.int(15), failed: row.int(16)),
+                  total: row.optionalInt(17), message: row.optionalString(18), error: row.optionalString(19),
+                  params: row.string(20), payload: row.optionalString(21), command: command,
+                  parentRun: row.optionalString(23), owner: row.optionalString(24),
+                  leaseExpiresAt: row.optionalInt64(25), cancelRequested: row.bool(26))
+    }
+
+    /// `command` as stored: a JSON array of strings, or NULL.
+    static func commandJSON(_ command: [String]?) -> SQLiteValue {
+        guard let command else { return .null }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        // Encoding an array of strings cannot fail.
+        return .text(String(decoding: try! encoder.encode(command), as: UTF8.self))
+    }
+
+    /// The mutable fields `updateRun` replaces, as parameters ?2... of `sqliteUpdate`
+    /// (?1 is the id).
+    var sqliteMutableValues: [SQLiteValue] {
+        [.text(id), .text(status.rawValue), .integer(updatedAt), .int64(finishedAt), .string(cursor),
+         .int(nextSlice), .int(nextAttempt), .int(failedAttempts), .int(slicesDone),
+         .int(counts.processed), .int(counts.succeeded), .int(counts.skipped), .int(counts.failed), .int(total),
+         .string(message), .string(error), .string(owner), .int64(leaseExpiresAt), .bool(cancelRequested)]
+    }
+
+    /// Writes the mutable fields. `cancelRule` is the SQL for the new cancel flag, with
+    /// ?19 the given value.
+    static func sqliteUpdate(cancelRule: String) -> String {
+        """
+        UPDATE runs SET status = ?2, updated_at = ?3, finished_at = ?4, cursor = ?5, next_slice = ?6, \
+        next_attempt = ?7, failed_attempts = ?8, slices_done = ?9, processed = ?10, succeeded = ?11, \
+        skipped = ?12, failed = ?13, total = ?14, message = ?15, error = ?16, owner = ?17, \
+        lease_expires_at = ?18, cancel_requested = \(cancelRule) WHERE id = ?1
+        """
+    }
+}
+
+extension NewRun {
+    static let sqliteInsert = """
+        INSERT INTO runs (id, job, trigger_kind, status, scheduled_at, created_at, updated_at, cursor, params, \
+        payload, command, parent_run, owner, lease_expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, \
+        ?10, ?11, ?12, ?13)
+        """
+
+    var sqliteValues: [SQLiteValue] {
+        [.text(id), .text(job), .text(trigger.rawValue), .text(status.rawValue), .integer(scheduledAt),
+         .integer(createdAt), .string(cursor), .text(params), .string(payload), RunRecord.commandJSON(command),
+         .string(parentRun), .string(owner), .int64(leaseExpiresAt)]
+    }
+}

@@ -1,0 +1,51 @@
+import BatonStore
+import Foundation
+
+extension SQLiteConnection {
+    /// How often a write transaction is attempted when the database stays busy past
+    /// `busy_timeout`, and the pauses between attempts. The total wait is bounded:
+    /// attempts × busy_timeout + the pauses.
+    static let busyAttempts = 3
+    static let busyBackoff: [Duration] = [.milliseconds(50), .milliseconds(250)]
+
+    /// Runs `body` in a write transaction: `BEGIN IMMEDIATE` takes the write lock up
+    /// front, so two processes never deadlock upgrading a read lock to a write lock (the
+    /// loser of that race could only fail with `SQLITE_BUSY`, even inside busy_timeout).
+    /// Any error rolls back. A `.busy` error, whether at `BEGIN` or later, retries the
+    /// whole body after a short pause, at most `busyAttempts` times, so `body` must only
+    /// touch the database.
+    /// - Throws: `StoreError` from `body` or SQLite; `.busy` when every attempt was.
+    func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        precondition(!isInTransaction, "nested transaction on \(path)")
+        var attempt = 1
+        while true {
+            do throws(StoreError) {
+                try execute("BEGIN IMMEDIATE")
+                let value = try body()
+                try execute("COMMIT")
+                return value
+            } catch {
+                rollbackIfOpen()
+                guard error.kind == .busy, attempt < Self.busyAttempts else { throw error }
+                Self.pause(Self.busyBackoff[min(attempt - 1, Self.busyBackoff.count - 1)])
+                attempt += 1
+            }
+        }
+    }
+
+    /// Rolls back what a failed transaction left open. A failed ROLLBACK leaves nothing to
+    /// do: SQLite then rolls back itself, or the connection is unusable and the next
+    /// statement says so.
+    private func rollbackIfOpen() {
+        guard isInTransaction else { return }
+        try? execute("ROLLBACK")
+    }
+
+    /// Blocks this connection's (dedicated) thread; never called on the cooperative pool.
+    private static func pause(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
+    }
+}

@@ -1,0 +1,79 @@
+import BatonStore
+
+extension SQLiteRunStore {
+    /// - Throws: `.conflict` when the id exists.
+    public func createRun(_ new: NewRun) async throws(StoreError) -> RunRecord {
+        try await perform { tables throws(StoreError) in try tables.createRun(new) }
+    }
+
+    /// Inserts the slice as `running` unless its key exists; sets the run's owner (kept
+    /// when `slice.owner` is nil) and lease.
+    /// - Throws: `.notFound` for an unknown run.
+    public func startSlice(_ slice: SliceRecord, leaseExpiresAt: Int64?) async throws(StoreError) {
+        try await perform { tables throws(StoreError) in try tables.startSlice(slice, leaseExpiresAt: leaseExpiresAt) }
+    }
+
+    /// The slice row (finishing its `running` row, or inserted), its items and the run
+    /// row, in one transaction. The run's cancel flag is never cleared here: a cancel
+    /// requested while the slice ran survives (clear it with `updateRun`).
+    /// - Throws: `.notFound` for an unknown run (or an item naming one);
+    ///   `.conflict` when the slice finished already (marked lost by a new owner).
+    public func finishSlice(_ completion: SliceCompletion) async throws(StoreError) -> RunRecord {
+        try await perform { tables throws(StoreError) in try tables.finishSlice(completion) }
+    }
+
+    /// - Throws: `.notFound` for an unknown run.
+    public func updateRun(_ run: RunRecord) async throws(StoreError) -> RunRecord {
+        try await perform { tables throws(StoreError) in try tables.updateRun(run) }
+    }
+
+    /// - Throws: `.conflict` when the slice is not `running` any more, `.notFound` when
+    ///   the slice or the run does not exist. Either way nothing is written.
+    public func markSliceLost(runId: String, number: Int, attempt: Int, at: Int64,
+                              run: RunRecord) async throws(StoreError) -> RunRecord {
+        try await perform { tables throws(StoreError) in
+            try tables.markSliceLost(runId: runId, number: number, attempt: attempt, at: at, run: run)
+        }
+    }
+
+    /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).
+    public func run(id: String) async throws(StoreError) -> RunRecord? {
+        try await perform { tables throws(StoreError) in try tables.run(id: id) }
+    }
+
+    /// Newest first: by `createdAt`, then id, descending.
+    /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).
+    public func runs(job: String?, status: RunStatus?, limit: Int) async throws(StoreError) -> [RunRecord] {
+        try await perform { tables throws(StoreError) in try tables.runs(job: job, status: status, limit: limit) }
+    }
+
+    /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).
+    public func slices(runId: String) async throws(StoreError) -> [SliceRecord] {
+        try await perform { tables throws(StoreError) in try tables.slices(runId: runId) }
+    }
+
+    /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).
+    public func items(runId: String, status: String?) async throws(StoreError) -> [ItemRecord] {
+        try await perform { tables throws(StoreError) in try tables.items(runId: runId, status: status) }
+    }
+
+    /// Only an unfinished run gets the flag; a finished one is returned unchanged.
+    /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).
+    public func requestCancel(runId: String, at: Int64) async throws(StoreError) -> RunRecord? {
+        try await perform { tables throws(StoreError) in try tables.requestCancel(runId: runId, at: at) }
+    }
+
+    /// A run with an owner but no lease is held until its owner lets it go.
+    /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).
+    public func claim(runId: String, owner: String, now: Int64, leaseExpiresAt: Int64) async throws(StoreError) -> RunRecord? {
+        try await perform { tables throws(StoreError) in
+            try tables.claim(runId: runId, owner: owner, now: now, leaseExpiresAt: leaseExpiresAt)
+        }
+    }
+
+    /// Unfinished runs are never deleted and do not count towards `keep`.
+    /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).
+    public func prune(job: String, keep: Int) async throws(StoreError) -> Int {
+        try await perform { tables throws(StoreError) in try tables.prune(job: job, keep: keep) }
+    }
+}

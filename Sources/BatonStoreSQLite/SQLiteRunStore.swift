@@ -1,0 +1,142 @@
+import BatonStore
+import Dispatch
+import Synchronization
+
+/// The embedded `RunStore` (SPEC §5, `sqlite:PATH`): one SQLite file in WAL mode, safe
+/// for several baton processes on one machine.
+///
+/// The connection lives on one dedicated serial `DispatchQueue`: every method hops
+/// there through a checked continuation, so `sqlite3_step` (which may wait up to the
+/// busy timeout for another process) never runs on Swift's cooperative pool. Writes
+/// take the write lock up front (`BEGIN IMMEDIATE`) and retry a few times when another
+/// process holds it past the busy timeout. See docs/store.md.
+public final class SQLiteRunStore: RunStore {
+    /// How hard a commit is made durable (`PRAGMA synchronous`).
+    public enum Synchronous: String, Sendable {
+        /// fsync on every commit: a committed slice survives a power cut. The default.
+        case full = "FULL"
+        /// fsync at checkpoints only: a power cut may lose the last commits (never a
+        /// crash of baton itself), in exchange for faster commits.
+        case normal = "NORMAL"
+    }
+
+    /// The database file, as given.
+    public let path: String
+    private let queue: DispatchQueue
+    private let box: TablesBox
+
+    /// Opens (creating the file and its parent directory when missing) and migrates the
+    /// database at `path`. Blocks while it opens (up to `busyTimeout` per lock wait, when
+    /// another process is migrating the same file): call it at start-up.
+    /// - Parameters:
+    ///   - synchronous: `.full` (default) or `.normal`; see `Synchronous`.
+    ///   - busyTimeout: how long one statement waits for another process's lock
+    ///     (`PRAGMA busy_timeout`) before a write is retried or `.busy` thrown.
+    /// - Throws: `StoreError`: `.cantOpen` or `.readOnly` (with a hint naming the
+    ///   directory to create or fix), `.corrupt` (not a baton database), `.tooNew`
+    ///   (written by a newer baton), `.io` when WAL mode cannot be enabled.
+    public init(path: String, synchronous: Synchronous = .full, busyTimeout: Duration = .seconds(5)) throws(StoreError) {
+        self.path = path
+        self.queue = DispatchQueue(label: "baton.store.sqlite")
+        let tables = try Self.open(path: path, synchronous: synchronous, busyTimeout: busyTimeout)
+        self.box = TablesBox(tables, path: path)
+    }
+
+    /// Opens the store a `--state` URL names: `sqlite:PATH` (`sqlite:var/baton.db`,
+    /// `sqlite:/srv/baton.db`; `sqlite:///srv/baton.db` is the same as the latter).
+    /// - Throws: `.cantOpen` for another scheme or an empty path; as `init(path:)`.
+    public static func open(url: String, synchronous: Synchronous = .full) throws(StoreError) -> SQLiteRunStore {
+        guard url.hasPrefix("sqlite:") else {
+            throw StoreError(.cantOpen, location: url, "not an sqlite: URL", hint: "use sqlite:PATH, e.g. sqlite:var/baton.db")
+        }
+        var path = String(url.dropFirst("sqlite:".count))
+        if path.hasPrefix("//") { path.removeFirst(2) }
+        guard !path.isEmpty else {
+            throw StoreError(.cantOpen, location: url, "the URL names no file", hint: "use sqlite:PATH, e.g. sqlite:var/baton.db")
+        }
+        return try SQLiteRunStore(path: path, synchronous: synchronous)
+    }
+
+    /// Closes the connection once the operations already started have finished
+    /// (`sqlite3_close_v2(3)`), checkpointing the WAL when this was the file's last
+    /// connection. Later calls fail with `.io` "the store is closed". Releasing the store
+    /// closes it too; this lets a shutdown wait for it.
+    public func close() async {
+        let box = self.box
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async {
+                box.close()
+                continuation.resume()
+            }
+        }
+    }
+
+    deinit {
+        // Queued after every operation still in flight; they hold the box, not the store.
+        queue.async { [box] in box.close() }
+    }
+
+    private static func open(path: String, synchronous: Synchronous, busyTimeout: Duration) throws(StoreError) -> SQLiteRunTables {
+        try ParentDirectory.create(for: path)
+        let db = try SQLiteConnection(path: path)
+        do throws(StoreError) {
+            let (seconds, attoseconds) = busyTimeout.components
+            let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+            // busy_timeout first: enabling WAL and migrating wait for other processes.
+            try db.executeScript("PRAGMA busy_timeout = \(milliseconds)")
+            // Before switching to WAL, which writes the file: refuse another program's
+            // database or a newer baton's without touching it.
+            _ = try SQLiteSchema.usableVersion(db)
+            let mode = try db.scalarText("PRAGMA journal_mode = WAL")
+            guard mode?.lowercased() == "wal" else {
+                throw StoreError(.io, location: path, "SQLite kept journal mode \(mode ?? "unknown") instead of wal",
+                                 hint: "WAL creates \(path)-wal and \(path)-shm: keep the file in a writable directory on a"
+                                     + " local file system (not NFS)")
+            }
+            try db.executeScript("PRAGMA synchronous = \(synchronous.rawValue); PRAGMA foreign_keys = ON")
+            try SQLiteSchema.migrate(db)
+            return SQLiteRunTables(db: db)
+        } catch {
+            db.close()
+            throw error
+        }
+    }
+
+    /// Runs `body` on the store's queue and hands its result back to the caller's task.
+    func perform<T: Sendable>(_ body: @escaping @Sendable (SQLiteRunTables) throws(StoreError) -> T)
+        async throws(StoreError) -> T {
+        let box = self.box
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, StoreError>, Never>) in
+            queue.async { continuation.resume(returning: box.run(body)) }
+        }
+        return try result.get()
+    }
+}
+
+/// The connection, reachable from the store's queue only; the mutex is never contended
+/// (one serial queue), it only carries the non-Sendable connection across to that queue.
+private final class TablesBox: Sendable {
+    private let tables: Mutex<SQLiteRunTables?>
+    private let path: String
+
+    init(_ tables: sending SQLiteRunTables, path: String) {
+        self.tables = Mutex(tables)
+        self.path = path
+    }
+
+    func run<T: Sendable>(_ body: @Sendable (SQLiteRunTables) throws(StoreError) -> T) -> Result<T, StoreError> {
+        tables.withLock { tables in
+            guard let tables else {
+                return .failure(StoreError(.io, location: path, "the store is closed"))
+            }
+            return Result { () throws(StoreError) in try body(tables) }
+        }
+    }
+
+    func close() {
+        tables.withLock { tables in
+            tables?.db.close()
+            tables = nil
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import BatonStore
+
+/// The runs, slices and items tables over one connection: the synchronous half of
+/// `SQLiteRunStore`, used only on the store's serial queue. Every method that writes
+/// does it in one `BEGIN IMMEDIATE` transaction.
+final class SQLiteRunTables {
+    let db: SQLiteConnection
+
+    init(db: SQLiteConnection) {
+        self.db = db
+    }
+
+    /// The statuses of finished runs, as an SQL list: `prune` deletes only these.
+    static let finishedStatuses = RunStatus.allCases.filter(\.isFinished).map { "'\($0.rawValue)'" }
+        .joined(separator: ", ")
+
+    func createRun(_ new: NewRun) throws(StoreError) -> RunRecord {
+        try db.transaction { () throws(StoreError) in
+            do throws(StoreError) {
+                try db.execute(NewRun.sqliteInsert, new.sqliteValues)
+            } catch where error.kind == .conflict {
+                throw StoreError(.conflict, location: db.path, "a run with id \(new.id) exists already",
+                                 code: error.code)
+            }
+            return try readRun(id: new.id)
+        }
+    }
+
+    func updateRun(_ run: RunRecord) throws(StoreError) -> RunRecord {
+        try db.transaction { () throws(StoreError) in
+            try writeRun(run, cancelRule: "?19")
+            return try readRun(id: run.id)
+        }
+    }
+
+    func run(id: String) throws(StoreError) -> RunRecord? {
+        try db.queryOne("SELECT \(RunRecord.sqliteColumns) FROM runs WHERE id = ?1", [.text(id)], row: RunRecord.init)
+    }
+
+    /// One statement per combination of filters, so each can use its index
+    /// (`runs_job_created` for a job, `runs_status` for a status).
+    func runs(job: String?, status: RunStatus?, limit: Int) throws(StoreError) -> [RunRecord] {
+        precondition(limit >= 0, "negative limit \(limit)")
+        var conditions: [String] = []
+        var values: [SQLiteValue] = []
+        if let job { values.append(.text(job)); conditions.append("job = ?\(values.count)") }
+        if let status { values.append(.text(status.rawValue)); conditions.append("status = ?\(values.count)") }
+        values.append(.int(limit))
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT \(RunRecord.sqliteColumns) FROM runs\(filter) ORDER BY created_at DESC, id DESC LIMIT ?\(values.count)"
+        return try db.query(sql, values, row: RunRecord.init)
+    }
+
+    /// Sets the flag of an unfinished run that does not have it yet; a finished run, or
+    /// one already flagged, is returned as it is.
+    func requestCancel(runId: String, at: Int64) throws(StoreError) -> RunRecord? {
+        try db.transaction { () throws(StoreError) in
+            try db.execute("""
+                UPDATE runs SET cancel_requested = 1, updated_at = max(updated_at, ?2) \
+                WHERE id = ?1 AND cancel_requested = 0 AND status NOT IN (\(Self.finishedStatuses))
+                """, [.text(runId), .integer(at)])
+            return try run(id: runId)
+        }
+    }
+
+    /// One conditional UPDATE: free (no owner), already ours, or its lease ran out before
+    /// `now`. A run with an owner and no lease is held until its owner lets it go.
+    func claim(runId: String, owner: String, now: Int64, leaseExpiresAt: Int64) throws(StoreError) -> RunRecord? {
+        try db.transaction { () throws(StoreError) in
+            try db.queryOne("""
+                UPDATE runs SET owner = ?2, lease_expires_at = ?4, updated_at = max(updated_at, ?3) \
+                WHERE id = ?1 AND (owner IS NULL OR owner = ?2 OR lease_expires_at < ?3) \
+                RETURNING \(RunRecord.sqliteColumns)
+                """, [.text(runId), .text(owner), .integer(now), .integer(leaseExpiresAt)], row: RunRecord.init)
+        }
+    }
+
+    /// Deletes the finished runs of `job` beyond the newest `keep` (by created_at, then
+    /// id), items and slices first. Unfinished runs are never deleted and do not count.
+    func prune(job: String, keep: Int) throws(StoreError) -> Int {
+        precondition(keep >= 0, "negative keep \(keep)")
+        let doomed = """
+            SELECT id FROM runs WHERE job = ?1 AND status IN (\(Self.finishedStatuses)) \
+            ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?2
+            """
+        let values: [SQLiteValue] = [.text(job), .int(keep)]
+        return try db.transaction { () throws(StoreError) in
+            try db.execute("DELETE FROM items WHERE run_id IN (\(doomed))", values)
+            try db.execute("DELETE FROM slices WHERE run_id IN (\(doomed))", values)
+            try db.execute("DELETE FROM runs WHERE id IN (\(doomed))", values)
+            return db.changes
+        }
+    }
+
+    // MARK: Inside a transaction
+
+    /// Writes the run row's mutable fields.
+    /// - Throws: `.notFound` when there is no such run.
+    func writeRun(_ run: RunRecord, cancelRule: String) throws(StoreError) {
+        try db.execute(RunRecord.sqliteUpdate(cancelRule: cancelRule), run.sqliteMutableValues)
+        if db.changes == 0 { throw notFound(run.id) }
+    }
+
+    func readRun(id: String) throws(StoreError) -> RunRecord {
+        guard let run = try run(id: id) else { throw notFound(id) }
+        return run
+    }
+
+    func notFound(_ runId: String) -> StoreError {
+        StoreError(.notFound, location: db.path, "no run with id \(runId)")
+    }
+}

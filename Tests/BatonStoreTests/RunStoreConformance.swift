@@ -1,0 +1,224 @@
+import BatonStore
+import XCTest
+
+/// The behaviour every `RunStore` must have, as checks a backend's test class calls one
+/// by one (`testX() { try await suite.x() }`), so SQLite and PostgreSQL answer the same
+/// questions. Each check stands alone on an empty store.
+struct RunStoreConformance {
+    /// Opens a new handle on the store under test. Within one test every call reaches the
+    /// same store (a second call is a second connection), which starts empty.
+    let open: () async throws -> any RunStore
+
+    static let job = "send-batches"
+
+    /// A run with every optional field set, and text that is easy to mangle.
+    static func fullRun(_ id: String = "r_full") -> NewRun {
+        NewRun(id: id, job: job, trigger: .webhook, scheduledAt: 1_795_343_400_000, createdAt: 1_795_343_400_123,
+               cursor: "b:42 \"quoted\" / é ✓", params: #"{"k":"v"}"#, payload: #"{"items":["lead_1","lead_2"]}"#,
+               command: ["handlers/send", "--to", "a b/c", "\"q\"", "ünï", ""], parentRun: "r_parent",
+               owner: "host-a:1234", leaseExpiresAt: 1_795_343_460_000, status: .queued)
+    }
+
+    static func run(_ id: String, job: String = job, createdAt: Int64 = 1_000, status: RunStatus = .running) -> NewRun {
+        NewRun(id: id, job: job, trigger: .cron, scheduledAt: createdAt, createdAt: createdAt, status: status)
+    }
+
+    /// The record `createRun` must return for `new`.
+    static func created(_ new: NewRun) -> RunRecord {
+        RunRecord(id: new.id, job: new.job, trigger: new.trigger, status: new.status, scheduledAt: new.scheduledAt,
+                  createdAt: new.createdAt, updatedAt: new.createdAt, cursor: new.cursor, params: new.params,
+                  payload: new.payload, command: new.command, parentRun: new.parentRun, owner: new.owner,
+                  leaseExpiresAt: new.leaseExpiresAt)
+    }
+
+    // MARK: Runs
+
+    func createdRunReadsBackEveryField() async throws {
+        let store = try await open()
+        let new = Self.fullRun()
+        let created = try await store.createRun(new)
+        XCTAssertEqual(created, Self.created(new))
+        let read = try await store.run(id: new.id)
+        XCTAssertEqual(read, Self.created(new))
+
+        let bare = Self.run("r_bare")
+        _ = try await store.createRun(bare)
+        let readBare = try await store.run(id: "r_bare")
+        XCTAssertEqual(readBare, Self.created(bare))
+        XCTAssertNil(readBare?.cursor)
+        XCTAssertNil(readBare?.command)
+        XCTAssertNil(readBare?.payload)
+        let missing = try await store.run(id: "r_missing")
+        XCTAssertNil(missing)
+    }
+
+    func updateRunReplacesEveryMutableField() async throws {
+        let store = try await open()
+        var run = try await store.createRun(Self.fullRun())
+        run.status = .partial; run.updatedAt = 5_000; run.finishedAt = 5_001; run.cursor = ""
+        run.nextSlice = 7; run.nextAttempt = 3; run.failedAttempts = 2; run.slicesDone = 6
+        run.counts = Counts(processed: 100, succeeded: 90, skipped: 7, failed: 3); run.total = 1_200
+        run.message = "15 recipients sent"; run.error = "deadline reached"; run.owner = nil
+        run.leaseExpiresAt = nil; run.cancelRequested = true
+        let written = try await store.updateRun(run)
+        XCTAssertEqual(written, run)
+        let read = try await store.run(id: run.id)
+        XCTAssertEqual(read, run)
+        XCTAssertEqual(read?.cursor, "", "an empty cursor is not a missing one")
+
+        run.cancelRequested = false; run.error = nil; run.total = nil; run.status = .running; run.finishedAt = nil
+        let cleared = try await store.updateRun(run)
+        XCTAssertEqual(cleared, run, "updateRun clears what it is given cleared, the cancel flag included")
+    }
+
+    func createRunRefusesAnExistingId() async throws {
+        let store = try await open()
+        _ = try await store.createRun(Self.run("r_1"))
+        await assertThrows(.conflict) { () throws(StoreError) in _ = try await store.createRun(Self.run("r_1", createdAt: 9)) }
+        let kept = try await store.run(id: "r_1")
+        XCTAssertEqual(kept?.createdAt, 1_000, "the first run stays as it was")
+    }
+
+    func updateRunOfAnUnknownRunIsNotFound() async throws {
+        let store = try await open()
+        await assertThrows(.notFound) { () throws(StoreError) in
+            _ = try await store.updateRun(Self.created(Self.run("r_ghost")))
+        }
+        let ghost = try await store.run(id: "r_ghost")
+        XCTAssertNil(ghost)
+    }
+
+    func runsAreNewestFirstAndFiltered() async throws {
+        let store = try await open()
+        // r_a3 and r_a2 tie on createdAt; inserted against id order so only the id can order them.
+        _ = try await store.createRun(Self.run("r_a1", job: "a", createdAt: 10, status: .succeeded))
+        _ = try await store.createRun(Self.run("r_a3", job: "a", createdAt: 30, status: .succeeded))
+        _ = try await store.createRun(Self.run("r_b1", job: "b", createdAt: 20, status: .succeeded))
+        _ = try await store.createRun(Self.run("r_a2", job: "a", createdAt: 30, status: .failed))
+        _ = try await store.createRun(Self.run("r_b2", job: "b", createdAt: 40, status: .running))
+
+        let all = try await store.runs(job: nil, status: nil, limit: 100).map(\.id)
+        XCTAssertEqual(all, ["r_b2", "r_a3", "r_a2", "r_b1", "r_a1"], "by createdAt, then id, descending")
+        let jobA = try await store.runs(job: "a", status: nil, limit: 100).map(\.id)
+        XCTAssertEqual(jobA, ["r_a3", "r_a2", "r_a1"])
+        let succeeded = try await store.runs(job: nil, status: .succeeded, limit: 100).map(\.id)
+        XCTAssertEqual(succeeded, ["r_a3", "r_b1", "r_a1"])
+        let succeededA = try await store.runs(job: "a", status: .succeeded, limit: 100).map(\.id)
+        XCTAssertEqual(succeededA, ["r_a3", "r_a1"])
+        let two = try await store.runs(job: nil, status: nil, limit: 2).map(\.id)
+        XCTAssertEqual(two, ["r_b2", "r_a3"])
+        let none = try await store.runs(job: nil, status: nil, limit: 0)
+        XCTAssertEqual(none, [])
+        let unknown = try await store.runs(job: "c", status: nil, limit: 10)
+        XCTAssertEqual(unknown, [])
+    }
+
+    // MARK: Cancel and claim
+
+    func requestCancelFlagsUnfinishedRunsOnly() async throws {
+        let store = try await open()
+        _ = try await store.createRun(Self.run("r_live"))
+        _ = try await store.createRun(Self.run("r_done", status: .succeeded))
+        let live = try await store.requestCancel(runId: "r_live", at: 2_000)
+        XCTAssertEqual(live?.cancelRequested, true)
+        XCTAssertEqual(live?.updatedAt, 2_000)
+        let again = try await store.requestCancel(runId: "r_live", at: 3_000)
+        XCTAssertEqual(again?.cancelRequested, true, "asking twice keeps the flag")
+        let read = try await store.run(id: "r_live")
+        XCTAssertEqual(read?.cancelRequested, true)
+
+        let done = try await store.requestCancel(runId: "r_done", at: 2_000)
+        XCTAssertEqual(done, Self.created(Self.run("r_done", status: .succeeded)), "a finished run is returned unchanged")
+        let missing = try await store.requestCancel(runId: "r_missing", at: 2_000)
+        XCTAssertNil(missing)
+    }
+
+    func claimTakesFreeOwnOrExpiredRunsOnly() async throws {
+        let store = try await open()
+        _ = try await store.createRun(Self.run("r_1"))
+
+        let free = try await store.claim(runId: "r_1", owner: "a:1", now: 100, leaseExpiresAt: 200)
+        XCTAssertEqual(free?.owner, "a:1", "a run without owner is free")
+        XCTAssertEqual(free?.leaseExpiresAt, 200)
+
+        let held = try await store.claim(runId: "r_1", owner: "b:2", now: 150, leaseExpiresAt: 250)
+        XCTAssertNil(held, "a lease that has not expired holds")
+        let atExpiry = try await store.claim(runId: "r_1", owner: "b:2", now: 200, leaseExpiresAt: 300)
+        XCTAssertNil(atExpiry, "a lease expires only before now, not at it")
+
+        let renewed = try await store.claim(runId: "r_1", owner: "a:1", now: 190, leaseExpiresAt: 400)
+        XCTAssertEqual(renewed?.owner, "a:1", "the owner renews its own lease")
+        XCTAssertEqual(renewed?.leaseExpiresAt, 400)
+
+        let takeover = try await store.claim(runId: "r_1", owner: "b:2", now: 401, leaseExpiresAt: 500)
+        XCTAssertEqual(takeover?.owner, "b:2", "an expired lease can be taken over")
+        XCTAssertEqual(takeover?.leaseExpiresAt, 500)
+        let stored = try await store.run(id: "r_1")
+        XCTAssertEqual(stored?.owner, "b:2")
+        XCTAssertEqual(stored?.leaseExpiresAt, 500)
+
+        _ = try await store.createRun(NewRun(id: "r_2", job: Self.job, trigger: .cron, scheduledAt: 0, createdAt: 0,
+                                             owner: "a:1", leaseExpiresAt: nil))
+        let noLease = try await store.claim(runId: "r_2", owner: "b:2", now: 1_000_000, leaseExpiresAt: 1_000_100)
+        XCTAssertNil(noLease, "an owner without a lease holds until it lets go")
+        let missing = try await store.claim(runId: "r_missing", owner: "a:1", now: 0, leaseExpiresAt: 10)
+        XCTAssertNil(missing)
+    }
+
+    // MARK: Prune
+
+    func pruneKeepsTheNewestFinishedRunsWithTheirSlicesAndItems() async throws {
+        let store = try await open()
+        // r_6 ties with r_5 on createdAt and is created first: only the id makes it newer.
+        _ = try await store.createRun(Self.run("r_6", createdAt: 500, status: .failed))
+        for i in 1...5 {
+            let id = "r_\(i)"
+            _ = try await store.createRun(Self.run(id, createdAt: Int64(i) * 100, status: .running))
+            let completion = Self.completion(of: try await store.run(id: id)!, items: ["x\(i)", "y\(i)"], status: .succeeded)
+            _ = try await store.finishSlice(completion)
+        }
+        _ = try await store.createRun(Self.run("r_live", createdAt: 1, status: .running))
+        _ = try await store.createRun(Self.run("r_other", job: "other", createdAt: 1, status: .succeeded))
+
+        let deleted = try await store.prune(job: Self.job, keep: 2)
+        XCTAssertEqual(deleted, 4)
+        let left = try await store.runs(job: nil, status: nil, limit: 100).map(\.id)
+        XCTAssertEqual(Set(left), ["r_6", "r_5", "r_live", "r_other"],
+                       "the newest 2 finished runs, the unfinished one and other jobs' runs stay")
+        for gone in ["r_1", "r_2", "r_3", "r_4"] {
+            let slices = try await store.slices(runId: gone)
+            let items = try await store.items(runId: gone, status: nil)
+            XCTAssertEqual(slices, [], "slices of \(gone)")
+            XCTAssertEqual(items, [], "items of \(gone)")
+        }
+        let keptSlices = try await store.slices(runId: "r_5")
+        XCTAssertEqual(keptSlices.count, 1)
+        let keptItems = try await store.items(runId: "r_5", status: nil)
+        XCTAssertEqual(keptItems.map(\.itemId), ["x5", "y5"])
+
+        let again = try await store.prune(job: Self.job, keep: 2)
+        XCTAssertEqual(again, 0, "pruning is idempotent")
+        let tie = try await store.prune(job: Self.job, keep: 1)
+        XCTAssertEqual(tie, 1)
+        let newest = try await store.runs(job: Self.job, status: nil, limit: 100).map(\.id)
+        XCTAssertEqual(newest, ["r_6", "r_live"], "of two runs created at once, the greater id is the newer")
+        let all = try await store.prune(job: Self.job, keep: 0)
+        XCTAssertEqual(all, 1)
+        let remaining = try await store.runs(job: Self.job, status: nil, limit: 100).map(\.id)
+        XCTAssertEqual(remaining, ["r_live"])
+    }
+}
+
+/// Asserts that `body` throws a `StoreError` of `kind` and returns it.
+@discardableResult
+func assertThrows<T>(_ kind: StoreError.Kind, file: StaticString = #filePath, line: UInt = #line,
+                     _ body: () async throws(StoreError) -> T) async -> StoreError? {
+    do throws(StoreError) {
+        _ = try await body()
+        XCTFail("expected a .\(kind) error, got none", file: file, line: line)
+        return nil
+    } catch {
+        XCTAssertEqual(error.kind, kind, "\(error)", file: file, line: line)
+        return error
+    }
+}

@@ -1,0 +1,56 @@
+import BatonStore
+import BatonStoreSQLite
+import XCTest
+
+/// The RunStore conformance suite on SQLite temp files: each test gets a new file, and
+/// each `open` a new connection to it.
+final class SQLiteRunStoreConformanceTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+    private var suite: RunStoreConformance!
+
+    override func setUpWithError() throws {
+        let directory = try TemporaryDirectory()
+        self.directory = directory
+        let path = directory.file("baton.db")
+        suite = RunStoreConformance(open: { try SQLiteRunStore(path: path) })
+    }
+
+    override func tearDown() {
+        directory.remove()
+    }
+
+    func testCreatedRunReadsBackEveryField() async throws { try await suite.createdRunReadsBackEveryField() }
+    func testUpdateRunReplacesEveryMutableField() async throws { try await suite.updateRunReplacesEveryMutableField() }
+    func testCreateRunRefusesAnExistingId() async throws { try await suite.createRunRefusesAnExistingId() }
+    func testUpdateRunOfAnUnknownRunIsNotFound() async throws { try await suite.updateRunOfAnUnknownRunIsNotFound() }
+    func testRunsAreNewestFirstAndFiltered() async throws { try await suite.runsAreNewestFirstAndFiltered() }
+    func testRequestCancelFlagsUnfinishedRunsOnly() async throws { try await suite.requestCancelFlagsUnfinishedRunsOnly() }
+    func testClaimTakesFreeOwnOrExpiredRunsOnly() async throws { try await suite.claimTakesFreeOwnOrExpiredRunsOnly() }
+    func testPruneKeepsTheNewestFinishedRunsWithTheirSlicesAndItems() async throws {
+        try await suite.pruneKeepsTheNewestFinishedRunsWithTheirSlicesAndItems()
+    }
+    func testStartSliceIsIdempotentAndRenewsOwnerAndLease() async throws {
+        try await suite.startSliceIsIdempotentAndRenewsOwnerAndLease()
+    }
+    func testFinishSliceCommitsSliceItemsAndRunTogether() async throws {
+        try await suite.finishSliceCommitsSliceItemsAndRunTogether()
+    }
+    func testFinishSliceOfAnUnknownRunLeavesNothingBehind() async throws {
+        try await suite.finishSliceOfAnUnknownRunLeavesNothingBehind()
+    }
+    func testFinishSliceFailingMidwayLeavesNothingBehind() async throws {
+        try await suite.finishSliceFailingMidwayLeavesNothingBehind()
+    }
+    func testFinishSliceKeepsACancelRequestedWhileTheSliceRan() async throws {
+        try await suite.finishSliceKeepsACancelRequestedWhileTheSliceRan()
+    }
+    func testItemsKeepReportingOrderAndFilterByStatus() async throws { try await suite.itemsKeepReportingOrderAndFilterByStatus() }
+    func testMarkSliceLostMarksTheRunningSliceAndWritesTheRun() async throws {
+        try await suite.markSliceLostMarksTheRunningSliceAndWritesTheRun()
+    }
+    func testMarkSliceLostRefusesASliceThatIsNotRunning() async throws {
+        try await suite.markSliceLostRefusesASliceThatIsNotRunning()
+    }
+    func testTwoHandlesCommitSlicesConcurrently() async throws { try await suite.twoHandlesCommitSlicesConcurrently() }
+    func testConcurrentClaimsGiveEachRunOneOwner() async throws { try await suite.concurrentClaimsGiveEachRunOneOwner() }
+}

@@ -1,0 +1,96 @@
+import BatonStore
+import BatonStoreSQLite
+import Foundation
+import XCTest
+
+/// Another process on the same file (the `sqlite3` shell standing in for a second
+/// baton), what its locks do to the store, and what errors may say.
+final class SQLiteRunStoreProcessTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+
+    override func setUpWithError() throws {
+        directory = try TemporaryDirectory()
+    }
+
+    override func tearDown() {
+        directory.remove()
+    }
+
+    private static func shellInsert(_ i: Int) -> String {
+        "INSERT INTO runs (id, job, trigger_kind, status, scheduled_at, created_at, updated_at)"
+            + " VALUES ('s_\(i)', 'shell', 'manual', 'succeeded', \(i), \(i), \(i));"
+    }
+
+    func testAnotherProcessWritingAtTheSameTimeLosesNothing() async throws {
+        let path = directory.file("baton.db")
+        let store = try SQLiteRunStore(path: path)
+        let shell = try SQLiteShell(database: path)
+        // The shell's writes go in while the store writes: each waits for the other's lock.
+        shell.send((1...200).map(Self.shellInsert).joined(separator: "\n"))
+        for i in 1...100 {
+            _ = try await store.createRun(RunStoreConformance.run("r_\(i)", job: "store", createdAt: Int64(i)))
+        }
+        let errors = shell.run("")
+        XCTAssertEqual(shell.finish(), 0)
+        XCTAssertEqual(errors, "")
+        let fromShell = try await store.runs(job: "shell", status: nil, limit: 1_000)
+        let fromStore = try await store.runs(job: "store", status: nil, limit: 1_000)
+        XCTAssertEqual(fromShell.count, 200, "the store reads every row the other process committed")
+        XCTAssertEqual(fromStore.count, 100)
+    }
+
+    func testWriteLockHeldPastTheBusyTimeoutIsBusyUntilReleased() async throws {
+        let path = directory.file("baton.db")
+        let store = try SQLiteRunStore(path: path, busyTimeout: .milliseconds(50))
+        let shell = try SQLiteShell(database: path)
+        _ = shell.run("BEGIN IMMEDIATE;\n" + Self.shellInsert(1))
+
+        let error = await assertThrows(.busy) { () throws(StoreError) in
+            _ = try await store.createRun(RunStoreConformance.run("r_1"))
+        }
+        XCTAssertEqual(error?.location, path)
+        XCTAssertNotNil(error?.hint)
+        // Reads go on: WAL readers do not wait for the writer, and see only what it committed.
+        let before = try await store.run(id: "s_1")
+        XCTAssertNil(before)
+
+        _ = shell.run("COMMIT;")
+        _ = try await store.createRun(RunStoreConformance.run("r_1"))
+        let after = try await store.run(id: "s_1")
+        XCTAssertEqual(after?.job, "shell")
+        XCTAssertEqual(shell.finish(), 0)
+    }
+
+    func testErrorsNeverCarryCursorPayloadOrLog() async throws {
+        let store = try SQLiteRunStore(path: directory.file("baton.db"))
+        var new = RunStoreConformance.run("r_1")
+        new.cursor = "SECRET-CURSOR"; new.payload = #"{"token":"SECRET-PAYLOAD"}"#; new.params = #"{"k":"SECRET-PARAM"}"#
+        let run = try await store.createRun(new)
+        let duplicate = await assertThrows(.conflict) { () throws(StoreError) in _ = try await store.createRun(new) }
+
+        var completion = RunStoreConformance.completion(of: run, items: ["SECRET-ITEM"], cursorOut: "SECRET-CURSOR-OUT")
+        completion.slice.log = "SECRET-LOG"
+        completion.items.append(ItemRecord(runId: "r_ghost", slice: 1, itemId: "SECRET-ITEM-2", status: "failed",
+                                           error: "SECRET-ITEM-ERROR"))
+        let failedWrite = await assertThrows(.notFound) { () throws(StoreError) in _ = try await store.finishSlice(completion) }
+        for error in [duplicate, failedWrite] {
+            let text = String(describing: error)
+            XCTAssertFalse(text.contains("SECRET"), text)
+        }
+    }
+
+    func testTextWithNULAndEmptyTextRoundTrips() async throws {
+        let store = try SQLiteRunStore(path: directory.file("baton.db"))
+        var new = RunStoreConformance.run("r_1")
+        new.cursor = ""
+        let run = try await store.createRun(new)
+        XCTAssertEqual(run.cursor, "", "empty, not missing")
+        var completion = RunStoreConformance.completion(of: run, cursorOut: "a\u{0}b")
+        completion.slice.log = "before\u{0}after\n"
+        _ = try await store.finishSlice(completion)
+        let slices = try await store.slices(runId: "r_1")
+        XCTAssertEqual(slices.first?.log, "before\u{0}after\n")
+        XCTAssertEqual(slices.first?.cursorOut, "a\u{0}b")
+        XCTAssertEqual(slices.first?.cursorIn, "")
+    }
+}
