@@ -61,7 +61,8 @@ public struct CronIterator: IteratorProtocol, Sendable {
             if found == .exhausted { return nil }
             var result: Int64
             if found == .cycled {
-                result = scanForward(after: floor)
+                guard let r = scanForward(after: floor) else { return nil }
+                result = r
             } else if wallClock {
                 while zone.isImaginary(local: local) { local += 60 }
                 result = zone.utc(local: local, fold: false)
@@ -73,40 +74,48 @@ public struct CronIterator: IteratorProtocol, Sendable {
                 // Where a zone falls back across midnight (America/St_Johns did at 00:01
                 // until 2011), cronsim's stepping can land before where it started or
                 // cycle. Real elapsed time has one answer: scan the real instants.
-                if result <= floor { result = scanForward(after: floor) }
+                if result <= floor {
+                    guard let r = scanForward(after: floor) else { return nil }
+                    result = r
+                }
             }
             last = result
             return result
         }
     }
 
-    /// The first instant after `floor` whose local fields match, found by stepping
-    /// through real time (a second, or a minute for five fields, at a time); if a week
-    /// holds none, the normal search goes on from there. Leaves the iterator on it.
-    mutating func scanForward(after floor: Int64) -> Int64 {
-        let step: Int64 = expr.hasSeconds ? 1 : 60
+    /// The first instant after `floor` whose local fields match, found by walking real
+    /// time: a day, hour, minute or second that cannot match is skipped whole, but a
+    /// skip never crosses an offset change, so no real instant is passed over. Nil when
+    /// nothing matches within 51 years. Leaves the iterator on the instant found.
+    mutating func scanForward(after floor: Int64) -> Int64? {
         var u = floor + 1
-        let end = floor + 7 * 86_400
+        let end = floor + 51 * 366 * 86_400
         while u < end {
             let p = zone.period(containing: u)
             let l = u + Int64(p.offset)
-            let misaligned = CivilTime.floorMod(l, step)
-            if misaligned != 0 { u += step - misaligned; continue }
-            if matches(local: l) { break }
-            u += step
+            let days = Int(CivilTime.floorDiv(l, 86_400))
+            let tod = l - Int64(days) * 86_400
+            let skip: Int64
+            let d = CivilTime.date(days: days)
+            if !expr.month.contains(d.month) || matchingDays(year: d.year, month: d.month) & (1 << UInt32(d.day)) == 0 {
+                skip = 86_400 - tod
+            } else if !expr.hour.contains(Int(tod / 3600)) {
+                skip = 3600 - tod % 3600
+            } else if !expr.minute.contains(Int(tod / 60 % 60)) {
+                skip = 60 - tod % 60
+            } else if !expr.second.contains(Int(tod % 60)) {
+                // The next second of this minute in the set, else the next minute.
+                let s = Int(tod % 60)
+                let above = expr.second.bits & ~((UInt64(2) << UInt64(s)) - 1) & ((UInt64(1) << 60) - 1)
+                skip = above == 0 ? Int64(60 - s) : Int64(above.trailingZeroBitCount - s)
+            } else {
+                if aware { setUTC(u) } else { local = l }
+                return u
+            }
+            u = min(u + skip, max(p.end, u + 1))
         }
-        if aware { setUTC(u) } else { local = u + Int64(zone.offset(utc: u)) }
-        if u >= end, let again = next() { return again }
-        return u
-    }
-
-    /// True when wall-clock fields `l` match every field of the expression.
-    mutating func matches(local l: Int64) -> Bool {
-        let days = Int(CivilTime.floorDiv(l, 86_400))
-        let tod = Int(l - Int64(days) * 86_400)
-        guard expr.second.contains(tod % 60), expr.minute.contains(tod / 60 % 60), expr.hour.contains(tod / 3600) else { return false }
-        let d = CivilTime.date(days: days)
-        return expr.month.contains(d.month) && matchingDays(year: d.year, month: d.month) & (1 << UInt32(d.day)) != 0
+        return nil
     }
 
     // MARK: - Clock
