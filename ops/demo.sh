@@ -11,5 +11,10 @@ for job in $jobs; do
   "$baton" next "$job" --schedules schedules -n 3
   echo
 done
-echo "== a handler slice by hand (what the run engine will chain): handlers/examples/count-to 12"
-BATON_CURSOR=5 handlers/examples/count-to 12
+echo
+echo "== baton invoke nightly-report (a real run: 8 slices, each committed with its cursor)"
+mkdir -p var
+"$baton" invoke nightly-report --schedules schedules --state sqlite:var/demo.db
+echo
+echo "== baton runs"
+"$baton" runs --state sqlite:var/demo.db --limit 5
