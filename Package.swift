@@ -33,6 +33,7 @@ let package = Package(
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
         .testTarget(name: "BatonCLITests", dependencies: ["BatonCore"]),
         .testTarget(name: "BatonSupervisorTests", dependencies: ["BatonSupervisor"]),
+        .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonStore", "BatonStoreSQLite", "BatonSupervisor", "BatonCore"]),
         // The RunStore conformance suite, run against every backend.
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonStoreSQLite"]),
     ]

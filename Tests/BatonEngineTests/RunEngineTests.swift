@@ -1,0 +1,181 @@
+import BatonCore
+import BatonEngine
+import BatonStore
+import Foundation
+import XCTest
+
+/// The run engine with real processes and a real SQLite file.
+final class RunEngineTests: XCTestCase {
+    var fx: EngineFixture!
+
+    override func setUp() async throws { fx = try EngineFixture() }
+    override func tearDown() async throws { fx.cleanUp() }
+
+    /// One item per slice; each item appends a line to a ledger.
+    func chain(limit: Int, sleep: String = "0") throws -> String {
+        try fx.script("chain.sh", """
+            c=${BATON_CURSOR:-0}
+            echo "item $c run $BATON_RUN_ID slice $BATON_SLICE attempt $BATON_ATTEMPT" >> "\(fx.dir)/ledger"
+            sleep \(sleep)
+            n=$((c + 1))
+            if [ "$n" -ge \(limit) ]; then echo '{"cursor":null,"total":\(limit),"counts":{"processed":1,"succeeded":1}}'
+            else echo "{\\"cursor\\":\\"$n\\",\\"total\\":\(limit),\\"counts\\":{\\"processed\\":1,\\"succeeded\\":1}}"; fi
+            """)
+    }
+
+    func testTwentySliceChainProcessesEachItemExactlyOnceUnderOneRunID() async throws {
+        let run = try await fx.run(fx.job([try chain(limit: 20)]))
+        XCTAssertEqual(run.status, .succeeded)
+        XCTAssertEqual(run.slicesDone, 20)
+        XCTAssertEqual(run.counts.processed, 20)
+        XCTAssertEqual(run.total, 20)
+        let lines = fx.read("ledger").split(separator: "\n")
+        XCTAssertEqual(lines.map { $0.split(separator: " ")[1] }, (0..<20).map { Substring(String($0)) })
+        XCTAssertEqual(Set(lines.map { $0.split(separator: " ")[3] }), [Substring(run.id)])
+        let slices = try await fx.store.slices(runId: run.id)
+        XCTAssertEqual(slices.map(\.cursorIn), [nil] + (1..<20).map { String($0) })
+        XCTAssertEqual(slices.last?.cursorOut, nil)
+    }
+
+    func testTempfailIsRetriedWithTheSameCursorAndTheNextAttempt() async throws {
+        let handler = try fx.script("flaky.sh", """
+            echo "$BATON_CURSOR/$BATON_ATTEMPT" >> "\(fx.dir)/seen"
+            if [ "$BATON_CURSOR" = "a" ] && [ "$BATON_ATTEMPT" = "1" ]; then exit 75; fi
+            if [ "$BATON_CURSOR" = "a" ]; then echo '{"cursor":null}'; else echo '{"cursor":"a"}'; fi
+            """)
+        let run = try await fx.run(fx.job([handler]))
+        XCTAssertEqual(run.status, .succeeded)
+        XCTAssertEqual(fx.read("seen"), "/1\na/1\na/2\n")
+        let slices = try await fx.store.slices(runId: run.id)
+        XCTAssertEqual(slices.map(\.outcome), [.succeeded, .tempfail, .succeeded])
+        XCTAssertEqual(slices[1].cursorIn, slices[2].cursorIn)
+    }
+
+    func testGarbageOutputFailsTheSliceWithAnErrorNamingTheProblemAndKeepsTheCursor() async throws {
+        let handler = try fx.script("garbage.sh", "echo 'this is not json'")
+        let run = try await fx.run(fx.job([handler]) { $0.retries = 1 }, cursor: "c1")
+        XCTAssertEqual(run.status, .failed)
+        XCTAssertEqual(run.cursor, "c1", "a failed slice never advances the cursor")
+        let slices = try await fx.store.slices(runId: run.id)
+        XCTAssertEqual(slices.count, 2)
+        XCTAssertTrue(slices[0].error?.contains("not one JSON object") ?? false, slices[0].error ?? "")
+        XCTAssertTrue(run.error?.contains("failed 2 time(s)") ?? false, run.error ?? "")
+    }
+
+    func testAWrongFieldTypeIsNamed() async throws {
+        let handler = try fx.script("badfield.sh", #"echo '{"cursor":5}'"#)
+        let run = try await fx.run(fx.job([handler]) { $0.retries = 0 })
+        XCTAssertEqual(run.status, .failed)
+        let error = try await fx.store.slices(runId: run.id).first?.error
+        XCTAssertEqual(error, "result field 'cursor' must be a string or null, not a number")
+    }
+
+    func testTheEnvironmentHoldsOnlyWhatTheSpecAllows() async throws {
+        let handler = try fx.script("env.sh", "env > \"\(fx.dir)/env\"; cat > \"\(fx.dir)/stdin\"")
+        var job = fx.job([handler]) { $0.passEnv = ["SECRET_TOKEN", "NOT_SET"] }
+        job.environment = [EnvironmentEntry(key: "APP_DB", value: "sqlite:var/app.db")]
+        let engine = fx.engine(variables: ["PATH": "/usr/bin:/bin", "HOME": "/home/x", "LANG": "C.UTF-8", "USER": "x",
+                                           "SECRET_TOKEN": "s3", "OTHER": "leak", "AWS_SECRET": "leak"])
+        let run = try await engine.createRun(job: job, trigger: .manual, params: #"{"k":"v"}"#)
+        _ = try await engine.drive(runId: run.id, job: job)
+        var keys = Set(fx.read("env").split(separator: "\n").compactMap { $0.split(separator: "=").first.map(String.init) })
+        keys.remove("PWD")  // set by the shell itself
+        keys.remove("SHLVL")
+        keys.remove("_")
+        XCTAssertEqual(keys, ["PATH", "HOME", "LANG", "USER", "TZ", "APP_DB", "SECRET_TOKEN", "BATON_JOB", "BATON_RUN_ID",
+                              "BATON_SLICE", "BATON_ATTEMPT", "BATON_CURSOR", "BATON_TRIGGER", "BATON_SCHEDULED_AT",
+                              "BATON_BUDGET_MS", "BATON_DEADLINE_MS"])
+        let stdin = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(fx.read("stdin").utf8)) as? [String: Any])
+        XCTAssertEqual(stdin["version"] as? Int, 1)
+        XCTAssertEqual(stdin["run_id"] as? String, run.id)
+        XCTAssertEqual(stdin["trigger"] as? String, "manual")
+        XCTAssertEqual(stdin["params"] as? [String: String], ["k": "v"])
+        XCTAssertTrue(stdin["payload"] is NSNull)
+        XCTAssertEqual(stdin["budget_ms"] as? Int, 55_000)
+    }
+
+    func testRetryAfterPausesWithoutSpendingARetry() async throws {
+        let handler = try fx.script("ratelimited.sh", """
+            if [ -z "$BATON_CURSOR" ]; then echo '{"cursor":"x","retry_after_ms":300}'; else echo '{"cursor":null}'; fi
+            """)
+        let t0 = Date()
+        let run = try await fx.run(fx.job([handler]) { $0.retries = 0 })
+        XCTAssertEqual(run.status, .succeeded)
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(t0), 0.3)
+    }
+
+    func testMaxSlicesAndDeadlineEndThePartialWithTheCursorKept() async throws {
+        let handler = try chain(limit: 100)
+        let capped = try await fx.run(fx.job([handler]) { $0.maxSlices = 3 })
+        XCTAssertEqual(capped.status, .partial)
+        XCTAssertEqual(capped.cursor, "3")
+        let slow = try chain(limit: 100, sleep: "0.3")
+        let timed = try await fx.run(fx.job([slow]) { $0.deadline = .milliseconds(700) })
+        XCTAssertEqual(timed.status, .partial)
+        XCTAssertTrue(timed.error?.contains("deadline") ?? false, timed.error ?? "")
+        XCTAssertNotNil(timed.cursor)
+    }
+
+    func testBudgetKillsAHangingHandlerAndTheRunFailsAfterItsRetries() async throws {
+        let handler = try fx.script("hang.sh", "trap '' TERM; sleep 30")
+        let t0 = Date()
+        let run = try await fx.run(fx.job([handler]) { $0.budget = .milliseconds(300); $0.grace = .milliseconds(200); $0.retries = 1 })
+        XCTAssertEqual(run.status, .failed)
+        XCTAssertLessThan(Date().timeIntervalSince(t0), 5)
+        let slices = try await fx.store.slices(runId: run.id)
+        XCTAssertEqual(slices.map(\.outcome), [.killed, .killed])
+        XCTAssertTrue(slices[0].error?.contains("SIGKILL") ?? false, slices[0].error ?? "")
+    }
+
+    func testAHandlerThatHonoursSIGTERMHandsBackItsCursorAtTheBudget() async throws {
+        let handler = try fx.script("polite.sh", """
+            trap 'echo "{\\"cursor\\":\\"$((${BATON_CURSOR:-0} + 1))\\",\\"has_more\\":true}"; exit 0' TERM
+            if [ "${BATON_CURSOR:-0}" -ge 2 ]; then echo '{"cursor":null}'; exit 0; fi
+            sleep 30 & wait
+            """)
+        let run = try await fx.run(fx.job([handler]) { $0.budget = .milliseconds(300); $0.retries = 0 })
+        XCTAssertEqual(run.status, .succeeded)
+        let cursors = try await fx.store.slices(runId: run.id).map(\.cursorOut)
+        XCTAssertEqual(cursors, ["1", "2", nil])
+    }
+
+    func testCancelTerminatesTheSliceAndKeepsTheCommittedCursor() async throws {
+        let handler = try chain(limit: 50, sleep: "0.2")
+        let control = RunControl()
+        Task { try await Task.sleep(for: .milliseconds(700)); control.request(.cancel) }
+        let run = try await fx.run(fx.job([handler]), control: control)
+        XCTAssertEqual(run.status, .cancelled)
+        let done = Int(run.cursor ?? "0") ?? 0
+        XCTAssertGreaterThan(done, 0)
+        XCTAssertLessThan(done, 50)
+    }
+
+    func testPlainModeRunsAClassicCommand() async throws {
+        let ok = try await fx.run(fx.job(["/bin/echo", "hello"]) { $0.mode = .plain })
+        XCTAssertEqual(ok.status, .succeeded)
+        let log = try await fx.store.slices(runId: ok.id).first?.log
+        XCTAssertEqual(log, "hello\n")
+        let bad = try await fx.run(fx.job(["/bin/false"]) { $0.mode = .plain; $0.retries = 0 })
+        XCTAssertEqual(bad.status, .failed)
+    }
+
+    func testItemsAreStoredForRetry() async throws {
+        let handler = try fx.script("items.sh", #"""
+            echo '{"cursor":null,"counts":{"processed":3,"succeeded":1,"failed":2},"items":[{"id":"a","status":"sent"},{"id":"b","status":"failed","error":"provider 500"},{"id":"c","status":"failed"}]}'
+            """#)
+        let run = try await fx.run(fx.job([handler]))
+        XCTAssertEqual(run.counts, Counts(processed: 3, succeeded: 1, skipped: 0, failed: 2))
+        let failed = try await fx.store.items(runId: run.id, status: "failed")
+        XCTAssertEqual(failed.map(\.itemId), ["b", "c"])
+        XCTAssertEqual(failed.first?.error, "provider 500")
+    }
+
+    func testBackoffDoublesWithFullJitterAndIsCappedAtAnHour() {
+        let p = RetryPolicy(backoffMs: 10_000, retries: 20)
+        XCTAssertEqual((1...4).map { p.ceiling(afterFailures: $0) }, [10_000, 20_000, 40_000, 80_000])
+        XCTAssertEqual(p.ceiling(afterFailures: 30), RetryPolicy.cap)
+        XCTAssertEqual(p.delay(afterFailures: 3, retryAfterMs: nil) { $0.upperBound }, 40_000)
+        XCTAssertEqual(p.delay(afterFailures: 3, retryAfterMs: nil) { $0.lowerBound }, 0)
+        XCTAssertEqual(p.delay(afterFailures: 3, retryAfterMs: 1234) { $0.upperBound }, 1234)
+    }
+}
