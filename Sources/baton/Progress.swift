@@ -10,13 +10,28 @@ import Synchronization
 final class Progress: RunObserver {
     let terminal = isatty(2) == 1
     private let barShown = Mutex(false)
+    /// Lines wait here for stderr, so a slow or blocked stderr never stalls the thread
+    /// that watches the handler (and its budget). Past `maxPending` lines are dropped.
+    private let writer = DispatchQueue(label: "baton.progress")
+    private let pending = Mutex((queued: 0, dropped: 0))
+    static let maxPending = 1000
 
     func event(_ event: RunEvent) {
         switch event {
         case let .sliceStarted(run, slice, attempt):
             if terminal { draw(run, note: "slice \(slice)" + (attempt > 1 ? " (attempt \(attempt))" : "") + " running") }
         case let .logLine(run, line):
-            write("[\(run.job) \(run.id)] \(line)")
+            let accepted = pending.withLock { p -> Bool in
+                if p.queued >= Self.maxPending { p.dropped += 1; return false }
+                p.queued += 1
+                return true
+            }
+            guard accepted else { return }
+            writer.async { [self] in
+                let dropped = pending.withLock { p -> Int in p.queued -= 1; defer { p.dropped = 0 }; return p.dropped }
+                if dropped > 0 { write("[\(run.job) \(run.id)] (\(dropped) log lines not echoed: stderr was not keeping up; 'baton show \(run.id) --logs' has them)") }
+                write("[\(run.job) \(run.id)] \(line)")
+            }
         case let .sliceFinished(run, slice):
             let head = "slice \(slice.number)" + (slice.attempt > 1 ? " attempt \(slice.attempt)" : "")
             let what: String
@@ -67,6 +82,7 @@ final class Progress: RunObserver {
     }
 
     func end() {
+        writer.sync {}
         barShown.withLock { shown in
             if shown { FileHandle.standardError.write(Data("\n".utf8)) }
             shown = false
