@@ -35,6 +35,8 @@ struct SliceExecution {
 
         let exit = await spawnAndWait(invocation)
         slice.finishedAt = RunEngine.nowMs()
+        var exitWasCancel = false
+        if case let .success(e) = exit { exitWasCancel = e.stopped == .requested }
         var parsed: SliceResult?
         var next = run
         var delay: Int64 = 0
@@ -54,8 +56,9 @@ struct SliceExecution {
             parsed = classify(e, into: &slice)
         }
 
-        let flagged = (try? await store.run(id: run.id))?.cancelRequested ?? false
-        let cancelRequested = control.current == .cancel || flagged
+        // A cancel flagged in the store while the slice ran was seen by the watcher; one
+        // flagged in the last instant is seen by the driver's next look at the run.
+        let cancelRequested = control.current == .cancel || exitWasCancel
         if slice.outcome == .succeeded {
             next.cursor = slice.cursorOut
             next.counts = next.counts + slice.counts
@@ -143,6 +146,9 @@ struct SliceExecution {
         let watcher = Task { [control] in
             var termed = false
             while !Task.isCancelled {
+                // Look first after a pause: most slices end before they need watching.
+                try? await Task.sleep(for: .milliseconds(200))
+                if Task.isCancelled { return }
                 let request = control.current
                 if request == .kill { slice.kill(); return }
                 let flagged = (try? await store.run(id: current.id))?.cancelRequested ?? false
@@ -150,7 +156,6 @@ struct SliceExecution {
                     slice.terminate()
                     termed = true
                 }
-                try? await Task.sleep(for: .milliseconds(200))
             }
         }
         let exit = await slice.wait()

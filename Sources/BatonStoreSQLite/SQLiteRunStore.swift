@@ -95,7 +95,7 @@ public final class SQLiteRunStore: RunStore {
             }
             try db.executeScript("PRAGMA synchronous = \(synchronous.rawValue); PRAGMA foreign_keys = ON")
             try SQLiteSchema.migrate(db)
-            return SQLiteRunTables(db: db)
+            return SQLiteRunTables(db: db, synchronous: synchronous)
         } catch {
             db.close()
             throw error

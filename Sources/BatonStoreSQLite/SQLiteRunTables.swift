@@ -5,9 +5,12 @@ import BatonStore
 /// does it in one `BEGIN IMMEDIATE` transaction.
 final class SQLiteRunTables {
     let db: SQLiteConnection
+    /// The durability every other commit gets (`PRAGMA synchronous`).
+    let synchronous: SQLiteRunStore.Synchronous
 
-    init(db: SQLiteConnection) {
+    init(db: SQLiteConnection, synchronous: SQLiteRunStore.Synchronous = .full) {
         self.db = db
+        self.synchronous = synchronous
     }
 
     /// The statuses of finished runs, as an SQL list: `prune` deletes only these.

@@ -39,6 +39,7 @@ struct PollLoop {
 
     mutating func run(stopState: () -> (stop: Bool, kill: Bool)) -> SliceExit {
         let start = monotonicMilliseconds()
+        let startTicks = Supervisor.bootTicks()
         let budgetMs = Self.milliseconds(spec.budget), graceMs = Self.milliseconds(spec.grace)
         var killAt = Int64.max
         var drainUntil = Int64.max
@@ -90,7 +91,7 @@ struct PollLoop {
         }
         flushLine(force: true)
         for fd in [stdinFD, stdoutFD, stderrFD, pidFD] where fd >= 0 { close(fd) }
-        let strays = spec.marker.map { Supervisor.sweepStrays(marker: $0) } ?? 0
+        let strays = spec.marker.map { Supervisor.sweepStrays(marker: $0, startedAfterTicks: startTicks - 1) } ?? 0
         let st = status ?? 0
         let termination: SliceExit.Termination = baton_wifsignaled(st) != 0
             ? .signaled(baton_wtermsig(st)) : .exited(baton_wexitstatus(st))

@@ -40,38 +40,48 @@ public enum Supervisor {
     /// Pids of slices in flight, so the stray sweep never touches them.
     static let active = Mutex<Set<pid_t>>([])
 
-    /// Stops every process still carrying `marker` in its environment (descendants of a
-    /// finished slice that left its group) and reaps those that are our children. With
-    /// `reapZombies`, also reaps every exited child that is not a running slice (strays
-    /// re-parented here by the subreaper flag that exited on their own); only a process
-    /// that starts children through `Supervisor` alone should ask for that.
+    /// Stops this process's children that still carry `marker` in their environment
+    /// (descendants of a finished slice that left its group: as a child subreaper, baton
+    /// inherits them once their parents die) and reaps them, repeating until none is
+    /// left, since stopping one hands its own children over. Only children started at or
+    /// after `startedAfterTicks` (clock ticks since boot) have their environment read.
+    /// With `reapZombies`, also reaps every exited child that is not a running slice;
+    /// only a process that starts children through `Supervisor` alone should ask that.
     /// Returns how many processes it stopped.
     @discardableResult
-    public static func sweepStrays(marker: String? = nil, reapZombies: Bool = false) -> Int {
-        let me = getpid()
-        let keep = active.withLock { $0 }
+    public static func sweepStrays(marker: String? = nil, startedAfterTicks: Int64 = 0, reapZombies: Bool = false) -> Int {
+        let markerBytes = marker.map { Array($0.utf8) }
         var stopped = 0
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
-        for name in entries {
-            guard let pid = pid_t(name), pid != me, !keep.contains(pid) else { continue }
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 2 else { continue }
-            let state = fields[0], ppid = pid_t(fields[1]) ?? 0
-            let carries = marker.map { m in
-                (FileManager.default.contents(atPath: "/proc/\(pid)/environ") ?? Data())
-                    .split(separator: 0).contains { $0.elementsEqual(m.utf8) }
-            } ?? false
-            if carries && state != "Z" {
-                kill(pid, SIGKILL)
-                stopped += 1
+        for _ in 0..<64 {
+            let keep = active.withLock { $0 }
+            var found = false
+            for pid in ProcFS.childrenOfSelf() where !keep.contains(pid) {
+                guard let stat = ProcFS.stat(pid) else { continue }
+                let zombie = stat.state == UInt8(ascii: "Z")
+                var carries = false
+                if let m = markerBytes, !zombie, stat.startTicks >= startedAfterTicks {
+                    carries = ProcFS.environContains(pid, m)
+                }
+                if carries {
+                    kill(pid, SIGKILL)
+                    stopped += 1
+                    found = true
+                }
+                if carries || (reapZombies && zombie) {
+                    var status: Int32 = 0
+                    _ = retryingInterrupts { waitpid(pid, &status, carries ? 0 : WNOHANG) }
+                }
             }
-            if ppid == me && (carries || (reapZombies && state == "Z")) {
-                var status: Int32 = 0
-                _ = retryingInterrupts { waitpid(pid, &status, carries ? 0 : WNOHANG) }
-            }
+            if !found { break }
         }
         return stopped
+    }
+
+    /// Clock ticks since boot now, on the scale of /proc/PID/stat's start time.
+    public static func bootTicks() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &ts)
+        let hz = Int64(sysconf(Int32(_SC_CLK_TCK)))
+        return Int64(ts.tv_sec) * hz + Int64(ts.tv_nsec) * hz / 1_000_000_000
     }
 }
