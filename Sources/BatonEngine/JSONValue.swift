@@ -69,6 +69,6 @@ public enum JSONValue: Sendable, Equatable, Decodable {
 
     /// Parses JSON text; nil when it is not exactly one JSON value.
     public static func parse(_ bytes: [UInt8]) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        JSONParser.parse(bytes)
     }
 }

@@ -34,6 +34,7 @@ public final class RunEngine: Sendable {
         var run = try await claim(runId, job: job)
         run = try await repairLostSlice(run)
         defer { Task { [store, owner = environment.owner] in await Self.release(runId, owner: owner, store: store) } }
+        var started = false  // the next slice's start record is already committed
         while true {
             if run.status.isFinished { return run }
             switch control.current {
@@ -50,8 +51,11 @@ public final class RunEngine: Sendable {
                 }
                 budgetMs = min(budgetMs, left)
             }
-            let execution = SliceExecution(engine: self, job: job, run: run, budgetMs: budgetMs, control: control)
+            var execution = SliceExecution(engine: self, job: job, run: run, budgetMs: budgetMs, control: control)
+            execution.startRecorded = started
+            execution.chainNext = !once
             let outcome = try await execution.run()
+            started = outcome.nextStarted
             run = outcome.run
             observer?.event(.sliceFinished(run: run, slice: outcome.slice))
             if run.status.isFinished {

@@ -13,6 +13,8 @@ struct SliceExecution {
         var isRetry: Bool
         /// A kill or drain asked the driver to stop after this slice.
         var stopAfter: Bool
+        /// The next slice's start record was committed with this slice's outcome.
+        var nextStarted: Bool
     }
 
     let engine: RunEngine
@@ -20,6 +22,10 @@ struct SliceExecution {
     let run: RunRecord
     let budgetMs: Int64
     let control: RunControl
+    /// The start record was committed with the previous slice's outcome.
+    var startRecorded = false
+    /// Commit the next slice's start with this outcome when the run goes straight on.
+    var chainNext = true
 
     var options: JobOptions { job.options }
 
@@ -30,7 +36,9 @@ struct SliceExecution {
                                            budgetMs: budgetMs, deadlineMs: start + budgetMs, base: engine.environment)
         var slice = SliceRecord(runId: run.id, number: run.nextSlice, attempt: run.nextAttempt, startedAt: start,
                                 cursorIn: run.cursor, owner: engine.environment.owner)
-        do { try await store.startSlice(slice, leaseExpiresAt: start + engine.lease(job)) } catch { throw .store(error) }
+        if !startRecorded {
+            do { try await store.startSlice(slice, leaseExpiresAt: start + engine.lease(job)) } catch { throw .store(error) }
+        }
         engine.observer?.event(.sliceStarted(run: run, slice: slice.number, attempt: slice.attempt))
 
         let exit = await spawnAndWait(invocation)
@@ -106,9 +114,17 @@ struct SliceExecution {
         next.updatedAt = RunEngine.nowMs()
         if next.status.isFinished { next.finishedAt = next.updatedAt }
         let items = (parsed?.items ?? []).map { ItemRecord(runId: run.id, slice: slice.number, itemId: $0.id, status: $0.status, error: $0.error) }
+        // Going straight on: the next slice's start record rides in this commit.
+        var nextStart: SliceRecord?
+        if chainNext && !next.status.isFinished && !stopAfter && delay == 0 && control.current == .none && !next.cancelRequested {
+            nextStart = SliceRecord(runId: run.id, number: next.nextSlice, attempt: next.nextAttempt, startedAt: next.updatedAt,
+                                    cursorIn: next.cursor, owner: engine.environment.owner)
+            next.leaseExpiresAt = next.updatedAt + engine.lease(job)
+        }
         do {
-            let stored = try await store.finishSlice(SliceCompletion(slice: slice, items: items, run: next))
-            return Outcome(run: stored, slice: slice, delayMs: delay, isRetry: isRetry, stopAfter: stopAfter)
+            let stored = try await store.finishSlice(SliceCompletion(slice: slice, items: items, run: next, next: nextStart))
+            return Outcome(run: stored, slice: slice, delayMs: delay, isRetry: isRetry, stopAfter: stopAfter,
+                           nextStarted: nextStart != nil)
         } catch {
             throw .store(error)
         }

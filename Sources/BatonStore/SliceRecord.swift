@@ -64,15 +64,19 @@ public struct ItemRecord: Sendable, Equatable {
 }
 
 /// Everything one finished slice changes, committed in ONE transaction: the slice row,
-/// its items, the run's cursor, totals, next slice and attempt, and status.
+/// its items, the run's cursor, totals, next slice and attempt, status, and (when the
+/// driver goes straight on) the start record of the next slice.
 public struct SliceCompletion: Sendable, Equatable {
     public var slice: SliceRecord
     public var items: [ItemRecord]
+    /// The next slice's `running` record, written as `startSlice` would (not replacing
+    /// an existing row); nil when the run ends or pauses first.
+    public var next: SliceRecord?
     /// The run after this slice, as the engine decided it (status, cursor, nextSlice,
     /// nextAttempt, failedAttempts, slicesDone, counts, total, message, error, finishedAt).
     public var run: RunRecord
 
-    public init(slice: SliceRecord, items: [ItemRecord], run: RunRecord) {
-        self.slice = slice; self.items = items; self.run = run
+    public init(slice: SliceRecord, items: [ItemRecord], run: RunRecord, next: SliceRecord? = nil) {
+        self.slice = slice; self.items = items; self.run = run; self.next = next
     }
 }

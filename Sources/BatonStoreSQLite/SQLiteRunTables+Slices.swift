@@ -59,6 +59,13 @@ extension SQLiteRunTables {
                 }
             }
             try writeRun(completion.run, cancelRule: "max(cancel_requested, ?19)")
+            if let next = completion.next {
+                precondition(next.runId == slice.runId, "the next slice of run \(slice.runId) names run \(next.runId)")
+                try db.execute("""
+                    INSERT INTO slices (\(SliceRecord.sqliteColumns)) VALUES (\(SliceRecord.sqlitePlaceholders)) \
+                    ON CONFLICT (run_id, number, attempt) DO NOTHING
+                    """, next.sqliteValues(outcome: .running))
+            }
             return try readRun(id: slice.runId)
         }
     }

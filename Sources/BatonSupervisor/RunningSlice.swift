@@ -36,15 +36,13 @@ public final class RunningSlice: Sendable {
         pid = child.pid
         wakeWrite = wake[1]
         let wakeRead = wake[0]
-        let thread = Thread { [self] in
+        PollThreads.shared.run { [self] in
             var loop = PollLoop(spec: spec, child: child, wakeRead: wakeRead, onLogLine: onLogLine)
             let exit = loop.run(stopState: { self.shared.withLock { ($0.stopRequested, $0.killRequested) } })
             close(wakeRead)
             Supervisor.active.withLock { _ = $0.remove(child.pid) }
             self.finish(exit)
         }
-        thread.name = "baton-slice-\(child.pid)"
-        thread.start()
     }
 
     deinit { close(wakeWrite) }

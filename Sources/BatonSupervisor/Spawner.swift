@@ -40,11 +40,16 @@ enum Spawner {
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
-        var none = sigset_t(), all = sigset_t()
+        var none = sigset_t(), reset = sigset_t()
         sigemptyset(&none)
-        sigfillset(&all)
+        // Handled signals return to default at exec by themselves; ignored ones stay
+        // ignored unless reset here (baton ignores SIGPIPE, and SIGINT/SIGTERM/SIGHUP
+        // while signal sources watch them), so reset exactly those.
+        sigemptyset(&reset)
+        for sig in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGALRM,
+                    SIGTSTP, SIGTTIN, SIGTTOU, SIGXFSZ, SIGXCPU] { sigaddset(&reset, sig) }
         posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setsigdefault(&attr, &reset)
         posix_spawnattr_setpgroup(&attr, 0)
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
