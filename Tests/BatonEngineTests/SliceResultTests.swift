@@ -1,0 +1,68 @@
+import BatonEngine
+import XCTest
+
+/// The result parser and the JSON reader under it: strict, and every refusal names
+/// the field at fault.
+final class SliceResultTests: XCTestCase {
+    func parse(_ text: String) throws -> SliceResult { try SliceResult.parse(Array(text.utf8)) }
+
+    func testReadsEveryFieldOfTheProtocol() throws {
+        let r = try parse(#"""
+            {"cursor":"b:57","has_more":true,"total":1200,
+             "counts":{"processed":15,"succeeded":14,"skipped":0,"failed":1},
+             "items":[{"id":"lead_81","status":"failed","error":"provider 500"},{"id":7,"status":"sent"}],
+             "retry_after_ms":0,"message":"15 recipients sent","future_field":{"x":[1,2]}}
+            """#)
+        XCTAssertEqual(r.cursor, "b:57")
+        XCTAssertTrue(r.hasMore)
+        XCTAssertEqual(r.total, 1200)
+        XCTAssertEqual(r.counts.failed, 1)
+        XCTAssertEqual(r.items.map(\.id), ["lead_81", "7"])
+        XCTAssertEqual(r.items.first?.error, "provider 500")
+        XCTAssertEqual(r.retryAfterMs, 0)
+        XCTAssertEqual(r.message, "15 recipients sent")
+    }
+
+    func testHasMoreDefaultsToWhetherTheCursorIsNull() throws {
+        XCTAssertTrue(try parse(#"{"cursor":"x"}"#).hasMore)
+        XCTAssertFalse(try parse(#"{"cursor":null}"#).hasMore)
+        XCTAssertFalse(try parse(#"{}"#).hasMore)
+        XCTAssertFalse(try parse("  \n").hasMore, "no output means done")
+        XCTAssertFalse(try parse(#"{"cursor":"x","has_more":false}"#).hasMore)
+    }
+
+    func testRefusalsNameTheFieldAndWhatWasExpected() {
+        let cases: [(String, String)] = [
+            (#"{"cursor":5}"#, "result field 'cursor' must be a string or null, not a number"),
+            (#"{"has_more":"yes"}"#, "result field 'has_more' must be true or false, not a string"),
+            (#"{"total":-1}"#, "result field 'total' must be a whole number of 0 or more, not a number"),
+            (#"{"total":1.5}"#, "result field 'total' must be a whole number of 0 or more, not a number"),
+            (#"{"counts":{"processed":"3"}}"#, "result field 'counts.processed' must be a whole number of 0 or more, not a string"),
+            (#"{"items":[{"id":"a"}]}"#, "result field 'items[0].status' must be a string such as \"failed\", not null"),
+            (#"{"items":{}}"#, "result field 'items' must be an array of {\"id\",\"status\"}, not an object"),
+            (#"[1,2]"#, "stdout holds an array, not a JSON object"),
+            ("not json", "stdout is not one JSON object (starts \"not json\")"),
+            (#"{"cursor":"a"}{"cursor":"b"}"#, "stdout is not one JSON object (starts \"{\"cursor\":\"a\"}{\"cursor\":\"b\"}\")"),
+        ]
+        for (text, message) in cases {
+            XCTAssertThrowsError(try parse(text), text) { XCTAssertEqual(($0 as? ResultError)?.message, message, text) }
+        }
+    }
+
+    func testTheJSONReaderIsStrict() {
+        let valid = [#"{"a":-0}"#, #"{"a":1e5}"#, #"{"a":1.5E-3}"#, #"{"a":12345678901234567}"#, #"{"a":"\u00e9\ud83d\ude00\n\"\\\/"}"#,
+                     #"{"a":[true,false,null,{},[]]}"#, " {\"a\" : 1 } \n"]
+        for v in valid { XCTAssertNotNil(JSONValue.parse(Array(v.utf8)), v) }
+        let invalid = [#"{"a":01}"#, #"{"a":1.}"#, #"{"a":.5}"#, #"{"a":+1}"#, #"{"a":1e}"#, #"{'a':1}"#, #"{"a":1,}"#,
+                       #"[1,]"#, #"{"a":"\ud800"}"#, #"{"a":"\x"}"#, "{\"a\":\"tab\there\"}", #"{"a":tru}"#, #"{"a":1} x"#, "",
+                       String(repeating: "[", count: 100) + String(repeating: "]", count: 100)]
+        for v in invalid { XCTAssertNil(JSONValue.parse(Array(v.utf8)), v) }
+        XCTAssertEqual(JSONValue.parse(Array(#"{"a":"\u00e9\ud83d\ude00"}"#.utf8)), .object(["a": .string("é😀")]))
+        XCTAssertNil(JSONValue.parse([0x22, 0xFF, 0x22]), "invalid UTF-8 inside a string")
+    }
+
+    func testTextRoundTrips() {
+        let v = JSONValue.object(["k": .array([.string("q\"\n\u{1}"), .number(3), .bool(true), .null])])
+        XCTAssertEqual(JSONValue.parse(Array(v.text.utf8)), v)
+    }
+}
