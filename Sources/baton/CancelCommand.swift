@@ -13,13 +13,8 @@ struct CancelCommand {
 
     func run() async throws -> ExitStatus {
         if args.has("--help") { Console.out(Usage.cancel); return .success }
-        guard args.positional.count == 1, let id = args.positional.first else {
-            throw UsageError(message: "name one run to cancel", hint: "baton cancel RUN (see 'baton runs --status running')")
-        }
-        let store = try StateStore.open(global.state)
-        guard let run = try await store.run(id: id) else {
-            throw UsageError(message: "no run \(id)", hint: "list runs with 'baton runs'")
-        }
+        let target = try await RunTarget.load(args, global: global, verb: "cancel")
+        let (store, run, id) = (target.store, target.run, target.run.id)
         if run.status.isFinished {
             Console.err("baton: run \(id) already \(run.status.rawValue); nothing to cancel")
             return .success

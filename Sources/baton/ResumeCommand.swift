@@ -14,13 +14,9 @@ struct ResumeCommand {
 
     func run() async throws -> ExitStatus {
         if args.has("--help") { Console.out(Usage.resume); return .success }
-        guard args.positional.count == 1, let id = args.positional.first else {
-            throw UsageError(message: "name one run to resume", hint: "baton resume RUN")
-        }
-        let store = try StateStore.open(global.state)
-        guard var run = try await store.run(id: id) else {
-            throw UsageError(message: "no run \(id)", hint: "list runs with 'baton runs'")
-        }
+        let target = try await RunTarget.load(args, global: global, verb: "resume")
+        let (store, id) = (target.store, target.run.id)
+        var run = target.run
         if run.status == .succeeded {
             Console.err("baton: run \(id) already succeeded; nothing to resume")
             return .success

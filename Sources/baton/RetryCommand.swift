@@ -14,13 +14,8 @@ struct RetryCommand {
 
     func run() async throws -> ExitStatus {
         if args.has("--help") { Console.out(Usage.retry); return .success }
-        guard args.positional.count == 1, let id = args.positional.first else {
-            throw UsageError(message: "name one run to retry", hint: "baton retry RUN")
-        }
-        let store = try StateStore.open(global.state)
-        guard let old = try await store.run(id: id) else {
-            throw UsageError(message: "no run \(id)", hint: "list runs with 'baton runs'")
-        }
+        let target = try await RunTarget.load(args, global: global, verb: "retry")
+        let (store, old, id) = (target.store, target.run, target.run.id)
         let failed = try await store.items(runId: id, status: "failed") + (try await store.items(runId: id, status: "unknown"))
         var seen = Set<String>()
         let ids = failed.map(\.itemId).filter { seen.insert($0).inserted }

@@ -13,13 +13,8 @@ struct ShowCommand {
 
     func run() async throws -> ExitStatus {
         if args.has("--help") { Console.out(Usage.show); return .success }
-        guard args.positional.count == 1, let id = args.positional.first else {
-            throw UsageError(message: "name one run", hint: "baton show RUN (see 'baton runs')")
-        }
-        let store = try StateStore.open(global.state)
-        guard let run = try await store.run(id: id) else {
-            throw UsageError(message: "no run \(id)", hint: "list runs with 'baton runs'")
-        }
+        let target = try await RunTarget.load(args, global: global, verb: "show")
+        let (store, run, id) = (target.store, target.run, target.run.id)
         let slices = try await store.slices(runId: id)
         let failed = try await store.items(runId: id, status: "failed") + (try await store.items(runId: id, status: "unknown"))
         if args.has("--json") {
