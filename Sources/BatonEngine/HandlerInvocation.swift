@@ -34,11 +34,11 @@ struct HandlerInvocation {
         let params = JSONValue.parse(Array(run.params.utf8)) ?? .object([:])
         let payload = run.payload.flatMap { JSONValue.parse(Array($0.utf8)) } ?? .null
         let doc: [String: JSONValue] = [
-            "version": .number(1), "job": .string(job.name), "run_id": .string(run.id),
-            "slice": .number(Double(slice)), "attempt": .number(Double(attempt)),
+            "version": .number("1"), "job": .string(job.name), "run_id": .string(run.id),
+            "slice": .number(String(slice)), "attempt": .number(String(attempt)),
             "cursor": run.cursor.map { .string($0) } ?? .null, "trigger": .string(run.trigger.rawValue),
-            "scheduled_at": .string(scheduled), "budget_ms": .number(Double(budgetMs)),
-            "deadline_ms": .number(Double(deadlineMs)), "params": params, "payload": payload,
+            "scheduled_at": .string(scheduled), "budget_ms": .number(String(budgetMs)),
+            "deadline_ms": .number(String(deadlineMs)), "params": params, "payload": payload,
         ]
         input = Array((JSONValue.object(doc).text + "\n").utf8)
     }

@@ -157,7 +157,6 @@ struct JSONParser {
             guard i < bytes.count, bytes[i] >= 48, bytes[i] <= 57 else { return nil }
             while i < bytes.count, bytes[i] >= 48, bytes[i] <= 57 { i += 1 }
         }
-        guard let d = Double(String(decoding: bytes[start..<i], as: UTF8.self)) else { return nil }
-        return .number(d)
+        return .number(String(decoding: bytes[start..<i], as: UTF8.self))
     }
 }

@@ -2,23 +2,15 @@ import Foundation
 
 /// Any JSON value, decoded strictly (a number is never a boolean, nor the reverse),
 /// so a handler's result can be checked field by field.
-public enum JSONValue: Sendable, Equatable, Decodable {
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
-    case number(Double)
+    /// A number as written (`12345678901234567890`, `1e400`, `-0.5`): kept as text, so
+    /// payloads pass through exactly; `integer` reads it when a whole number is needed.
+    case number(String)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let d = try? c.decode(Double.self) { self = .number(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
-    }
 
     /// What a person calls this kind of value, for error messages.
     var kind: String {
@@ -32,18 +24,20 @@ public enum JSONValue: Sendable, Equatable, Decodable {
         }
     }
 
-    /// A whole number that fits Int64, if this is one.
+    /// A whole number that fits Int64, if this is one (`15` or `15.0`, not `1.5`).
     var integer: Int64? {
-        guard case let .number(d) = self, d.rounded() == d, abs(d) < 9.0e15 else { return nil }
+        guard case let .number(text) = self else { return nil }
+        if let v = Int64(text) { return v }
+        guard let d = Double(text), d.isFinite, d.rounded() == d, abs(d) < 9.0e15 else { return nil }
         return Int64(d)
     }
 
-    /// Compact JSON text of this value.
+    /// Compact JSON text of this value (object keys sorted, numbers as written).
     public var text: String {
         switch self {
         case .null: return "null"
         case let .bool(b): return b ? "true" : "false"
-        case let .number(d): return d.rounded() == d && abs(d) < 9.0e15 ? String(Int64(d)) : String(d)
+        case let .number(n): return n
         case let .string(s): return JSONValue.quote(s)
         case let .array(a): return "[" + a.map(\.text).joined(separator: ",") + "]"
         case let .object(o):
@@ -60,7 +54,9 @@ public enum JSONValue: Sendable, Equatable, Decodable {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            case _ where u.value < 0x20:
+                let hex = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(u)
             }
         }

@@ -27,48 +27,114 @@ public final class RunEngine: Sendable {
     }
 
     /// Runs slices of `runId` until the run finishes, `control` says stop, or (with
-    /// `once`) after one slice. Returns the run as stored.
+    /// `once`) after one slice. Returns the run as stored. `deadline=` and
+    /// `max-slices=` count from the start of this drive, so a resumed run gets them
+    /// afresh. Ownership is held by a lease renewed as it runs low; a driver that
+    /// loses it stops at once.
     /// - Throws: `EngineError` when the store fails or another process holds the run.
     public func drive(runId: String, job: JobRunSpec, control: RunControl = RunControl(), once: Bool = false,
                       budget: Duration? = nil) async throws(EngineError) -> RunRecord {
-        var run = try await claim(runId, job: job)
-        run = try await repairLostSlice(run)
-        defer { Task { [store, owner = environment.owner] in await Self.release(runId, owner: owner, store: store) } }
-        var started = false  // the next slice's start record is already committed
+        let run = try await claim(runId, job: job)
+        var state = DriveState(run: run, leaseUntil: run.leaseExpiresAt ?? 0)
+        let result: Result<RunRecord, EngineError>
+        do {
+            result = .success(try await loop(&state, job: job, control: control, once: once, budget: budget))
+        } catch {
+            result = .failure(error)
+        }
+        if state.pendingStart {
+            // Stopped before the slice whose start rode in the last commit: take it back.
+            _ = try? await store.discardSlice(runId: runId, number: state.run.nextSlice, attempt: state.run.nextAttempt)
+        }
+        _ = try? await store.release(runId: runId, owner: environment.owner)
+        return try result.get()
+    }
+
+    struct DriveState {
+        var run: RunRecord
+        var leaseUntil: Int64
+        /// The next slice's start record is committed but the slice has not run.
+        var pendingStart = false
+    }
+
+    func loop(_ state: inout DriveState, job: JobRunSpec, control: RunControl, once: Bool,
+              budget: Duration?) async throws(EngineError) -> RunRecord {
+        state.run = try await repairLostSlice(state.run)
+        let driveStart = Self.nowMs()
+        let slicesAtStart = state.run.slicesDone
+        let deadlineEnd = job.options.deadline.map { driveStart + Self.ms($0) }
         while true {
+            let run = state.run
             if run.status.isFinished { return run }
             switch control.current {
-            case .cancel: return try await finish(run, .cancelled, "cancelled")
+            case .cancel: return try await finish(run, .cancelled, "cancelled; resume continues from the cursor")
             case .drain, .kill: return run
             case .none: break
             }
-            if run.cancelRequested { return try await finish(run, .cancelled, "cancelled") }
+            if run.cancelRequested { return try await finish(run, .cancelled, "cancelled; resume continues from the cursor") }
+            if run.slicesDone - slicesAtStart >= job.options.maxSlices, run.slicesDone > slicesAtStart {
+                return try await finish(run, .partial, "stopped after \(job.options.maxSlices) slices (max-slices); resume continues from the cursor")
+            }
             var budgetMs = Self.ms(budget ?? job.options.budget)
-            if let deadline = job.options.deadline {
-                let left = run.createdAt + Self.ms(deadline) - Self.nowMs()
-                if left <= 0 {
-                    return try await finish(run, .partial, "deadline of \(DurationText.format(deadline)) reached; resume continues from the cursor")
-                }
-                budgetMs = min(budgetMs, left)
+            var deadlineCut = false
+            if let end = deadlineEnd {
+                let left = end - Self.nowMs()
+                if left <= 0 { return try await finish(run, .partial, deadlineMessage(job)) }
+                if left < budgetMs { budgetMs = left; deadlineCut = true }
             }
-            var execution = SliceExecution(engine: self, job: job, run: run, budgetMs: budgetMs, control: control)
-            execution.startRecorded = started
+            try await renewLease(&state, job: job, budgetMs: budgetMs)
+            var execution = SliceExecution(engine: self, job: job, run: state.run, budgetMs: budgetMs, control: control)
+            execution.startRecorded = state.pendingStart
             execution.chainNext = !once
+            execution.deadlineCut = deadlineCut
+            execution.slicesAtStart = slicesAtStart
             let outcome = try await execution.run()
-            started = outcome.nextStarted
-            run = outcome.run
-            observer?.event(.sliceFinished(run: run, slice: outcome.slice))
-            if run.status.isFinished {
-                observer?.event(.runFinished(run: run))
-                if run.job != JobRunSpec.adhocName { _ = try? await store.prune(job: run.job, keep: job.options.history) }
-                return run
+            state.run = outcome.run
+            state.pendingStart = outcome.nextStarted
+            observer?.event(.sliceFinished(run: state.run, slice: outcome.slice))
+            if state.run.status.isFinished {
+                observer?.event(.runFinished(run: state.run))
+                _ = try? await store.prune(job: state.run.job, keep: job.options.history)
+                return state.run
             }
-            if once || outcome.stopAfter { return run }
+            if once || outcome.stopAfter { return state.run }
             let wait = outcome.delayMs
             if wait > 0 {
-                if outcome.isRetry { observer?.event(.retryScheduled(run: run, delayMs: wait, reason: outcome.slice.error ?? "")) }
-                if try await sleep(wait, run: run.id, control: control) == false { continue }
+                if let end = deadlineEnd, Self.nowMs() + wait >= end {
+                    return try await finish(state.run, .partial, deadlineMessage(job))
+                }
+                if outcome.isRetry { observer?.event(.retryScheduled(run: state.run, delayMs: wait, reason: outcome.slice.error ?? "")) }
+                try await sleep(wait, state: &state, job: job, control: control)
+                // Whatever happened meanwhile (a cancel, another process) is in the store.
+                do { state.run = try await store.run(id: state.run.id) ?? state.run } catch { throw .store(error) }
             }
+        }
+    }
+
+    func deadlineMessage(_ job: JobRunSpec) -> String {
+        "deadline of \(DurationText.format(job.options.deadline ?? .zero)) reached; resume continues from the cursor"
+    }
+
+    /// Renews the lease when less than half of it is left; a lease that is gone means
+    /// another process took the run over, and this driver must stop.
+    func renewLease(_ state: inout DriveState, job: JobRunSpec, budgetMs: Int64) async throws(EngineError) {
+        let now = Self.nowMs()
+        let length = lease(job)
+        guard state.leaseUntil - now < length / 2 + budgetMs else { return }
+        do {
+            guard let r = try await store.claim(runId: state.run.id, owner: environment.owner, now: now,
+                                                leaseExpiresAt: now + length) else {
+                throw EngineError.heldElsewhere(state.run.id, owner: (try? await store.run(id: state.run.id))?.owner ?? "another process")
+            }
+            state.leaseUntil = now + length
+            state.run.leaseExpiresAt = r.leaseExpiresAt
+            state.run.owner = r.owner
+        } catch let e as EngineError {
+            throw e
+        } catch let e as StoreError {
+            throw .store(e)
+        } catch {
+            throw .store(StoreError(.io, location: "store", "\(error)"))
         }
     }
 
@@ -84,13 +150,54 @@ public final class RunEngine: Sendable {
         return r
     }
 
+    /// Takes a cancelled, failed or partial run (or one whose driver died) back up:
+    /// claims it, then reopens it with a conditional update that changes only status,
+    /// cancel flag, error and retry count, so nothing its last driver committed is
+    /// rolled back. `drive` then continues it from its cursor.
+    /// - Throws: `.heldElsewhere` when a live process drives it.
+    public func reopen(runId: String, job: JobRunSpec) async throws(EngineError) -> RunRecord {
+        var run = try await claim(runId, job: job, evenIfFinished: true)
+        if run.status.isFinished || run.cancelRequested {
+            do {
+                guard let r = try await store.reopen(runId: runId, owner: environment.owner, at: Self.nowMs()) else {
+                    throw EngineError.heldElsewhere(runId, owner: "another process")
+                }
+                run = r
+            } catch let e as EngineError {
+                throw e
+            } catch {
+                throw .store(error as? StoreError ?? StoreError(.io, location: "store", "\(error)"))
+            }
+        }
+        return run
+    }
+
+    /// Cancels a run nobody drives any more (its driver died, or its lease ran out):
+    /// takes it over, stops a handler it left behind, and ends it cancelled. Returns
+    /// nil when a live process holds it (that process acts on the cancel flag).
+    public func cancelAbandoned(runId: String) async throws(EngineError) -> RunRecord? {
+        let job = JobRunSpec(name: "", command: [])
+        let run: RunRecord
+        do {
+            run = try await claim(runId, job: job)
+        } catch {
+            if case .heldElsewhere = error { return nil }
+            throw error
+        }
+        if run.status.isFinished { return run }
+        let repaired = try await repairLostSlice(run)
+        let done = try await finish(repaired, .cancelled, "cancelled while nobody was driving it; resume continues from the cursor")
+        _ = try? await store.release(runId: runId, owner: environment.owner)
+        return done
+    }
+
     /// Takes ownership. A run owned by a dead process of this host, or whose lease
     /// ran out, is taken over.
-    func claim(_ runId: String, job: JobRunSpec) async throws(EngineError) -> RunRecord {
+    func claim(_ runId: String, job: JobRunSpec, evenIfFinished: Bool = false) async throws(EngineError) -> RunRecord {
         let now = Self.nowMs()
         do {
             guard var run = try await store.run(id: runId) else { throw EngineError.noSuchRun(runId) }
-            if run.status.isFinished { return run }
+            if run.status.isFinished && !evenIfFinished { return run }
             if let owner = run.owner, owner != environment.owner, RunID.isDeadLocalOwner(owner) {
                 run.owner = nil
                 run.leaseExpiresAt = nil
@@ -117,6 +224,9 @@ public final class RunEngine: Sendable {
         do {
             let slices = try await store.slices(runId: run.id)
             guard let lost = slices.last(where: { $0.outcome == .running }) else { return run }
+            // A driver killed with -9 leaves its handler running: stop it (it carries the
+            // run's id in its environment) before the same cursor runs again.
+            Supervisor.stopEverywhere(marker: "BATON_RUN_ID=\(run.id)")
             var r = run
             r.nextSlice = lost.number
             r.nextAttempt = lost.attempt + 1
@@ -128,22 +238,16 @@ public final class RunEngine: Sendable {
         }
     }
 
-    static func release(_ runId: String, owner: String, store: any RunStore) async {
-        guard var run = try? await store.run(id: runId), run.owner == owner else { return }
-        run.owner = nil
-        run.leaseExpiresAt = nil
-        _ = try? await store.updateRun(run)
-    }
-
-    /// Sleeps `ms`, waking early for a cancel or drain. Returns false when woken.
-    func sleep(_ ms: Int64, run: String, control: RunControl) async throws(EngineError) -> Bool {
+    /// Sleeps `ms`, waking early for a cancel, a drain or the store's cancel flag, and
+    /// keeping the lease alive meanwhile.
+    func sleep(_ ms: Int64, state: inout DriveState, job: JobRunSpec, control: RunControl) async throws(EngineError) {
         let end = Self.nowMs() + ms
         while Self.nowMs() < end {
-            if control.current != .none { return false }
-            if (try? await store.run(id: run))?.cancelRequested == true { return false }
+            if control.current != .none { return }
+            if (try? await store.run(id: state.run.id))?.cancelRequested == true { return }
+            try await renewLease(&state, job: job, budgetMs: 0)
             try? await Task.sleep(for: .milliseconds(min(250, max(1, end - Self.nowMs()))))
         }
-        return true
     }
 
     func lease(_ job: JobRunSpec) -> Int64 { Self.ms(job.options.budget) + Self.ms(job.options.grace) + 60_000 }

@@ -22,7 +22,7 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .store(e): "state store: \(e.description)"
+        case let .store(e): "state store \(e.location): \(e.message)"
         case let .noSuchRun(id): "no run \(id)"
         case let .heldElsewhere(id, owner): "run \(id) is being driven by \(owner)"
         }

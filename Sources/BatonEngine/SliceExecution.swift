@@ -26,6 +26,10 @@ struct SliceExecution {
     var startRecorded = false
     /// Commit the next slice's start with this outcome when the run goes straight on.
     var chainNext = true
+    /// The budget was cut short to end at the run's deadline.
+    var deadlineCut = false
+    /// Slices done when this drive began (max-slices counts from there).
+    var slicesAtStart = 0
 
     var options: JobOptions { job.options }
 
@@ -36,17 +40,22 @@ struct SliceExecution {
                                            budgetMs: budgetMs, deadlineMs: start + budgetMs, base: engine.environment)
         var slice = SliceRecord(runId: run.id, number: run.nextSlice, attempt: run.nextAttempt, startedAt: start,
                                 cursorIn: run.cursor, owner: engine.environment.owner)
+        var next = run
         if !startRecorded {
             do { try await store.startSlice(slice, leaseExpiresAt: start + engine.lease(job)) } catch { throw .store(error) }
+            next.leaseExpiresAt = start + engine.lease(job)
         }
         engine.observer?.event(.sliceStarted(run: run, slice: slice.number, attempt: slice.attempt))
 
         let exit = await spawnAndWait(invocation)
         slice.finishedAt = RunEngine.nowMs()
         var exitWasCancel = false
-        if case let .success(e) = exit { exitWasCancel = e.stopped == .requested }
+        var stoppedAtDeadline = false
+        if case let .success(e) = exit {
+            exitWasCancel = e.stopped == .requested && control.current != .kill
+            stoppedAtDeadline = e.stopped == .budget && deadlineCut
+        }
         var parsed: SliceResult?
-        var next = run
         var delay: Int64 = 0
         var isRetry = false
         var stopAfter = false
@@ -82,15 +91,25 @@ struct SliceExecution {
             } else if cancelRequested {
                 next.status = .cancelled
                 next.error = "cancelled; resume continues from cursor \(next.cursor.map { "\"\($0)\"" } ?? "null")"
-            } else if next.slicesDone >= options.maxSlices {
+            } else if next.slicesDone - slicesAtStart >= options.maxSlices {
                 next.status = .partial
                 next.error = "stopped after \(options.maxSlices) slices (max-slices); resume continues from the cursor"
             } else {
                 delay = slice.retryAfterMs ?? RunEngine.ms(options.pace)
             }
+        } else if stoppedAtDeadline {
+            // The deadline, not the handler, ended it: no retry is spent.
+            next.nextAttempt += 1
+            next.status = .partial
+            next.error = "deadline of \(DurationText.format(options.deadline ?? .zero)) reached during slice \(slice.number); resume continues from the cursor"
         } else if cancelRequested || control.current == .kill || slice.outcome == .cancelled {
             // Not the handler's fault: no retry is spent; the same cursor runs next time.
-            if slice.outcome != .killed { slice.outcome = .cancelled }
+            if control.current == .kill {
+                slice.outcome = .killed
+                slice.error = "stopped at once (a second interrupt or a hard shutdown); resume runs it again"
+            } else if slice.outcome != .killed {
+                slice.outcome = .cancelled
+            }
             next.nextAttempt += 1
             if cancelRequested {
                 next.status = .cancelled
@@ -195,6 +214,11 @@ struct SliceExecution {
                 slice.outcome = e.stopped == .requested ? .cancelled : .killed
                 slice.error = e.stopped == .budget ? "stopped at \(budget)" : "killed by signal \(sig)"
             }
+            return nil
+        }
+        if e.statusLost {
+            slice.outcome = .failed
+            slice.error = "its exit status could not be read (waitpid failed); treated as failed"
             return nil
         }
         if e.outputTruncated {

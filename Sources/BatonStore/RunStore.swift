@@ -41,6 +41,21 @@ public protocol RunStore: Sendable {
     /// its lease expired before `now`. Returns the run when claimed, nil otherwise.
     func claim(runId: String, owner: String, now: Int64, leaseExpiresAt: Int64) async throws(StoreError) -> RunRecord?
 
+    /// Lets go of a run: clears owner and lease only while `owner` still holds it.
+    /// Returns true when it did.
+    func release(runId: String, owner: String) async throws(StoreError) -> Bool
+
+    /// Takes back a slice's `running` start record that never ran (the driver stopped
+    /// before starting it). Only a row still `running` is removed. Returns true when
+    /// one was.
+    func discardSlice(runId: String, number: Int, attempt: Int) async throws(StoreError) -> Bool
+
+    /// Reopens a finished (cancelled, failed, partial) run for `owner`, who must hold
+    /// it: status running, cancel flag and error cleared, retries afresh. Only those
+    /// columns change, so nothing the run's last driver committed is rolled back.
+    /// Returns the run, or nil when `owner` does not hold it.
+    func reopen(runId: String, owner: String, at: Int64) async throws(StoreError) -> RunRecord?
+
     /// Deletes finished runs of `job` beyond the newest `keep`, with their slices and items.
     /// Returns how many runs were deleted.
     func prune(job: String, keep: Int) async throws(StoreError) -> Int

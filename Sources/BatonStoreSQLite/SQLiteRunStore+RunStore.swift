@@ -71,6 +71,18 @@ extension SQLiteRunStore {
         }
     }
 
+    public func release(runId: String, owner: String) async throws(StoreError) -> Bool {
+        try await perform { tables throws(StoreError) in try tables.release(runId: runId, owner: owner) }
+    }
+
+    public func discardSlice(runId: String, number: Int, attempt: Int) async throws(StoreError) -> Bool {
+        try await perform { tables throws(StoreError) in try tables.discardSlice(runId: runId, number: number, attempt: attempt) }
+    }
+
+    public func reopen(runId: String, owner: String, at: Int64) async throws(StoreError) -> RunRecord? {
+        try await perform { tables throws(StoreError) in try tables.reopen(runId: runId, owner: owner, at: at) }
+    }
+
     /// Unfinished runs are never deleted and do not count towards `keep`.
     /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).
     public func prune(job: String, keep: Int) async throws(StoreError) -> Int {

@@ -78,6 +78,32 @@ final class SQLiteRunTables {
         }
     }
 
+    func release(runId: String, owner: String) throws(StoreError) -> Bool {
+        try db.transaction { () throws(StoreError) in
+            try db.execute("UPDATE runs SET owner = NULL, lease_expires_at = NULL WHERE id = ?1 AND owner = ?2",
+                           [.text(runId), .text(owner)])
+            return db.changes > 0
+        }
+    }
+
+    func discardSlice(runId: String, number: Int, attempt: Int) throws(StoreError) -> Bool {
+        try db.transaction { () throws(StoreError) in
+            try db.execute("DELETE FROM slices WHERE run_id = ?1 AND number = ?2 AND attempt = ?3 AND outcome = 'running'",
+                           [.text(runId), .int(number), .int(attempt)])
+            return db.changes > 0
+        }
+    }
+
+    func reopen(runId: String, owner: String, at: Int64) throws(StoreError) -> RunRecord? {
+        try db.transaction { () throws(StoreError) in
+            try db.queryOne("""
+                UPDATE runs SET status = 'running', cancel_requested = 0, error = NULL, finished_at = NULL, \
+                failed_attempts = 0, updated_at = max(updated_at, ?3) WHERE id = ?1 AND owner = ?2 \
+                RETURNING \(RunRecord.sqliteColumns)
+                """, [.text(runId), .text(owner), .integer(at)], row: RunRecord.init)
+        }
+    }
+
     /// Deletes the finished runs of `job` beyond the newest `keep` (by created_at, then
     /// id), items and slices first. Unfinished runs are never deleted and do not count.
     func prune(job: String, keep: Int) throws(StoreError) -> Int {

@@ -22,6 +22,7 @@ struct PollLoop {
     var status: Int32?
     var stopped: SliceExit.StopReason?
     var killed = false
+    var statusLost = false
 
     static let maxLine = 16 * 1024
 
@@ -63,7 +64,7 @@ struct PollLoop {
                     // whatever the handler left running in its group, then reap it.
                     Glibc.kill(-pid, SIGKILL)
                     var st: Int32 = 0
-                    if case .success = retryingInterrupts({ waitpid(pid, &st, 0) }) { status = st } else { status = 0 }
+                    if case .success = retryingInterrupts({ waitpid(pid, &st, 0) }) { status = st } else { status = 0; statusLost = true }
                     drainUntil = monotonicMilliseconds() + 500
                 }
             }
@@ -97,7 +98,7 @@ struct PollLoop {
             ? .signaled(baton_wtermsig(st)) : .exited(baton_wexitstatus(st))
         return SliceExit(termination: termination, output: output, outputTruncated: outputTruncated, log: log,
                          logTruncated: logTruncated, stopped: stopped, killed: killed,
-                         durationMilliseconds: monotonicMilliseconds() - start, strays: strays)
+                         durationMilliseconds: monotonicMilliseconds() - start, strays: strays, statusLost: statusLost)
     }
 
     /// True once the child has exited; it stays a zombie until `waitpid`.

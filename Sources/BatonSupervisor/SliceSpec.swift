@@ -54,4 +54,6 @@ public struct SliceExit: Sendable {
     public var durationMilliseconds: Int64
     /// Descendants that had left the process group and were stopped afterwards.
     public var strays: Int
+    /// `waitpid` failed, so `termination` is not known (never a clean exit).
+    public var statusLost = false
 }

@@ -77,6 +77,27 @@ public enum Supervisor {
         return stopped
     }
 
+    /// Stops every process on the machine that carries `marker` in its environment, and
+    /// reaps those that are our children: the handler a driver killed with -9 left
+    /// behind. Reads every process's environment, so it is for rare paths only.
+    /// Returns how many it stopped.
+    @discardableResult
+    public static func stopEverywhere(marker: String) -> Int {
+        let me = getpid()
+        let entry = Array(marker.utf8)
+        var stopped = 0
+        for pid in ProcFS.numericEntries("/proc") where pid != me {
+            guard let stat = ProcFS.stat(pid), stat.state != UInt8(ascii: "Z"), ProcFS.environContains(pid, entry) else { continue }
+            kill(pid, SIGKILL)
+            stopped += 1
+            if stat.parent == me {
+                var status: Int32 = 0
+                _ = retryingInterrupts { waitpid(pid, &status, 0) }
+            }
+        }
+        return stopped
+    }
+
     /// Clock ticks since boot now, on the scale of /proc/PID/stat's start time.
     public static func bootTicks() -> Int64 {
         var ts = timespec()

@@ -20,14 +20,9 @@ struct CancelCommand {
             return .success
         }
         var updated = try await store.requestCancel(runId: id, at: RunText.nowMs()) ?? run
-        if updated.owner == nil {
-            // Nobody is driving it (queued, or left by a drain): cancel it here.
-            updated.status = .cancelled
-            updated.error = "cancelled before its next slice; resume continues from the cursor"
-            updated.finishedAt = RunText.nowMs()
-            updated.updatedAt = updated.finishedAt!
-            updated = try await store.updateRun(updated)
-        }
+        // Nobody driving it (queued, left by a drain, or its driver died): cancel it here.
+        let engine = RunDriver(store: store, json: false).engine(progress: nil)
+        if let done = try await engine.cancelAbandoned(runId: id) { updated = done }
         if args.has("--json") {
             Console.out(JSON.encode(RunText.json(updated)))
         } else if updated.status == .cancelled {

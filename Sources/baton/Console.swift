@@ -1,16 +1,27 @@
-import Foundation
+import Glibc
 
-/// Writes to stdout and stderr without buffering surprises between the two.
+/// Writes to stdout and stderr with plain `write(2)`. A reader that went away (EPIPE:
+/// `baton runs | head -1`) ends the output quietly instead of trapping, as Foundation's
+/// FileHandle.write would; the work itself goes on and is committed.
 enum Console {
-    static func out(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    static func out(_ text: String) { write(1, text + "\n") }
+
+    static func err(_ text: String) { write(2, text + "\n") }
+
+    /// Writes all of `text` unless the descriptor fails (EPIPE, EBADF, …).
+    static func write(_ fd: Int32, _ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n > 0 { offset += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            return
+        }
+        bytes.removeAll()
     }
 
-    static func err(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
-    }
-
-    /// `baton: message` plus `  hint: …` on stderr.
+    /// `baton: error: message` plus `  hint: …` on stderr.
     static func fail(_ message: String, hint: String? = nil) {
         err("baton: error: \(message)")
         if let hint { err("  hint: \(hint)") }

@@ -50,6 +50,9 @@ struct InvokeCommand {
             do { budget = try DurationText.parse(text) } catch {
                 throw UsageError(message: "--budget: \(error.message)", hint: error.hint)
             }
+            guard let b = budget, b > .zero else {
+                throw UsageError(message: "--budget must be longer than zero", hint: "write e.g. --budget 30s")
+            }
             if let b = budget { job.options.budget = b }
         }
         let store = try StateStore.open(global.state)

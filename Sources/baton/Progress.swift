@@ -67,7 +67,7 @@ final class Progress: RunObserver {
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let line = "[\(bar)] \(summary(run)) | \(note)"
         barShown.withLock { shown in
-            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + String(line.prefix(200))).utf8))
+            Console.write(2, "\r\u{1B}[2K" + String(line.prefix(200)))
             shown = true
         }
     }
@@ -76,7 +76,7 @@ final class Progress: RunObserver {
     func write(_ line: String) {
         barShown.withLock { shown in
             let prefix = shown ? "\r\u{1B}[2K" : ""
-            FileHandle.standardError.write(Data((prefix + line + "\n").utf8))
+            Console.write(2, prefix + line + "\n")
             shown = false
         }
     }
@@ -84,7 +84,7 @@ final class Progress: RunObserver {
     func end() {
         writer.sync {}
         barShown.withLock { shown in
-            if shown { FileHandle.standardError.write(Data("\n".utf8)) }
+            if shown { Console.write(2, "\n") }
             shown = false
         }
     }

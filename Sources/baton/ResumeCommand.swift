@@ -22,18 +22,10 @@ struct ResumeCommand {
             return .success
         }
         let job = try RunDriver.job(for: run, global: global)
-        if run.status.isFinished || run.cancelRequested {
-            run.status = .running
-            run.cancelRequested = false
-            run.error = nil
-            run.finishedAt = nil
-            run.failedAttempts = 0
-            run.updatedAt = RunText.nowMs()
-            run = try await store.updateRun(run)
-        }
         let driver = RunDriver(store: store, json: args.has("--json"))
         let progress = Progress()
-        return try await driver.drive(run, job: job, engine: driver.engine(progress: progress), progress: progress,
-                                      once: args.has("--once"))
+        let engine = driver.engine(progress: progress)
+        run = try await engine.reopen(runId: id, job: job)
+        return try await driver.drive(run, job: job, engine: engine, progress: progress, once: args.has("--once"))
     }
 }

@@ -43,9 +43,10 @@ struct RunDriver {
     }
 
     func report(_ run: RunRecord, once: Bool) async throws -> ExitStatus {
+        let last = once ? try await store.slices(runId: run.id).last : nil
         if json {
             var doc = RunText.json(run)
-            if once, let last = try await store.slices(runId: run.id).last { doc["last_slice"] = RunText.json(last) }
+            if let last { doc["last_slice"] = RunText.json(last) }
             Console.out(JSON.encode(doc))
         } else {
             let took = RunText.duration(RunText.elapsed(run))
@@ -58,7 +59,7 @@ struct RunDriver {
         }
         switch run.status {
         case .succeeded: return .success
-        case .running, .queued: return once ? .success : .failure
+        case .running, .queued: return once && last?.outcome == .succeeded ? .success : .failure
         case .failed, .cancelled, .partial: return .failure
         }
     }

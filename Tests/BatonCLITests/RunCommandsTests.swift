@@ -116,6 +116,35 @@ final class RunCommandsTests: XCTestCase {
         XCTAssertNotNil(run["cursor"] as? String)
     }
 
+    func testResumeWhileAnotherProcessDrivesTheRunLeavesTheCancelStanding() throws {
+        let (p, _) = try start(["invoke", "counter"])
+        waitForLedger(3)
+        let id = try XCTUnwrap(try onlyRun()["run_id"] as? String)
+        XCTAssertEqual(try baton(["cancel", id]).0, 0)
+        let (status, _, err) = try baton(["resume", id])
+        XCTAssertEqual(status, 1, err)
+        XCTAssertTrue(err.contains("being driven by"), err)
+        p.waitUntilExit()
+        XCTAssertEqual(try onlyRun()["status"] as? String, "cancelled")
+        XCTAssertLessThan(ledger.count, 20)
+    }
+
+    func testAClosedStdoutDoesNotCrashTheRunOrLeaveItRunning() throws {
+        let (p, err) = try start(["invoke", "--json", "counter"])
+        (p.standardOutput as! Pipe).fileHandleForReading.closeFile()
+        err.fileHandleForReading.closeFile()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        XCTAssertEqual(try onlyRun()["status"] as? String, "succeeded")
+    }
+
+    func testOnceExitsOneWhenItsSliceFailed() throws {
+        let (status, _, err) = try baton(["invoke", "--once", "--", "/nonexistent/handler"])
+        XCTAssertEqual(status, 1, err)
+        let (zero, _, _) = try baton(["invoke", "--budget", "0s", "counter"])
+        XCTAssertEqual(zero, 2)
+    }
+
     func testAFloodingHandlerLeavesBatonsMemoryFlat() throws {
         let flood = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/handlers/flood.sh").path

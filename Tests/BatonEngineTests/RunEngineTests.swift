@@ -150,6 +150,38 @@ final class RunEngineTests: XCTestCase {
         XCTAssertLessThan(done, 50)
     }
 
+    func testACancelDuringARetryPauseStartsNoFurtherAttempt() async throws {
+        let handler = try fx.script("temp.sh", """
+            echo "attempt $BATON_ATTEMPT" >> "\(fx.dir)/attempts"
+            echo '{"retry_after_ms":5000}'; exit 75
+            """)
+        let job = fx.job([handler])
+        let engine = fx.engine()
+        let run = try await engine.createRun(job: job, trigger: .manual)
+        let store = fx.store
+        let marker = fx.dir + "/attempts"
+        Task {
+            while !FileManager.default.fileExists(atPath: marker) { try await Task.sleep(for: .milliseconds(20)) }
+            _ = try await store.requestCancel(runId: run.id, at: 0)
+        }
+        let t0 = Date()
+        let done = try await engine.drive(runId: run.id, job: job)
+        XCTAssertEqual(done.status, .cancelled)
+        XCTAssertEqual(fx.read("attempts"), "attempt 1\n")
+        XCTAssertLessThan(Date().timeIntervalSince(t0), 4)
+        let running = try await store.slices(runId: run.id).filter { $0.outcome == .running }
+        XCTAssertEqual(running.count, 0, "no start record left behind")
+    }
+
+    func testADeadlineEndsTheRunPartialNotFailedAndSpendsNoRetry() async throws {
+        let handler = try fx.script("slow.sh", "sleep 5")
+        let t0 = Date()
+        let run = try await fx.run(fx.job([handler]) { $0.deadline = .milliseconds(600); $0.retries = 0; $0.grace = .milliseconds(100) })
+        XCTAssertEqual(run.status, .partial, run.error ?? "")
+        XCTAssertEqual(run.failedAttempts, 0)
+        XCTAssertLessThan(Date().timeIntervalSince(t0), 3)
+    }
+
     func testPlainModeRunsAClassicCommand() async throws {
         let ok = try await fx.run(fx.job(["/bin/echo", "hello"]) { $0.mode = .plain })
         XCTAssertEqual(ok.status, .succeeded)

@@ -61,8 +61,15 @@ final class SliceResultTests: XCTestCase {
         XCTAssertNil(JSONValue.parse([0x22, 0xFF, 0x22]), "invalid UTF-8 inside a string")
     }
 
+    func testNumbersPassThroughExactly() {
+        for n in ["9007199254740993", "12345678901234567890", "1e400", "-0", "1.50"] {
+            let text = #"{"n":"# + n + "}"
+            XCTAssertEqual(JSONValue.parse(Array(text.utf8))?.text, text, n)
+        }
+    }
+
     func testTextRoundTrips() {
-        let v = JSONValue.object(["k": .array([.string("q\"\n\u{1}"), .number(3), .bool(true), .null])])
+        let v = JSONValue.object(["k": .array([.string("q\"\n\u{1}"), .number("3"), .bool(true), .null])])
         XCTAssertEqual(JSONValue.parse(Array(v.text.utf8)), v)
     }
 }
