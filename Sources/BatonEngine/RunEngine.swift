@@ -129,12 +129,8 @@ public final class RunEngine: Sendable {
             state.leaseUntil = now + length
             state.run.leaseExpiresAt = r.leaseExpiresAt
             state.run.owner = r.owner
-        } catch let e as EngineError {
-            throw e
-        } catch let e as StoreError {
-            throw .store(e)
         } catch {
-            throw .store(StoreError(.io, location: "store", "\(error)"))
+            throw EngineError(error)
         }
     }
 
@@ -163,10 +159,8 @@ public final class RunEngine: Sendable {
                     throw EngineError.heldElsewhere(runId, owner: "another process")
                 }
                 run = r
-            } catch let e as EngineError {
-                throw e
             } catch {
-                throw .store(error as? StoreError ?? StoreError(.io, location: "store", "\(error)"))
+                throw EngineError(error)
             }
         }
         return run
@@ -208,12 +202,8 @@ public final class RunEngine: Sendable {
                 throw EngineError.heldElsewhere(runId, owner: run.owner ?? "another process")
             }
             return claimed
-        } catch let e as EngineError {
-            throw e
-        } catch let e as StoreError {
-            throw .store(e)
         } catch {
-            throw .store(StoreError(.io, location: "store", "\(error)"))
+            throw EngineError(error)
         }
     }
 

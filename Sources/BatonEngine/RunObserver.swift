@@ -28,6 +28,13 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// An error from a block that mixes store calls and engine checks, as an EngineError.
+    init(_ error: any Error) {
+        if let e = error as? EngineError { self = e }
+        else if let e = error as? StoreError { self = .store(e) }
+        else { self = .store(StoreError(.io, location: "store", "\(error)")) }
+    }
+
     public var hint: String? {
         switch self {
         case let .store(e): e.hint
