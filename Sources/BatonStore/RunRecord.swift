@@ -16,6 +16,15 @@ public enum RunStatus: String, Sendable, CaseIterable, Codable {
     }
 }
 
+/// What the store keeps about a job itself (its schedule lives in the files).
+public struct JobState: Sendable, Equatable {
+    public var paused: Bool
+    /// When `paused` last changed (epoch ms).
+    public var changedAt: Int64
+
+    public init(paused: Bool, changedAt: Int64) { self.paused = paused; self.changedAt = changedAt }
+}
+
 /// Per-item tallies a handler reports; they add up into the run's totals.
 public struct Counts: Sendable, Equatable, Codable {
     public var processed = 0, succeeded = 0, skipped = 0, failed = 0

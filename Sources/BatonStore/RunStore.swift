@@ -56,6 +56,12 @@ public protocol RunStore: Sendable {
     /// Returns the run, or nil when `owner` does not hold it.
     func reopen(runId: String, owner: String, at: Int64) async throws(StoreError) -> RunRecord?
 
+    /// Pauses or unpauses a job (firing stops; runs already going are not touched).
+    func setPaused(job: String, paused: Bool, at: Int64) async throws(StoreError)
+
+    /// Every job that has state: paused or not, and since when.
+    func jobStates() async throws(StoreError) -> [String: JobState]
+
     /// Deletes finished runs of `job` beyond the newest `keep`, with their slices and items.
     /// Returns how many runs were deleted.
     func prune(job: String, keep: Int) async throws(StoreError) -> Int

@@ -71,6 +71,14 @@ extension SQLiteRunStore {
         }
     }
 
+    public func setPaused(job: String, paused: Bool, at: Int64) async throws(StoreError) {
+        try await perform { tables throws(StoreError) in try tables.setPaused(job: job, paused: paused, at: at) }
+    }
+
+    public func jobStates() async throws(StoreError) -> [String: JobState] {
+        try await perform { tables throws(StoreError) in try tables.jobStates() }
+    }
+
     public func release(runId: String, owner: String) async throws(StoreError) -> Bool {
         try await perform { tables throws(StoreError) in try tables.release(runId: runId, owner: owner) }
     }

@@ -78,6 +78,25 @@ final class SQLiteRunTables {
         }
     }
 
+    func setPaused(job: String, paused: Bool, at: Int64) throws(StoreError) {
+        try db.transaction { () throws(StoreError) in
+            try db.execute("""
+                INSERT INTO job_state (job, paused, changed_at) VALUES (?1, ?2, ?3) \
+                ON CONFLICT (job) DO UPDATE SET paused = excluded.paused, changed_at = excluded.changed_at
+                """, [.text(job), .int(paused ? 1 : 0), .integer(at)])
+        }
+    }
+
+    func jobStates() throws(StoreError) -> [String: JobState] {
+        var out: [String: JobState] = [:]
+        for (job, state) in try db.query("SELECT job, paused, changed_at FROM job_state", [], row: { row in
+            (row.string(0), JobState(paused: row.bool(1), changedAt: row.int64(2)))
+        }) {
+            out[job] = state
+        }
+        return out
+    }
+
     func release(runId: String, owner: String) throws(StoreError) -> Bool {
         try db.transaction { () throws(StoreError) in
             try db.execute("UPDATE runs SET owner = NULL, lease_expires_at = NULL WHERE id = ?1 AND owner = ?2",

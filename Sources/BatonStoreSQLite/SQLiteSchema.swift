@@ -77,6 +77,14 @@ enum SQLiteSchema {
         ) STRICT;
         CREATE INDEX items_run_status ON items(run_id, status);
         """,
+        // 2: per-job state kept across restarts and shared by every process (pause).
+        """
+        CREATE TABLE job_state (
+            job         TEXT PRIMARY KEY,
+            paused      INTEGER NOT NULL DEFAULT 0,
+            changed_at  INTEGER NOT NULL
+        ) STRICT;
+        """,
     ]
 
     /// The version this baton writes and understands.

@@ -1,8 +1,9 @@
 /// Help texts: one per command, each with examples.
 enum Usage {
-    static let available = ["check", "next", "invoke", "runs", "show", "cancel", "resume", "retry", "help", "version"]
+    static let available = ["check", "next", "jobs", "invoke", "runs", "show", "cancel", "resume", "retry", "pause", "unpause",
+                            "help", "version"]
     /// SPEC §4 commands that later versions add.
-    static let planned = ["run", "tick", "serve", "jobs", "pause", "unpause", "sandbox"]
+    static let planned = ["run", "tick", "serve", "sandbox"]
 
     static let main = """
     baton: cron-style scheduling for bounded, resumable work
@@ -12,12 +13,14 @@ enum Usage {
     Commands:
       check [PATH...]          validate schedule files; every error as FILE:LINE:COLUMN
       next (JOB | 'EXPR')      the next fire times of a job or an expression
+      jobs                     each job: schedule, zone, next fire, last run, paused
       invoke JOB | -- CMD...   run a job (or an ad-hoc handler) now, in the foreground
       runs                     recent runs: status, slices, progress, duration, ETA
       show RUN                 one run: every slice, cursors, failed items, logs
       cancel RUN               graceful cancel: the slice gets SIGTERM, the cursor is kept
       resume RUN               continue a cancelled, failed or partial run from its cursor
       retry RUN                a new run of the failed items of RUN
+      pause JOB / unpause JOB  stop / restart firing a job without editing files
       help [COMMAND]           this text, or a command's
       version                  print the version
 
@@ -177,6 +180,31 @@ enum Usage {
       baton retry r_0mfl9c2k4abc1234
     """
 
+    static let jobs = """
+    Usage: baton jobs [--json]
+
+    Each job of --schedules: its schedule, zone, next fire (and how long until it),
+    its last run and that run's status, and whether it is paused.
+
+    Examples:
+      baton jobs
+      baton jobs --json
+    """
+
+    static let pause = """
+    Usage: baton pause JOB
+           baton unpause JOB
+
+    Stops (or restarts) firing a job without editing its file. The state is kept in
+    the store, so every baton process sharing it agrees; a run already going
+    finishes; 'baton invoke JOB' still runs a paused job by hand.
+
+    Examples:
+      baton pause weekday-digest
+      baton unpause weekday-digest
+    """
+
     static let commands: [String: String] = ["check": check, "next": next, "invoke": invoke, "runs": runs, "show": show,
-                                             "cancel": cancel, "resume": resume, "retry": retry]
+                                             "cancel": cancel, "resume": resume, "retry": retry, "jobs": jobs,
+                                             "pause": pause, "unpause": pause]
 }

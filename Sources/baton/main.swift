@@ -39,6 +39,9 @@ func dispatch(_ argv: [String]) async -> ExitStatus {
         case "cancel": return try await CancelCommand(rest).run()
         case "resume": return try await ResumeCommand(rest).run()
         case "retry": return try await RetryCommand(rest).run()
+        case "jobs": return try await JobsCommand(rest).run()
+        case "pause": return try await PauseCommand(rest, pause: true).run()
+        case "unpause": return try await PauseCommand(rest, pause: false).run()
         case "help":
             if let topic = rest.first, let text = Usage.commands[topic] { Console.out(text) } else { Console.out(Usage.main) }
             return .success

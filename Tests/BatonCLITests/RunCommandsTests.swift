@@ -155,6 +155,24 @@ final class RunCommandsTests: XCTestCase {
         XCTAssertEqual(zero, 2)
     }
 
+    func testPauseAndUnpauseShowInJobs() throws {
+        func counter() throws -> [String: Any] {
+            let (status, out, err) = try baton(["jobs", "--json"])
+            XCTAssertEqual(status, 0, err)
+            let jobs = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]])
+            return try XCTUnwrap(jobs.first { $0["job"] as? String == "counter" })
+        }
+        XCTAssertEqual(try counter()["paused"] as? Bool, false)
+        XCTAssertNotNil(try counter()["next"] as? String)
+        XCTAssertEqual(try baton(["pause", "counter"]).0, 0)
+        XCTAssertEqual(try counter()["paused"] as? Bool, true)
+        XCTAssertEqual(try baton(["unpause", "counter"]).0, 0)
+        XCTAssertEqual(try counter()["paused"] as? Bool, false)
+        let (status, _, err) = try baton(["pause", "countr"])
+        XCTAssertEqual(status, 2)
+        XCTAssertTrue(err.contains("did you mean 'counter'?"), err)
+    }
+
     func testAFloodingHandlerLeavesBatonsMemoryFlat() throws {
         let flood = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/handlers/flood.sh").path
