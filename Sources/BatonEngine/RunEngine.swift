@@ -34,7 +34,13 @@ public final class RunEngine: Sendable {
     /// - Throws: `EngineError` when the store fails or another process holds the run.
     public func drive(runId: String, job: JobRunSpec, control: RunControl = RunControl(), once: Bool = false,
                       budget: Duration? = nil) async throws(EngineError) -> RunRecord {
-        let run = try await claim(runId, job: job)
+        var run = try await claim(runId, job: job)
+        if run.status == .queued {
+            // Its turn has come (the run it waited behind is finished).
+            run.status = .running
+            run.updatedAt = Self.nowMs()
+            do { run = try await store.updateRun(run) } catch { throw .store(error) }
+        }
         var state = DriveState(run: run, leaseUntil: run.leaseExpiresAt ?? 0)
         let result: Result<RunRecord, EngineError>
         do {

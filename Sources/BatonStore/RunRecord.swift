@@ -16,6 +16,18 @@ public enum RunStatus: String, Sendable, CaseIterable, Codable {
     }
 }
 
+/// What became of a fire.
+public enum FireKind: String, Sendable, CaseIterable {
+    /// On time: a run with trigger `cron`.
+    case cron
+    /// Missed while baton was down, run late (`misfire=once|all`): trigger `catchup`.
+    case catchup
+    /// Once per boot: trigger `reboot`.
+    case reboot
+    /// Not run: the job's previous run was unfinished (`overlap=skip`, or a queue full).
+    case skipped
+}
+
 /// What the store keeps about a job itself (its schedule lives in the files).
 public struct JobState: Sendable, Equatable {
     public var paused: Bool

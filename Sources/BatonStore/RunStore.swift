@@ -56,6 +56,14 @@ public protocol RunStore: Sendable {
     /// Returns the run, or nil when `owner` does not hold it.
     func reopen(runId: String, owner: String, at: Int64) async throws(StoreError) -> RunRecord?
 
+    /// Records a fire of `job` at `scheduledAt` (epoch ms) and, when `run` is given,
+    /// creates that run, in ONE transaction. Returns false (and changes nothing) when
+    /// this fire was recorded already: whoever recorded it first acts on it.
+    func recordFire(job: String, scheduledAt: Int64, kind: FireKind, run: NewRun?, at: Int64) async throws(StoreError) -> Bool
+
+    /// The latest fire recorded for `job` (epoch ms), or nil.
+    func lastFire(job: String) async throws(StoreError) -> Int64?
+
     /// Pauses or unpauses a job (firing stops; runs already going are not touched).
     func setPaused(job: String, paused: Bool, at: Int64) async throws(StoreError)
 

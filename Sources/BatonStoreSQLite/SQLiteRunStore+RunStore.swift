@@ -71,6 +71,16 @@ extension SQLiteRunStore {
         }
     }
 
+    public func recordFire(job: String, scheduledAt: Int64, kind: FireKind, run: NewRun?, at: Int64) async throws(StoreError) -> Bool {
+        try await perform { tables throws(StoreError) in
+            try tables.recordFire(job: job, scheduledAt: scheduledAt, kind: kind, run: run, at: at)
+        }
+    }
+
+    public func lastFire(job: String) async throws(StoreError) -> Int64? {
+        try await perform { tables throws(StoreError) in try tables.lastFire(job: job) }
+    }
+
     public func setPaused(job: String, paused: Bool, at: Int64) async throws(StoreError) {
         try await perform { tables throws(StoreError) in try tables.setPaused(job: job, paused: paused, at: at) }
     }

@@ -78,6 +78,22 @@ final class SQLiteRunTables {
         }
     }
 
+    func recordFire(job: String, scheduledAt: Int64, kind: FireKind, run: NewRun?, at: Int64) throws(StoreError) -> Bool {
+        try db.transaction { () throws(StoreError) in
+            try db.execute("""
+                INSERT INTO fires (job, scheduled_at, kind, run_id, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+                ON CONFLICT (job, scheduled_at) DO NOTHING
+                """, [.text(job), .integer(scheduledAt), .text(kind.rawValue), .string(run?.id), .integer(at)])
+            guard db.changes > 0 else { return false }
+            if let run { try db.execute(NewRun.sqliteInsert, run.sqliteValues) }
+            return true
+        }
+    }
+
+    func lastFire(job: String) throws(StoreError) -> Int64? {
+        try db.queryOne("SELECT max(scheduled_at) FROM fires WHERE job = ?1", [.text(job)], row: { $0.optionalInt64(0) }) ?? nil
+    }
+
     func setPaused(job: String, paused: Bool, at: Int64) throws(StoreError) {
         try db.transaction { () throws(StoreError) in
             try db.execute("""

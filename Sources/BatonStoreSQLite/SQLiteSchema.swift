@@ -85,6 +85,18 @@ enum SQLiteSchema {
             changed_at  INTEGER NOT NULL
         ) STRICT;
         """,
+        // 3: every fire acted on, once: the key makes a fire happen exactly once across
+        // ticks and daemons; skipped fires are kept too, so they never count as missed.
+        """
+        CREATE TABLE fires (
+            job           TEXT NOT NULL,
+            scheduled_at  INTEGER NOT NULL,
+            kind          TEXT NOT NULL,
+            run_id        TEXT,
+            recorded_at   INTEGER NOT NULL,
+            PRIMARY KEY (job, scheduled_at)
+        ) STRICT;
+        """,
     ]
 
     /// The version this baton writes and understands.

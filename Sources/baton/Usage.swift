@@ -1,9 +1,9 @@
 /// Help texts: one per command, each with examples.
 enum Usage {
-    static let available = ["check", "next", "jobs", "invoke", "runs", "show", "cancel", "resume", "retry", "pause", "unpause",
+    static let available = ["check", "next", "jobs", "tick", "invoke", "runs", "show", "cancel", "resume", "retry", "pause", "unpause",
                             "help", "version"]
     /// SPEC §4 commands that later versions add.
-    static let planned = ["run", "tick", "serve", "sandbox"]
+    static let planned = ["run", "serve", "sandbox"]
 
     static let main = """
     baton: cron-style scheduling for bounded, resumable work
@@ -14,6 +14,7 @@ enum Usage {
       check [PATH...]          validate schedule files; every error as FILE:LINE:COLUMN
       next (JOB | 'EXPR')      the next fire times of a job or an expression
       jobs                     each job: schedule, zone, next fire, last run, paused
+      tick                     one pass for a system crontab: fire what is due, run it
       invoke JOB | -- CMD...   run a job (or an ad-hoc handler) now, in the foreground
       runs                     recent runs: status, slices, progress, duration, ETA
       show RUN                 one run: every slice, cursors, failed items, logs
@@ -191,6 +192,27 @@ enum Usage {
       baton jobs --json
     """
 
+    static let tick = """
+    Usage: baton tick [--max-time D] [--max-concurrent N]
+
+    One pass, for a system crontab line:  * * * * * cd /srv/app && baton tick
+    Fires every job that is due since the previous tick (missed fires follow each
+    job's misfire=; @reboot fires once per boot), applies each job's overlap=, then
+    runs the unfinished runs slice by slice until they are done or --max-time
+    (default 50s, so minute ticks never pile up) is up; a slice already running then
+    finishes within its budget. What is left continues from its cursor next tick.
+    Ticks sharing a store take an exclusive lock: a second one exits at once.
+
+    Options:
+      --max-time D         stop starting slices after D (default 50s)
+      --max-concurrent N   jobs driven at once (default 8)
+      --log-format F       logfmt (default) or json, one line per event on stderr
+
+    Examples:
+      baton tick
+      baton tick --max-time 4m --state sqlite:/var/lib/baton/baton.db
+    """
+
     static let pause = """
     Usage: baton pause JOB
            baton unpause JOB
@@ -206,5 +228,5 @@ enum Usage {
 
     static let commands: [String: String] = ["check": check, "next": next, "invoke": invoke, "runs": runs, "show": show,
                                              "cancel": cancel, "resume": resume, "retry": retry, "jobs": jobs,
-                                             "pause": pause, "unpause": pause]
+                                             "pause": pause, "unpause": pause, "tick": tick]
 }

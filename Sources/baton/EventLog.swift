@@ -1,0 +1,56 @@
+import BatonEngine
+import BatonStore
+import Foundation
+
+/// baton's own log on stderr, one line per event (SPEC §4 `--log-format logfmt|json`):
+/// fires, slice start and end, retries, misfires; handler stderr is echoed line by
+/// line, prefixed with job and run id. Never cursors, payloads or message text.
+final class EventLog: RunObserver, Sendable {
+    enum Format: String { case logfmt, json }
+    let format: Format
+
+    init(format: Format) { self.format = format }
+
+    func info(_ event: String, _ fields: KeyValuePairs<String, String>) { write("info", event, fields) }
+    func warn(_ event: String, _ fields: KeyValuePairs<String, String>) { write("warn", event, fields) }
+    func error(_ event: String, _ fields: KeyValuePairs<String, String>) { write("error", event, fields) }
+
+    func event(_ event: RunEvent) {
+        switch event {
+        case let .sliceStarted(run, slice, attempt):
+            info("slice_start", ["job": run.job, "run": run.id, "slice": String(slice), "attempt": String(attempt)])
+        case let .logLine(run, line):
+            Console.err("[\(run.job) \(run.id)] \(line)")
+        case let .sliceFinished(run, slice):
+            info("slice_end", ["job": run.job, "run": run.id, "slice": String(slice.number), "attempt": String(slice.attempt),
+                               "outcome": slice.outcome.rawValue, "processed": String(slice.counts.processed),
+                               "duration_ms": String((slice.finishedAt ?? slice.startedAt) - slice.startedAt)])
+        case let .retryScheduled(run, delayMs, _):
+            info("retry", ["job": run.job, "run": run.id, "slice": String(run.nextSlice), "attempt": String(run.nextAttempt),
+                           "delay_ms": String(delayMs)])
+        case let .runFinished(run):
+            info("run_end", ["job": run.job, "run": run.id, "status": run.status.rawValue, "slices": String(run.slicesDone),
+                             "processed": String(run.counts.processed)])
+        }
+    }
+
+    func write(_ level: String, _ event: String, _ fields: KeyValuePairs<String, String>) {
+        let time = RunText.time(RunText.nowMs())
+        switch format {
+        case .json:
+            var o: [String: Any] = ["time": time, "level": level, "event": event]
+            for (k, v) in fields { o[k] = v }
+            Console.err(JSON.encode(o))
+        case .logfmt:
+            var line = "time=\(time) level=\(level) event=\(event)"
+            for (k, v) in fields { line += " \(k)=\(Self.quote(v))" }
+            Console.err(line)
+        }
+    }
+
+    static func quote(_ v: String) -> String {
+        if !v.isEmpty && !v.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }) { return v }
+        return "\"" + v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+    }
+}

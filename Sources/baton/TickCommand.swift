@@ -1,0 +1,175 @@
+import BatonConfig
+import BatonCore
+import BatonEngine
+import BatonStore
+import BatonSupervisor
+import Foundation
+import Glibc
+import Synchronization
+
+/// `baton tick [--max-time D] [--max-concurrent N]`: one pass for a system crontab line
+/// (`* * * * * baton tick`). Fires what is due since the previous tick per each job's
+/// `misfire=`, then drives unfinished runs until they are done or `--max-time` is up;
+/// what is left continues from its cursor at the next tick.
+struct TickCommand {
+    let args: Arguments
+    let global: GlobalOptions
+    /// A fire this late is still on time: ticks come once a minute.
+    static let window: Int64 = 60
+
+    init(_ argv: ArraySlice<String>) throws(UsageError) {
+        args = try Arguments(argv, command: "tick", values: ["--max-time", "--max-concurrent"], flags: [])
+        global = try GlobalOptions(args)
+    }
+
+    func run() async throws -> ExitStatus {
+        if args.has("--help") { Console.out(Usage.tick); return .success }
+        var maxTime: Duration = .seconds(50)
+        if let text = args.value("--max-time") {
+            do { maxTime = try DurationText.parse(text) } catch { throw UsageError(message: "--max-time: \(error.message)", hint: error.hint) }
+        }
+        let concurrency = try args.integer("--max-concurrent", default: 8, range: 1...1000)
+        let log = EventLog(format: global.logFormat)
+        guard let lock = try TickLock.acquire(state: global.state) else {
+            log.info("tick", ["skipped": "another baton tick is running on this store"])
+            Console.err("baton tick: another tick is running on \(global.state); this one does nothing")
+            return .success
+        }
+        defer { lock.release() }
+        try? Supervisor.prepareProcess()
+        let started = Date()
+        let store = try StateStore.open(global.state)
+        let set = global.loader().load(paths: [global.schedules])
+        for p in set.allProblems where p.severity == .error { log.error("schedule", ["problem": p.description]) }
+        let engine = RunEngine(store: store,
+                               environment: EngineEnvironment(variables: ProcessInfo.processInfo.environment,
+                                                              workingDirectory: FileManager.default.currentDirectoryPath,
+                                                              owner: RunID.localOwner()),
+                               observer: log)
+        try await fireDue(set: set, store: store, engine: engine, log: log)
+        try await driveUnfinished(set: set, store: store, engine: engine, log: log, concurrency: concurrency,
+                                  until: started.addingTimeInterval(Double(DurationText.milliseconds(maxTime)) / 1000))
+        Supervisor.sweepStrays(reapZombies: true)
+        return .success
+    }
+
+    /// Every job's due fires, per its misfire policy; @reboot once per boot.
+    func fireDue(set: ScheduleSet, store: any RunStore, engine: RunEngine, log: EventLog) async throws {
+        let paused = try await store.jobStates().filter(\.value.paused).keys
+        let now = Int64(Date().timeIntervalSince1970)
+        for job in set.jobs where !paused.contains(job.name) {
+            var due: [(Int64, FireKind)] = []
+            if job.schedule == .reboot {
+                if let boot = Self.bootTime() { due = [(boot, .reboot)] }
+            } else {
+                let last = try await store.lastFire(job: job.name).map { $0 / 1000 }
+                let plan = MisfirePlan.plan(job.schedule, zone: set.zone(of: job), policy: job.options.misfire,
+                                            lastFire: last, since: now - Self.window, now: now, window: Self.window)
+                if plan.dropped > 0 {
+                    log.warn("misfire", ["job": job.name, "missed": String(plan.dropped + plan.due.filter(\.catchUp).count),
+                                         "dropped": String(plan.dropped), "policy": job.options.misfire.rawValue])
+                }
+                due = plan.due.map { ($0.at, $0.catchUp ? .catchup : .cron) }
+            }
+            for (at, kind) in due {
+                let result = try await engine.fire(job, at: at, kind: kind)
+                let when = TimeText.rfc3339(at, zone: .utc, utc: true)
+                switch result {
+                case let .started(run): log.info("fire", ["job": job.name, "run": run.id, "scheduled_at": when, "kind": kind.rawValue])
+                case let .queued(run): log.info("fire", ["job": job.name, "run": run.id, "scheduled_at": when, "queued": "true"])
+                case let .skipped(why): log.info("fire", ["job": job.name, "scheduled_at": when, "skipped": why])
+                case .duplicate: break
+                }
+            }
+        }
+    }
+
+    /// Unfinished runs of the schedules' jobs, each job's in order, jobs side by side.
+    func driveUnfinished(set: ScheduleSet, store: any RunStore, engine: RunEngine, log: EventLog,
+                         concurrency: Int, until deadline: Date) async throws {
+        var byJob: [String: [RunRecord]] = [:]
+        for status in [RunStatus.running, .queued] {
+            for run in try await store.runs(job: nil, status: status, limit: 10_000) where set.job(named: run.job) != nil {
+                byJob[run.job, default: []].append(run)
+            }
+        }
+        let controls = Controls()
+        let watchdog = Task {
+            try? await Task.sleep(for: .milliseconds(max(0, Int64(deadline.timeIntervalSinceNow * 1000))))
+            controls.drainAll()
+        }
+        defer { watchdog.cancel() }
+        await withTaskGroup(of: Void.self) { group in
+            var active = 0
+            for (name, runs) in byJob.sorted(by: { $0.key < $1.key }) {
+                guard let job = set.job(named: name) else { continue }
+                if active >= concurrency { await group.next(); active -= 1 }
+                active += 1
+                let ordered = runs.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+                group.addTask {
+                    for run in ordered {
+                        if Date() >= deadline { return }
+                        let control = controls.make()
+                        do {
+                            let done = try await engine.drive(runId: run.id, job: JobRunSpec(job), control: control)
+                            if !done.status.isFinished { return }  // drained: the next tick goes on
+                        } catch let e as EngineError {
+                            if case .heldElsewhere = e { continue }  // driven by another process
+                            log.error("run", ["job": name, "run": run.id, "error": e.description])
+                        } catch {
+                            log.error("run", ["job": name, "run": run.id, "error": "\(error)"])
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The boot time (Unix seconds) from /proc/stat's btime: @reboot fires once per boot.
+    static func bootTime() -> Int64? {
+        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }) else { return nil }
+        return Int64(line.dropFirst(6))
+    }
+}
+
+/// The controls of the runs a tick drives, so --max-time can drain them all.
+final class Controls: Sendable {
+    private let list = Mutex<[RunControl]>([])
+    private let draining = Mutex(false)
+
+    func make() -> RunControl {
+        let c = RunControl()
+        list.withLock { $0.append(c) }
+        if draining.withLock({ $0 }) { c.request(.drain) }
+        return c
+    }
+
+    func drainAll() {
+        draining.withLock { $0 = true }
+        for c in list.withLock({ $0 }) { c.request(.drain) }
+    }
+}
+
+/// An exclusive lock next to the store, so two ticks never both act (`flock(2)`).
+struct TickLock {
+    let fd: Int32
+
+    /// nil when another process holds it.
+    static func acquire(state: String) throws -> TickLock? {
+        guard state.hasPrefix("sqlite:") else { return TickLock(fd: -1) }
+        var path = String(state.dropFirst("sqlite:".count))
+        if path.hasPrefix("//") { path = String(path.dropFirst(2)) }
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        let fd = open(path + ".tick.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw UsageError(message: "cannot create the tick lock \(path).tick.lock: \(String(cString: strerror(errno)))",
+                             hint: "make the store's directory writable, or point --state elsewhere")
+        }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 { close(fd); return nil }
+        return TickLock(fd: fd)
+    }
+
+    func release() { if fd >= 0 { flock(fd, LOCK_UN); close(fd) } }
+}
