@@ -24,10 +24,12 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         // The embedded store: `sqlite:PATH`, WAL mode, several processes on one machine.
         .target(name: "BatonStoreSQLite", dependencies: ["BatonStore", "CSQLite"]),
+        // The daemon: the fire loop, reloads and drain, over the engine.
+        .target(name: "BatonDaemon", dependencies: ["BatonCore", "BatonConfig", "BatonEngine", "BatonStore"]),
         // Schedule directories and files on disk, commands on PATH.
         .target(name: "BatonConfig", dependencies: ["BatonCore"]),
         // The command line: arguments in, exit code out.
-        .executableTarget(name: "baton", dependencies: ["BatonCore", "BatonConfig", "BatonStore", "BatonStoreSQLite", "BatonEngine", "BatonSupervisor"]),
+        .executableTarget(name: "baton", dependencies: ["BatonCore", "BatonConfig", "BatonStore", "BatonStoreSQLite", "BatonEngine", "BatonSupervisor", "BatonDaemon"]),
         // bench/cron-next measures this in-process.
         .executableTarget(name: "BenchCronNext", dependencies: ["BatonCore", "BatonConfig"], path: "bench/cron-next-swift"),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),

@@ -1,9 +1,9 @@
 /// Help texts: one per command, each with examples.
 enum Usage {
-    static let available = ["check", "next", "jobs", "tick", "invoke", "runs", "show", "cancel", "resume", "retry", "pause", "unpause",
+    static let available = ["check", "next", "jobs", "run", "tick", "invoke", "runs", "show", "cancel", "resume", "retry", "pause", "unpause",
                             "help", "version"]
     /// SPEC §4 commands that later versions add.
-    static let planned = ["run", "serve", "sandbox"]
+    static let planned = ["serve", "sandbox"]
 
     static let main = """
     baton: cron-style scheduling for bounded, resumable work
@@ -14,6 +14,7 @@ enum Usage {
       check [PATH...]          validate schedule files; every error as FILE:LINE:COLUMN
       next (JOB | 'EXPR')      the next fire times of a job or an expression
       jobs                     each job: schedule, zone, next fire, last run, paused
+      run                      the daemon: fire jobs on time, run them, reload, drain
       tick                     one pass for a system crontab: fire what is due, run it
       invoke JOB | -- CMD...   run a job (or an ad-hoc handler) now, in the foreground
       runs                     recent runs: status, slices, progress, duration, ETA
@@ -192,6 +193,27 @@ enum Usage {
       baton jobs --json
     """
 
+    static let run = """
+    Usage: baton run [--max-concurrent N]
+
+    The daemon. Fires every job of --schedules on time (six-field jobs on their
+    second), catches up fires missed while it was down per each job's misfire=,
+    applies overlap=, and runs the runs slice by slice, continuing any a previous
+    daemon or tick left unfinished. Pauses ('baton pause JOB') are honoured within a
+    second. SIGHUP or any change in the schedules directory reloads them; a file
+    with an error keeps the last good configuration and logs the error. SIGTERM or
+    SIGINT drains: no new fires or slices, running slices finish within their
+    budget, cursors are committed, exit 0; a second signal stops slices at once.
+
+    Options:
+      --max-concurrent N   jobs whose runs are driven at once (default 8)
+      --log-format F       logfmt (default) or json, one line per event on stderr
+
+    Examples:
+      baton run
+      baton run --state sqlite:/var/lib/baton/baton.db --schedules /etc/baton
+    """
+
     static let tick = """
     Usage: baton tick [--max-time D] [--max-concurrent N]
 
@@ -228,5 +250,5 @@ enum Usage {
 
     static let commands: [String: String] = ["check": check, "next": next, "invoke": invoke, "runs": runs, "show": show,
                                              "cancel": cancel, "resume": resume, "retry": retry, "jobs": jobs,
-                                             "pause": pause, "unpause": pause, "tick": tick]
+                                             "pause": pause, "unpause": pause, "tick": tick, "run": run]
 }

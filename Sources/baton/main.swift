@@ -41,6 +41,7 @@ func dispatch(_ argv: [String]) async -> ExitStatus {
         case "retry": return try await RetryCommand(rest).run()
         case "jobs": return try await JobsCommand(rest).run()
         case "tick": return try await TickCommand(rest).run()
+        case "run": return try await RunCommand(rest).run()
         case "pause": return try await PauseCommand(rest, pause: true).run()
         case "unpause": return try await PauseCommand(rest, pause: false).run()
         case "help":

@@ -1,0 +1,207 @@
+import BatonConfig
+import BatonCore
+import BatonEngine
+import BatonStore
+import Foundation
+import Synchronization
+
+/// The daemon's loop (`baton run`): fires jobs on time and drives their runs through
+/// the same engine and the same exactly-once fire record as `baton tick`.
+public actor Scheduler {
+    public struct Options: Sendable {
+        public var maxConcurrent: Int
+        public var window: Int64 = 2
+        public init(maxConcurrent: Int) { self.maxConcurrent = maxConcurrent }
+    }
+
+    public enum Event: Sendable {
+        case fired(job: String, run: String?, at: Int64, result: String)
+        case misfire(job: String, dropped: Int, policy: String)
+        case reloaded(jobs: Int)
+        case reloadFailed(String)
+        case clockJump(seconds: Int64)
+        case error(String)
+    }
+
+    let engine: RunEngine
+    let store: any RunStore
+    let options: Options
+    let report: @Sendable (Event) -> Void
+    var set: ScheduleSet
+    var heap = FireHeap()
+    var next: [String: Int64] = [:]
+    var paused: Set<String> = []
+    var active: [String: RunControl] = [:]      // run id -> control
+    var busyJobs: Set<String> = []              // jobs whose runs a task is driving
+    var waiting: [String] = []                  // jobs with runs to drive once a slot frees
+    var stopping = false
+
+    public init(engine: RunEngine, set: ScheduleSet, options: Options, report: @escaping @Sendable (Event) -> Void) {
+        self.engine = engine
+        self.store = engine.store
+        self.set = set
+        self.options = options
+        self.report = report
+    }
+
+    /// Runs until `stop()`; returns after the drain.
+    public func run() async {
+        let now = Self.wallSeconds()
+        do {
+            paused = Set(try await store.jobStates().filter(\.value.paused).keys)
+        } catch { report(.error(error.description)) }
+        await plan(all: set.jobs, now: now, catchUp: true)
+        for job in set.jobs { await driveQueue(job.name) }
+        var lastWall = Self.wallSeconds(), lastMono = ContinuousClock.now
+        var lastPausePoll = ContinuousClock.now
+        while !stopping {
+            let wallNow = Self.wallMilliseconds()
+            // Sleep until the earliest fire, but look again at least once a second.
+            let target = heap.top.map { $0.at * 1000 } ?? wallNow + 1000
+            let wait = max(0, min(1000, target - wallNow))
+            if wait > 0 { try? await Task.sleep(for: .milliseconds(wait)) }
+            if stopping { break }
+            // A wall clock that moved differently from the monotonic one jumped (NTP
+            // step, suspend, set by hand): fire times are re-planned from the store.
+            let wall = Self.wallSeconds(), mono = ContinuousClock.now
+            let drift = (wall - lastWall) - Int64((mono - lastMono).components.seconds)
+            lastWall = wall; lastMono = mono
+            if abs(drift) > 2 {
+                report(.clockJump(seconds: drift))
+                heap.removeAll(); next.removeAll()
+                await plan(all: set.jobs, now: wall, catchUp: drift > 0)
+                continue
+            }
+            if ContinuousClock.now - lastPausePoll >= .seconds(1) {
+                lastPausePoll = ContinuousClock.now
+                if let states = try? await store.jobStates() { paused = Set(states.filter(\.value.paused).keys) }
+            }
+            while let top = heap.top, top.at <= Self.wallSeconds(), !stopping {
+                _ = heap.pop()
+                guard next[top.job] == top.at, let job = set.job(named: top.job) else { continue }
+                if !paused.contains(job.name) { await fire(job, at: top.at, kind: .cron) }
+                schedule(job, after: top.at)
+            }
+        }
+        await drain()
+    }
+
+    /// Fire times of `jobs` from `now`, with catch-up of missed fires per `misfire=`.
+    func plan(all jobs: [Job], now: Int64, catchUp: Bool) async {
+        for job in jobs {
+            if job.schedule == .reboot {
+                if catchUp, let boot = Self.bootTime() { await fire(job, at: boot, kind: .reboot) }
+                continue
+            }
+            if catchUp {
+                let last = (try? await store.lastFire(job: job.name)).flatMap { $0.map { $0 / 1000 } }
+                let plan = MisfirePlan.plan(job.schedule, zone: set.zone(of: job), policy: job.options.misfire,
+                                            lastFire: last, since: now, now: now, window: options.window)
+                if plan.dropped > 0 { report(.misfire(job: job.name, dropped: plan.dropped, policy: job.options.misfire.rawValue)) }
+                if !paused.contains(job.name) {
+                    for f in plan.due { await fire(job, at: f.at, kind: f.catchUp ? .catchup : .cron) }
+                }
+            }
+            schedule(job, after: now)
+        }
+    }
+
+    func schedule(_ job: Job, after t: Int64) {
+        let at: Int64?
+        if case let .every(d) = job.schedule {
+            at = t + max(1, DurationText.milliseconds(d) / 1000)
+        } else {
+            at = job.schedule.fires(after: t, zone: set.zone(of: job), count: 1).first
+        }
+        guard let at else { next[job.name] = nil; return }
+        next[job.name] = at
+        heap.push(.init(at: at, job: job.name))
+    }
+
+    func fire(_ job: Job, at: Int64, kind: FireKind) async {
+        do {
+            let result = try await engine.fire(job, at: at, kind: kind)
+            switch result {
+            case let .started(run): report(.fired(job: job.name, run: run.id, at: at, result: kind.rawValue))
+            case let .queued(run): report(.fired(job: job.name, run: run.id, at: at, result: "queued"))
+            case let .skipped(why): report(.fired(job: job.name, run: nil, at: at, result: "skipped: \(why)"))
+            case .duplicate: return
+            }
+            await driveQueue(job.name)
+        } catch {
+            report(.error("fire of \(job.name): \(error.description)"))
+        }
+    }
+
+    /// Drives the job's unfinished runs, oldest first, in one task per job (bounded by
+    /// --max-concurrent); a queued run starts when the one before it ends.
+    func driveQueue(_ name: String) async {
+        guard !busyJobs.contains(name), !stopping, let job = set.job(named: name) else { return }
+        if busyJobs.count >= options.maxConcurrent {
+            if !waiting.contains(name) { waiting.append(name) }
+            return
+        }
+        busyJobs.insert(name)
+        Task { await self.driveLoop(job) }
+    }
+
+    func driveLoop(_ job: Job) async {
+        defer {
+            busyJobs.remove(job.name)
+            if !waiting.isEmpty, !stopping {
+                let next = waiting.removeFirst()
+                Task { await self.driveQueue(next) }
+            }
+        }
+        while !stopping {
+            let runs = ((try? await store.runs(job: job.name, status: .running, limit: 100)) ?? [])
+                + ((try? await store.runs(job: job.name, status: .queued, limit: 100)) ?? [])
+            guard let run = runs.min(by: { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }) else { return }
+            let control = RunControl()
+            active[run.id] = control
+            do {
+                let done = try await engine.drive(runId: run.id, job: JobRunSpec(job), control: control)
+                active[run.id] = nil
+                if !done.status.isFinished { return }
+            } catch {
+                active[run.id] = nil
+                if case .heldElsewhere = error { return }
+                report(.error("run \(run.id) of \(job.name): \(error.description)"))
+                return
+            }
+        }
+    }
+
+    /// Reloads: a set with errors keeps the last good one.
+    public func reload(_ newSet: ScheduleSet) async {
+        if newSet.hasErrors {
+            let first = newSet.allProblems.first { $0.severity == .error }?.description ?? "errors"
+            report(.reloadFailed(first))
+            return
+        }
+        set = newSet
+        heap.removeAll(); next.removeAll()
+        await plan(all: set.jobs, now: Self.wallSeconds(), catchUp: false)
+        report(.reloaded(jobs: set.jobs.count))
+    }
+
+    /// First signal: fire nothing more, let running slices finish (budget bound), keep
+    /// cursors. Second: stop slices at once.
+    public func stop(hard: Bool) {
+        stopping = true
+        for c in active.values { c.request(hard ? .kill : .drain) }
+    }
+
+    func drain() async {
+        while !busyJobs.isEmpty { try? await Task.sleep(for: .milliseconds(50)) }
+    }
+
+    static func wallMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    static func wallSeconds() -> Int64 { Int64(Date().timeIntervalSince1970) }
+
+    static func bootTime() -> Int64? {
+        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }) else { return nil }
+        return Int64(line.dropFirst(6))
+    }
+}
