@@ -79,7 +79,16 @@ public actor Scheduler {
             while let top = heap.top, top.at <= Self.wallSeconds(), !stopping {
                 _ = heap.pop()
                 guard next[top.job] == top.at, let job = set.job(named: top.job) else { continue }
-                if !paused.contains(job.name) { await fire(job, at: top.at, kind: .cron) }
+                if !paused.contains(job.name) {
+                    let jitter = DurationText.milliseconds(job.options.jitter)
+                    if jitter > 0 {
+                        // A random delay before the start; the nominal time stays the fire's.
+                        let delay = Int64.random(in: 0...jitter)
+                        Task { try? await Task.sleep(for: .milliseconds(delay)); await self.fire(job, at: top.at, kind: .cron) }
+                    } else {
+                        await fire(job, at: top.at, kind: .cron)
+                    }
+                }
                 schedule(job, after: top.at)
             }
         }

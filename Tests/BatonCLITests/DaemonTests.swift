@@ -124,12 +124,58 @@ final class DaemonTests: XCTestCase {
         defer { stop(p) }
         try wait("a fire") { try runs().count >= 1 }
         try schedule("61 * * * * broken COUNT 1\n", file: "b.cron")
+        // (Writing the file atomically may first trigger a good reload for the temp file.)
         wait("the failed reload to be logged") {
-            ((try? String(contentsOfFile: dir + "/log", encoding: .utf8)) ?? "").contains("event=reload")
+            ((try? String(contentsOfFile: dir + "/log", encoding: .utf8)) ?? "").contains("kept=")
         }
         let log = (try? String(contentsOfFile: dir + "/log", encoding: .utf8)) ?? ""
         XCTAssertTrue(log.contains("kept=\"last good configuration\""), log)
         let before = try runs().count
         try wait("fires to go on") { try runs().count > before + 1 }
+    }
+}
+
+extension DaemonTests {
+    func testOverlapPoliciesAreObservableInRunRecords() throws {
+        // Each run takes ~2.4 s; fires come every second.
+        try schedule("""
+            * * * * * * o-skip overlap=skip COUNT 3 0.8
+            * * * * * * o-queue overlap=queue COUNT 3 0.8
+            * * * * * * o-replace overlap=replace COUNT 3 0.8
+            """)
+        let p = try daemon()
+        try wait("several fires") { try runs().filter { $0["job"] as? String == "o-replace" }.count >= 3 }
+        stop(p)
+        let all = try runs()
+        func of(_ job: String) -> [[String: Any]] { all.filter { $0["job"] as? String == job } }
+        let log = (try? String(contentsOfFile: dir + "/log", encoding: .utf8)) ?? ""
+        // skip: fires while a run is unfinished are recorded as skipped, not run.
+        XCTAssertTrue(log.contains("job=o-skip run=- ") && log.contains("overlap=skip"), log)
+        XCTAssertLessThanOrEqual(of("o-skip").filter { $0["status"] as? String == "running" }.count, 1)
+        // queue: at most one waits behind the unfinished run.
+        XCTAssertLessThanOrEqual(of("o-queue").filter { $0["status"] as? String == "queued" }.count, 1)
+        XCTAssertTrue(log.contains("job=o-queue") && log.contains("result=queued"), log)
+        // replace: older runs are cancelled by newer fires.
+        XCTAssertGreaterThanOrEqual(of("o-replace").filter { $0["status"] as? String == "cancelled" }.count, 1)
+    }
+
+    func testFiresMissedWhileStoppedFollowMisfireOnce() throws {
+        try schedule("* * * * * * sec misfire=once overlap=allow COUNT 1\n")
+        var p = try daemon()
+        try wait("a fire") { try runs().count >= 1 }
+        stop(p)
+        let before = try runs().count
+        usleep(4_000_000)  // the daemon is down across several fires
+        let downFrom = Int64(Date().timeIntervalSince1970) - 4
+        p = try daemon()
+        try wait("fires after the restart") { try runs().count > before }
+        stop(p)
+        // misfire=once: of the fires missed while down, one runs (here the latest, which
+        // is still on time, so as trigger cron); the others are dropped and counted.
+        let log = (try? String(contentsOfFile: dir + "/log", encoding: .utf8)) ?? ""
+        XCTAssertTrue(log.contains("event=misfire job=sec") && log.contains("policy=once"), log)
+        let missedRun = try runs().filter { Self.ms($0["scheduled_at"] as! String) / 1000 > downFrom + 1
+            && Self.ms($0["scheduled_at"] as! String) / 1000 < downFrom + 3 }
+        XCTAssertEqual(missedRun.count, 0, "a fire from the middle of the downtime ran: \(missedRun)")
     }
 }
