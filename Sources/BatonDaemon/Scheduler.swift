@@ -76,6 +76,8 @@ public actor Scheduler {
                 lastPausePoll = ContinuousClock.now
                 if let states = try? await store.jobStates() { paused = Set(states.filter(\.value.paused).keys) }
             }
+            // Everything due now is recorded in one commit, then driven.
+            var batch: [DueFire] = []
             while let top = heap.top, top.at <= Self.wallSeconds(), !stopping {
                 _ = heap.pop()
                 guard next[top.job] == top.at, let job = set.job(named: top.job) else { continue }
@@ -86,11 +88,12 @@ public actor Scheduler {
                         let delay = Int64.random(in: 0...jitter)
                         Task { try? await Task.sleep(for: .milliseconds(delay)); await self.fire(job, at: top.at, kind: .cron) }
                     } else {
-                        await fire(job, at: top.at, kind: .cron)
+                        batch.append(DueFire(job: job, at: top.at, kind: .cron))
                     }
                 }
                 schedule(job, after: top.at)
             }
+            await fire(batch)
         }
         await drain()
     }
@@ -128,17 +131,24 @@ public actor Scheduler {
     }
 
     func fire(_ job: Job, at: Int64, kind: FireKind) async {
+        await fire([DueFire(job: job, at: at, kind: kind)])
+    }
+
+    func fire(_ batch: [DueFire]) async {
+        guard !batch.isEmpty else { return }
         do {
-            let result = try await engine.fire(job, at: at, kind: kind)
-            switch result {
-            case let .started(run): report(.fired(job: job.name, run: run.id, at: at, result: kind.rawValue))
-            case let .queued(run): report(.fired(job: job.name, run: run.id, at: at, result: "queued"))
-            case let .skipped(why): report(.fired(job: job.name, run: nil, at: at, result: "skipped: \(why)"))
-            case .duplicate: return
+            let results = try await engine.fireAll(batch)
+            for (f, result) in zip(batch, results) {
+                switch result {
+                case let .started(run): report(.fired(job: f.job.name, run: run.id, at: f.at, result: f.kind.rawValue))
+                case let .queued(run): report(.fired(job: f.job.name, run: run.id, at: f.at, result: "queued"))
+                case let .skipped(why): report(.fired(job: f.job.name, run: nil, at: f.at, result: "skipped: \(why)"))
+                case .duplicate: continue
+                }
+                await driveQueue(f.job.name)
             }
-            await driveQueue(job.name)
         } catch {
-            report(.error("fire of \(job.name): \(error.description)"))
+            report(.error("fire: \(error.description)"))
         }
     }
 

@@ -11,46 +11,75 @@ public enum FireResult: Sendable, Equatable {
     case duplicate
 }
 
+/// A fire to act on: the job, its nominal time (Unix seconds), and its kind.
+public struct DueFire: Sendable {
+    public var job: Job
+    public var at: Int64
+    public var kind: FireKind
+    public init(job: Job, at: Int64, kind: FireKind) { self.job = job; self.at = at; self.kind = kind }
+}
+
 extension RunEngine {
-    /// Acts on one due fire of `job` (nominal time `at`, Unix seconds) under its
-    /// `overlap=` policy, against every unfinished run of the job whoever started it.
-    /// The fire and its run are recorded in one transaction, so a fire happens once
-    /// however many processes see it due.
+    /// Acts on one due fire; see `fireAll`.
     public func fire(_ job: Job, at: Int64, kind: FireKind) async throws(EngineError) -> FireResult {
+        try await fireAll([DueFire(job: job, at: at, kind: kind)])[0]
+    }
+
+    /// Acts on due fires under each job's `overlap=` policy, against every unfinished run
+    /// of the job whoever started it, and records them all, with the runs they start,
+    /// in ONE transaction: fires due at the same moment cost one commit, and each
+    /// happens exactly once however many processes see it due.
+    public func fireAll(_ fires: [DueFire]) async throws(EngineError) -> [FireResult] {
+        guard !fires.isEmpty else { return [] }
         let now = Self.nowMs()
         do {
-            let unfinished = try await store.runs(job: job.name, status: .running, limit: 50)
-                + (try await store.runs(job: job.name, status: .queued, limit: 50))
-            var status = RunStatus.running
-            switch job.options.overlap {
-            case .allow:
-                break
-            case .skip:
-                if let busy = unfinished.first {
-                    let why = "run \(busy.id) is unfinished (overlap=skip)"
-                    return try await store.recordFire(job: job.name, scheduledAt: at * 1000, kind: .skipped, run: nil, at: now)
-                        ? .skipped(why) : .duplicate
+            var unfinished: [String: [RunRecord]] = [:]
+            for status in [RunStatus.running, .queued] {
+                for run in try await store.runs(job: fires.count == 1 ? fires[0].job.name : nil, status: status, limit: 100_000) {
+                    unfinished[run.job, default: []].append(run)
                 }
-            case .queue:
-                if let waiting = unfinished.first(where: { $0.status == .queued }) {
-                    let why = "run \(waiting.id) is already waiting (overlap=queue keeps one)"
-                    return try await store.recordFire(job: job.name, scheduledAt: at * 1000, kind: .skipped, run: nil, at: now)
-                        ? .skipped(why) : .duplicate
+            }
+            var records: [FireRecord] = []
+            var planned: [FireResult] = []
+            for f in fires {
+                let job = f.job
+                let busy = unfinished[job.name] ?? []
+                var status = RunStatus.running
+                var skip: String?
+                switch job.options.overlap {
+                case .allow: break
+                case .skip:
+                    if let b = busy.first { skip = "run \(b.id) is unfinished (overlap=skip)" }
+                case .queue:
+                    if let w = busy.first(where: { $0.status == .queued }) {
+                        skip = "run \(w.id) is already waiting (overlap=queue keeps one)"
+                    } else if !busy.isEmpty {
+                        status = .queued
+                    }
+                case .replace:
+                    for old in busy { _ = try await store.requestCancel(runId: old.id, at: now) }
                 }
-                if !unfinished.isEmpty { status = .queued }
-            case .replace:
-                for old in unfinished { _ = try await store.requestCancel(runId: old.id, at: now) }
+                if let skip {
+                    records.append(FireRecord(job: job.name, scheduledAt: f.at * 1000, kind: .skipped, run: nil))
+                    planned.append(.skipped(skip))
+                    continue
+                }
+                let trigger: Trigger = switch f.kind {
+                case .cron, .skipped: .cron
+                case .catchup: .catchup
+                case .reboot: .reboot
+                }
+                let new = NewRun(id: RunID.make(now), job: job.name, trigger: trigger, scheduledAt: f.at * 1000,
+                                 createdAt: now, status: status)
+                records.append(FireRecord(job: job.name, scheduledAt: f.at * 1000, kind: f.kind, run: new))
+                let run = RunRecord(id: new.id, job: new.job, trigger: trigger, status: status, scheduledAt: new.scheduledAt,
+                                    createdAt: now, updatedAt: now)
+                planned.append(status == .queued ? .queued(run) : .started(run))
+                // A later fire of the same job in this batch sees this run as unfinished.
+                unfinished[job.name, default: []].append(run)
             }
-            let trigger: Trigger = switch kind {
-            case .cron, .skipped: .cron
-            case .catchup: .catchup
-            case .reboot: .reboot
-            }
-            let new = NewRun(id: RunID.make(now), job: job.name, trigger: trigger, scheduledAt: at * 1000, createdAt: now,
-                             status: status)
-            guard try await store.recordFire(job: job.name, scheduledAt: at * 1000, kind: kind, run: new, at: now),
-                  let run = try await store.run(id: new.id) else { return .duplicate }
-            return status == .queued ? .queued(run) : .started(run)
+            let recorded = try await store.recordFires(records, at: now)
+            return zip(planned, recorded).map { $1 ? $0 : .duplicate }
         } catch {
             throw .store(error)
         }

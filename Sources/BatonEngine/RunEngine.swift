@@ -34,14 +34,15 @@ public final class RunEngine: Sendable {
     /// - Throws: `EngineError` when the store fails or another process holds the run.
     public func drive(runId: String, job: JobRunSpec, control: RunControl = RunControl(), once: Bool = false,
                       budget: Duration? = nil) async throws(EngineError) -> RunRecord {
-        var run = try await claim(runId, job: job)
+        var hadOwner = false
+        var run = try await claim(runId, job: job, hadOwner: &hadOwner)
         if run.status == .queued {
             // Its turn has come (the run it waited behind is finished).
             run.status = .running
             run.updatedAt = Self.nowMs()
             do { run = try await store.updateRun(run) } catch { throw .store(error) }
         }
-        var state = DriveState(run: run, leaseUntil: run.leaseExpiresAt ?? 0)
+        var state = DriveState(run: run, leaseUntil: run.leaseExpiresAt ?? 0, hadOwner: hadOwner)
         let result: Result<RunRecord, EngineError>
         do {
             result = .success(try await loop(&state, job: job, control: control, once: once, budget: budget))
@@ -59,13 +60,18 @@ public final class RunEngine: Sendable {
     struct DriveState {
         var run: RunRecord
         var leaseUntil: Int64
+        /// Someone drove the run before this driver: it may have left a slice running.
+        var hadOwner = false
         /// The next slice's start record is committed but the slice has not run.
         var pendingStart = false
     }
 
     func loop(_ state: inout DriveState, job: JobRunSpec, control: RunControl, once: Bool,
               budget: Duration?) async throws(EngineError) -> RunRecord {
-        state.run = try await repairLostSlice(state.run)
+        // A run that never started a slice has none to repair.
+        if state.run.slicesDone > 0 || state.run.nextAttempt > 1 || state.hadOwner {
+            state.run = try await repairLostSlice(state.run)
+        }
         let driveStart = Self.nowMs()
         let slicesAtStart = state.run.slicesDone
         let deadlineEnd = job.options.deadline.map { driveStart + Self.ms($0) }
@@ -194,9 +200,17 @@ public final class RunEngine: Sendable {
     /// Takes ownership. A run owned by a dead process of this host, or whose lease
     /// ran out, is taken over.
     func claim(_ runId: String, job: JobRunSpec, evenIfFinished: Bool = false) async throws(EngineError) -> RunRecord {
+        var ignored = false
+        return try await claim(runId, job: job, evenIfFinished: evenIfFinished, hadOwner: &ignored)
+    }
+
+    /// `hadOwner`: the run had an owner before (it may have left a slice running).
+    func claim(_ runId: String, job: JobRunSpec, evenIfFinished: Bool = false,
+               hadOwner: inout Bool) async throws(EngineError) -> RunRecord {
         let now = Self.nowMs()
         do {
             guard var run = try await store.run(id: runId) else { throw EngineError.noSuchRun(runId) }
+            hadOwner = run.owner != nil
             if run.status.isFinished && !evenIfFinished { return run }
             if let owner = run.owner, owner != environment.owner, RunID.isDeadLocalOwner(owner) {
                 run.owner = nil

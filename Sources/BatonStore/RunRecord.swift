@@ -28,6 +28,19 @@ public enum FireKind: String, Sendable, CaseIterable {
     case skipped
 }
 
+/// One fire to record: the job, its nominal time (epoch ms), what became of it, and the
+/// run it starts (nil when skipped).
+public struct FireRecord: Sendable, Equatable {
+    public var job: String
+    public var scheduledAt: Int64
+    public var kind: FireKind
+    public var run: NewRun?
+
+    public init(job: String, scheduledAt: Int64, kind: FireKind, run: NewRun?) {
+        self.job = job; self.scheduledAt = scheduledAt; self.kind = kind; self.run = run
+    }
+}
+
 /// What the store keeps about a job itself (its schedule lives in the files).
 public struct JobState: Sendable, Equatable {
     public var paused: Bool

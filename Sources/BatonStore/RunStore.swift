@@ -61,6 +61,11 @@ public protocol RunStore: Sendable {
     /// this fire was recorded already: whoever recorded it first acts on it.
     func recordFire(job: String, scheduledAt: Int64, kind: FireKind, run: NewRun?, at: Int64) async throws(StoreError) -> Bool
 
+    /// Records many fires (each with its run, if any) in ONE transaction, so fires due
+    /// at the same moment cost one commit. Returns, per fire, whether it was recorded
+    /// here (false: another process recorded it first).
+    func recordFires(_ fires: [FireRecord], at: Int64) async throws(StoreError) -> [Bool]
+
     /// The latest fire recorded for `job` (epoch ms), or nil.
     func lastFire(job: String) async throws(StoreError) -> Int64?
 

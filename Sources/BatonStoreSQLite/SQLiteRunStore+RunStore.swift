@@ -77,6 +77,10 @@ extension SQLiteRunStore {
         }
     }
 
+    public func recordFires(_ fires: [FireRecord], at: Int64) async throws(StoreError) -> [Bool] {
+        try await perform { tables throws(StoreError) in try tables.recordFires(fires, at: at) }
+    }
+
     public func lastFire(job: String) async throws(StoreError) -> Int64? {
         try await perform { tables throws(StoreError) in try tables.lastFire(job: job) }
     }

@@ -10,10 +10,7 @@ extension SQLiteRunTables {
     /// then the slice simply runs again under the same attempt number; cursors and
     /// outcomes are always committed with the configured durability.
     func startSlice(_ slice: SliceRecord, leaseExpiresAt: Int64?) throws(StoreError) {
-        let relax = synchronous == .full
-        if relax { try db.executeScript("PRAGMA synchronous = NORMAL") }
-        defer { if relax { try? db.executeScript("PRAGMA synchronous = \(synchronous.rawValue)") } }
-        try db.transaction { () throws(StoreError) in
+        try relaxed { () throws(StoreError) in
             try db.execute("""
                 UPDATE runs SET owner = coalesce(?2, owner), lease_expires_at = ?3, updated_at = max(updated_at, ?4) \
                 WHERE id = ?1

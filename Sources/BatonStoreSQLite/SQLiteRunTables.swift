@@ -68,8 +68,18 @@ final class SQLiteRunTables {
 
     /// One conditional UPDATE: free (no owner), already ours, or its lease ran out before
     /// `now`. A run with an owner and no lease is held until its owner lets it go.
+    /// Runs `body` in a transaction committed without a flush of its own (WAL with
+    /// synchronous=NORMAL): for ownership and start records, which a crash of baton
+    /// never loses (the operating system has them) and the next full commit flushes.
+    func relaxed<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        let relax = synchronous == .full
+        if relax { try db.executeScript("PRAGMA synchronous = NORMAL") }
+        defer { if relax { try? db.executeScript("PRAGMA synchronous = \(synchronous.rawValue)") } }
+        return try db.transaction(body)
+    }
+
     func claim(runId: String, owner: String, now: Int64, leaseExpiresAt: Int64) throws(StoreError) -> RunRecord? {
-        try db.transaction { () throws(StoreError) in
+        try relaxed { () throws(StoreError) in
             try db.queryOne("""
                 UPDATE runs SET owner = ?2, lease_expires_at = ?4, updated_at = max(updated_at, ?3) \
                 WHERE id = ?1 AND (owner IS NULL OR owner = ?2 OR lease_expires_at < ?3) \
@@ -87,6 +97,22 @@ final class SQLiteRunTables {
             guard db.changes > 0 else { return false }
             if let run { try db.execute(NewRun.sqliteInsert, run.sqliteValues) }
             return true
+        }
+    }
+
+    func recordFires(_ fires: [FireRecord], at: Int64) throws(StoreError) -> [Bool] {
+        try db.transaction { () throws(StoreError) in
+            var out: [Bool] = []
+            for f in fires {
+                try db.execute("""
+                    INSERT INTO fires (job, scheduled_at, kind, run_id, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+                    ON CONFLICT (job, scheduled_at) DO NOTHING
+                    """, [.text(f.job), .integer(f.scheduledAt), .text(f.kind.rawValue), .string(f.run?.id), .integer(at)])
+                let recorded = db.changes > 0
+                if recorded, let run = f.run { try db.execute(NewRun.sqliteInsert, run.sqliteValues) }
+                out.append(recorded)
+            }
+            return out
         }
     }
 
@@ -114,7 +140,7 @@ final class SQLiteRunTables {
     }
 
     func release(runId: String, owner: String) throws(StoreError) -> Bool {
-        try db.transaction { () throws(StoreError) in
+        try relaxed { () throws(StoreError) in
             try db.execute("UPDATE runs SET owner = NULL, lease_expires_at = NULL WHERE id = ?1 AND owner = ?2",
                            [.text(runId), .text(owner)])
             return db.changes > 0
@@ -148,7 +174,7 @@ final class SQLiteRunTables {
             ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?2
             """
         let values: [SQLiteValue] = [.text(job), .int(keep)]
-        return try db.transaction { () throws(StoreError) in
+        return try relaxed { () throws(StoreError) in
             try db.execute("DELETE FROM items WHERE run_id IN (\(doomed))", values)
             try db.execute("DELETE FROM slices WHERE run_id IN (\(doomed))", values)
             try db.execute("DELETE FROM runs WHERE id IN (\(doomed))", values)
