@@ -27,6 +27,9 @@ final class DaemonTests: XCTestCase {
     }
 
     func daemon() throws -> Process {
+        // Create the store first: the tests then poll it from other processes while the
+        // daemon writes, and a brand-new file is the one moment two openers contend hard.
+        _ = try baton(["runs", "--json"])
         let p = Process()
         p.executableURL = URL(fileURLWithPath: CLITests.binary)
         p.arguments = ["--state", state, "--schedules", dir + "/schedules", "run"]
