@@ -102,7 +102,7 @@ public actor Scheduler {
     func plan(all jobs: [Job], now: Int64, catchUp: Bool) async {
         for job in jobs {
             if job.schedule == .reboot {
-                if catchUp, let boot = Self.bootTime() { await fire(job, at: boot, kind: .reboot) }
+                if catchUp, let boot = Boot.time() { await fire(job, at: boot, kind: .reboot) }
                 continue
             }
             if catchUp {
@@ -217,10 +217,4 @@ public actor Scheduler {
 
     static func wallMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
     static func wallSeconds() -> Int64 { Int64(Date().timeIntervalSince1970) }
-
-    static func bootTime() -> Int64? {
-        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-              let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }) else { return nil }
-        return Int64(line.dropFirst(6))
-    }
 }

@@ -57,10 +57,11 @@ struct TickCommand {
     func fireDue(set: ScheduleSet, store: any RunStore, engine: RunEngine, log: EventLog) async throws {
         let paused = try await store.jobStates().filter(\.value.paused).keys
         let now = Int64(Date().timeIntervalSince1970)
+        var batch: [DueFire] = []
         for job in set.jobs where !paused.contains(job.name) {
             var due: [(Int64, FireKind)] = []
             if job.schedule == .reboot {
-                if let boot = Self.bootTime() { due = [(boot, .reboot)] }
+                if let boot = Boot.time() { due = [(boot, .reboot)] }
             } else {
                 let last = try await store.lastFire(job: job.name).map { $0 / 1000 }
                 let plan = MisfirePlan.plan(job.schedule, zone: set.zone(of: job), policy: job.options.misfire,
@@ -71,15 +72,16 @@ struct TickCommand {
                 }
                 due = plan.due.map { ($0.at, $0.catchUp ? .catchup : .cron) }
             }
-            for (at, kind) in due {
-                let result = try await engine.fire(job, at: at, kind: kind)
-                let when = TimeText.rfc3339(at, zone: .utc, utc: true)
-                switch result {
-                case let .started(run): log.info("fire", ["job": job.name, "run": run.id, "scheduled_at": when, "kind": kind.rawValue])
-                case let .queued(run): log.info("fire", ["job": job.name, "run": run.id, "scheduled_at": when, "queued": "true"])
-                case let .skipped(why): log.info("fire", ["job": job.name, "scheduled_at": when, "skipped": why])
-                case .duplicate: break
-                }
+            batch += due.map { DueFire(job: job, at: $0.0, kind: $0.1) }
+        }
+        // All due fires, with their runs, in one commit (as the daemon does).
+        for (f, result) in zip(batch, try await engine.fireAll(batch)) {
+            let when = TimeText.rfc3339(f.at, zone: .utc, utc: true)
+            switch result {
+            case let .started(run): log.info("fire", ["job": f.job.name, "run": run.id, "scheduled_at": when, "kind": f.kind.rawValue])
+            case let .queued(run): log.info("fire", ["job": f.job.name, "run": run.id, "scheduled_at": when, "queued": "true"])
+            case let .skipped(why): log.info("fire", ["job": f.job.name, "scheduled_at": when, "skipped": why])
+            case .duplicate: break
             }
         }
     }
@@ -123,13 +125,6 @@ struct TickCommand {
                 }
             }
         }
-    }
-
-    /// The boot time (Unix seconds) from /proc/stat's btime: @reboot fires once per boot.
-    static func bootTime() -> Int64? {
-        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-              let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }) else { return nil }
-        return Int64(line.dropFirst(6))
     }
 }
 
