@@ -26,10 +26,24 @@ let package = Package(
         .target(name: "BatonStoreSQLite", dependencies: ["BatonStore", "CSQLite"]),
         // The daemon: the fire loop, reloads and drain, over the engine.
         .target(name: "BatonDaemon", dependencies: ["BatonCore", "BatonConfig", "BatonEngine", "BatonStore"]),
+        // libmicrohttpd (Debian: libmicrohttpd-dev); only BatonHTTP imports it.
+        .systemLibrary(name: "CMicroHTTPD", path: "Sources/CMicroHTTPD", pkgConfig: "libmicrohttpd",
+                       providers: [.apt(["libmicrohttpd-dev"])]),
+        // The HTTP server: libmicrohttpd's thread does the sockets, Swift tasks the answers.
+        .target(name: "BatonHTTP", dependencies: ["CMicroHTTPD"]),
+        // libcrypto (Debian: libssl-dev); only BatonCrypto imports it.
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // HMAC-SHA256, SHA-256, constant-time comparison.
+        .target(name: "BatonCrypto", dependencies: ["CCrypto"]),
+        // How runs, slices and jobs read for people and as JSON (CLI and HTTP API).
+        .target(name: "BatonReport", dependencies: ["BatonCore", "BatonStore"]),
+        // The HTTP API of SPEC §6: webhooks, reads, metrics, dashboard (serve and run --listen).
+        .target(name: "BatonAPI", dependencies: ["BatonConfig", "BatonCore", "BatonCrypto", "BatonDaemon", "BatonEngine",
+                                                 "BatonHTTP", "BatonReport", "BatonStore"]),
         // Schedule directories and files on disk, commands on PATH.
         .target(name: "BatonConfig", dependencies: ["BatonCore"]),
         // The command line: arguments in, exit code out.
-        .executableTarget(name: "baton", dependencies: ["BatonCore", "BatonConfig", "BatonStore", "BatonStoreSQLite", "BatonEngine", "BatonSupervisor", "BatonDaemon"]),
+        .executableTarget(name: "baton", dependencies: ["BatonCore", "BatonConfig", "BatonStore", "BatonStoreSQLite", "BatonEngine", "BatonSupervisor", "BatonDaemon", "BatonReport", "BatonAPI", "BatonHTTP"]),
         // bench/cron-next measures this in-process.
         .executableTarget(name: "BenchCronNext", dependencies: ["BatonCore", "BatonConfig"], path: "bench/cron-next-swift"),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),

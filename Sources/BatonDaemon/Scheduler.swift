@@ -11,7 +11,22 @@ public actor Scheduler {
     public struct Options: Sendable {
         public var maxConcurrent: Int
         public var window: Int64 = 2
-        public init(maxConcurrent: Int) { self.maxConcurrent = maxConcurrent }
+        /// False for `baton serve`: no schedule fires, only runs started by requests
+        /// (and unfinished ones found at start) are driven.
+        public var fires: Bool
+        public init(maxConcurrent: Int, fires: Bool = true) { self.maxConcurrent = maxConcurrent; self.fires = fires }
+    }
+
+    /// What the HTTP API shows of the scheduler.
+    public struct Snapshot: Sendable {
+        public var set: ScheduleSet
+        /// Each job's next fire (Unix seconds); absent: none (paused jobs keep theirs).
+        public var next: [String: Int64]
+        public var paused: Set<String>
+        /// When the loop last went round (wall ms): a stuck loop stops answering health checks.
+        public var heartbeat: Int64
+        public var stopping: Bool
+        public var fires: Bool
     }
 
     public enum Event: Sendable {
@@ -35,6 +50,7 @@ public actor Scheduler {
     var busyJobs: Set<String> = []              // jobs whose runs a task is driving
     var waiting: [String] = []                  // jobs with runs to drive once a slot frees
     var stopping = false
+    var heartbeat = Scheduler.wallMilliseconds()
 
     public init(engine: RunEngine, set: ScheduleSet, options: Options, report: @escaping @Sendable (Event) -> Void) {
         self.engine = engine
@@ -50,12 +66,13 @@ public actor Scheduler {
         do {
             paused = Set(try await store.jobStates().filter(\.value.paused).keys)
         } catch { report(.error(error.description)) }
-        await plan(all: set.jobs, now: now, catchUp: true)
+        if options.fires { await plan(all: set.jobs, now: now, catchUp: true) }
         for job in set.jobs { await driveQueue(job.name) }
         var lastWall = Self.wallSeconds(), lastMono = ContinuousClock.now
         var lastPausePoll = ContinuousClock.now
         while !stopping {
             let wallNow = Self.wallMilliseconds()
+            heartbeat = wallNow
             // Sleep until the earliest fire, but look again at least once a second.
             let target = heap.top.map { $0.at * 1000 } ?? wallNow + 1000
             let wait = max(0, min(1000, target - wallNow))
@@ -69,9 +86,10 @@ public actor Scheduler {
             if abs(drift) > 2 {
                 report(.clockJump(seconds: drift))
                 heap.removeAll(); next.removeAll()
-                await plan(all: set.jobs, now: wall, catchUp: drift > 0)
+                if options.fires { await plan(all: set.jobs, now: wall, catchUp: drift > 0) }
                 continue
             }
+            if !options.fires { continue }
             if ContinuousClock.now - lastPausePoll >= .seconds(1) {
                 lastPausePoll = ContinuousClock.now
                 if let states = try? await store.jobStates() { paused = Set(states.filter(\.value.paused).keys) }
@@ -191,6 +209,15 @@ public actor Scheduler {
         }
     }
 
+    public func snapshot() -> Snapshot {
+        Snapshot(set: set, next: next, paused: paused, heartbeat: heartbeat, stopping: stopping, fires: options.fires)
+    }
+
+    /// Drives the job's unfinished runs now (a request just recorded one).
+    public func drive(job name: String) async {
+        await driveQueue(name)
+    }
+
     /// Reloads: a set with errors keeps the last good one.
     public func reload(_ newSet: ScheduleSet) async {
         if newSet.hasErrors {
@@ -200,7 +227,7 @@ public actor Scheduler {
         }
         set = newSet
         heap.removeAll(); next.removeAll()
-        await plan(all: set.jobs, now: Self.wallSeconds(), catchUp: false)
+        if options.fires { await plan(all: set.jobs, now: Self.wallSeconds(), catchUp: false) }
         report(.reloaded(jobs: set.jobs.count))
     }
 

@@ -33,35 +33,18 @@ extension RunEngine {
         guard !fires.isEmpty else { return [] }
         let now = Self.nowMs()
         do {
-            var unfinished: [String: [RunRecord]] = [:]
-            for status in [RunStatus.running, .queued] {
-                for run in try await store.runs(job: fires.count == 1 ? fires[0].job.name : nil, status: status, limit: 100_000) {
-                    unfinished[run.job, default: []].append(run)
-                }
-            }
+            var unfinished = try await unfinishedRuns(of: fires.map { ($0.job.name, $0.job.options.overlap) })
             var records: [FireRecord] = []
             var planned: [FireResult] = []
             for f in fires {
                 let job = f.job
-                let busy = unfinished[job.name] ?? []
                 var status = RunStatus.running
-                var skip: String?
-                switch job.options.overlap {
-                case .allow: break
-                case .skip:
-                    if let b = busy.first { skip = "run \(b.id) is unfinished (overlap=skip)" }
-                case .queue:
-                    if let w = busy.first(where: { $0.status == .queued }) {
-                        skip = "run \(w.id) is already waiting (overlap=queue keeps one)"
-                    } else if !busy.isEmpty {
-                        status = .queued
-                    }
-                case .replace:
-                    for old in busy { _ = try await store.requestCancel(runId: old.id, at: now) }
-                }
-                if let skip {
+                switch OverlapVerdict(job.options.overlap, busy: unfinished[job.name] ?? []) {
+                case let .start(s): status = s
+                case let .replace(old): for id in old { _ = try await store.requestCancel(runId: id, at: now) }
+                case let .refuse(why):
                     records.append(FireRecord(job: job.name, scheduledAt: f.at * 1000, kind: .skipped, run: nil))
-                    planned.append(.skipped(skip))
+                    planned.append(.skipped(why))
                     continue
                 }
                 let trigger: Trigger = switch f.kind {
@@ -72,8 +55,7 @@ extension RunEngine {
                 let new = NewRun(id: RunID.make(now), job: job.name, trigger: trigger, scheduledAt: f.at * 1000,
                                  createdAt: now, status: status)
                 records.append(FireRecord(job: job.name, scheduledAt: f.at * 1000, kind: f.kind, run: new))
-                let run = RunRecord(id: new.id, job: new.job, trigger: trigger, status: status, scheduledAt: new.scheduledAt,
-                                    createdAt: now, updatedAt: now)
+                let run = RunRecord(new)
                 planned.append(status == .queued ? .queued(run) : .started(run))
                 // A later fire of the same job in this batch sees this run as unfinished.
                 unfinished[job.name, default: []].append(run)

@@ -43,3 +43,10 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+/// Several observers as one (the log and the metrics).
+public struct Observers: RunObserver {
+    let all: [any RunObserver]
+    public init(_ all: [any RunObserver]) { self.all = all }
+    public func event(_ event: RunEvent) { for o in all { o.event(event) } }
+}

@@ -66,6 +66,13 @@ public protocol RunStore: Sendable {
     /// here (false: another process recorded it first).
     func recordFires(_ fires: [FireRecord], at: Int64) async throws(StoreError) -> [Bool]
 
+    /// Creates runs from requests, each with its idempotency and replay keys, in ONE
+    /// transaction (requests arriving together share a commit). A live idempotency key
+    /// answers `.existing` with its first run, a live replay key `.replay`, and an intake
+    /// with a `refusal` `.refused`; in each case nothing is written. Expired keys are
+    /// forgotten.
+    func createRuns(_ batch: [RunIntake], at: Int64) async throws(StoreError) -> [IntakeOutcome]
+
     /// The latest fire recorded for `job` (epoch ms), or nil.
     func lastFire(job: String) async throws(StoreError) -> Int64?
 

@@ -81,6 +81,10 @@ extension SQLiteRunStore {
         try await perform { tables throws(StoreError) in try tables.recordFires(fires, at: at) }
     }
 
+    public func createRuns(_ batch: [RunIntake], at: Int64) async throws(StoreError) -> [IntakeOutcome] {
+        try await perform { tables throws(StoreError) in try tables.createRuns(batch, at: at) }
+    }
+
     public func lastFire(job: String) async throws(StoreError) -> Int64? {
         try await perform { tables throws(StoreError) in try tables.lastFire(job: job) }
     }

@@ -7,6 +7,8 @@ final class SQLiteRunTables {
     let db: SQLiteConnection
     /// The durability every other commit gets (`PRAGMA synchronous`).
     let synchronous: SQLiteRunStore.Synchronous
+    /// When `createRuns` last deleted expired request keys (epoch ms).
+    var lastKeySweep: Int64 = 0
 
     init(db: SQLiteConnection, synchronous: SQLiteRunStore.Synchronous = .full) {
         self.db = db
@@ -114,6 +116,55 @@ final class SQLiteRunTables {
             }
             return out
         }
+    }
+
+    func createRuns(_ batch: [RunIntake], at: Int64) throws(StoreError) -> [IntakeOutcome] {
+        try db.transaction { () throws(StoreError) in
+            if at - lastKeySweep > 60_000 {
+                try db.execute("DELETE FROM request_keys WHERE expires_at <= ?1", [.integer(at)])
+                lastKeySweep = at
+            }
+            var out: [IntakeOutcome] = []
+            for item in batch {
+                let job = item.run.job
+                if let key = item.idempotencyKey,
+                   let first = try liveKey(job: job, key: "idem:" + key, at: at) {
+                    out.append(.existing(runId: first ?? ""))
+                    continue
+                }
+                if item.idempotencyKey == nil, let key = item.replayKey, try liveKey(job: job, key: "sig:" + key, at: at) != nil {
+                    out.append(.replay)
+                    continue
+                }
+                if let why = item.refusal {
+                    out.append(.refused(why))
+                    continue
+                }
+                do throws(StoreError) {
+                    try db.execute(NewRun.sqliteInsert, item.run.sqliteValues)
+                } catch where error.kind == .conflict {
+                    throw StoreError(.conflict, location: db.path, "a run with id \(item.run.id) exists already", code: error.code)
+                }
+                let run = RunRecord(item.run)
+                for (key, expires) in [(item.idempotencyKey.map { "idem:" + $0 }, item.idempotencyExpiresAt),
+                                       (item.replayKey.map { "sig:" + $0 }, item.replayExpiresAt)] {
+                    guard let key else { continue }
+                    try db.execute("""
+                        INSERT INTO request_keys (job, key, run_id, expires_at) VALUES (?1, ?2, ?3, ?4) \
+                        ON CONFLICT (job, key) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at
+                        """, [.text(job), .text(key), .text(run.id), .integer(expires)])
+                }
+                out.append(.created(run))
+            }
+            return out
+        }
+    }
+
+    /// The run a live key points at (the inner nil: a key without a run), or nil when
+    /// the key is unknown or expired.
+    private func liveKey(job: String, key: String, at: Int64) throws(StoreError) -> String?? {
+        try db.queryOne("SELECT run_id FROM request_keys WHERE job = ?1 AND key = ?2 AND expires_at > ?3",
+                        [.text(job), .text(key), .integer(at)], row: { $0.optionalString(0) })
     }
 
     func lastFire(job: String) throws(StoreError) -> Int64? {

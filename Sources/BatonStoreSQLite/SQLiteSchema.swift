@@ -97,6 +97,18 @@ enum SQLiteSchema {
             PRIMARY KEY (job, scheduled_at)
         ) STRICT;
         """,
+        // 4: keys of webhook calls: `idem:K` (an Idempotency-Key, 24 h) and `sig:HEX` (a
+        // signed request already seen, kept past the signature window to refuse replays).
+        """
+        CREATE TABLE request_keys (
+            job         TEXT NOT NULL,
+            key         TEXT NOT NULL,
+            run_id      TEXT,
+            expires_at  INTEGER NOT NULL,
+            PRIMARY KEY (job, key)
+        ) STRICT;
+        CREATE INDEX request_keys_expiry ON request_keys(expires_at);
+        """,
     ]
 
     /// The version this baton writes and understands.

@@ -1,3 +1,4 @@
+import BatonReport
 import BatonStore
 
 /// `baton cancel RUN`: graceful; the running slice gets SIGTERM, the cursor is kept.

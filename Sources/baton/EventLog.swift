@@ -1,3 +1,4 @@
+import BatonReport
 import BatonEngine
 import BatonStore
 import Foundation
@@ -35,6 +36,10 @@ final class EventLog: RunObserver, Sendable {
     }
 
     func write(_ level: String, _ event: String, _ fields: KeyValuePairs<String, String>) {
+        write(level, event, fields: fields.map { ($0.key, $0.value) })
+    }
+
+    func write(_ level: String, _ event: String, fields: [(String, String)]) {
         let time = RunText.time(RunText.nowMs())
         switch format {
         case .json:

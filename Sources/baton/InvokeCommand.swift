@@ -1,3 +1,4 @@
+import BatonReport
 import BatonCore
 import BatonEngine
 import BatonStore

@@ -1,3 +1,4 @@
+import BatonReport
 import BatonCore
 import BatonStore
 import Foundation
@@ -27,11 +28,7 @@ struct JobsCommand {
             let next = job.schedule.fires(after: now, zone: zone, count: 1).first
             let last = try await store.runs(job: job.name, status: nil, limit: 1).first
             let paused = states[job.name]?.paused ?? false
-            var o: [String: Any] = ["job": job.name, "schedule": job.schedule.description, "tz": job.zone, "paused": paused,
-                                    "file": job.location.file, "line": job.location.line]
-            if let next { o["next"] = TimeText.rfc3339(next, zone: zone) }
-            if let last { o["last_run"] = ["run_id": last.id, "status": last.status.rawValue, "started_at": RunText.time(last.createdAt)] }
-            list.append(o)
+            list.append(JobText.json(job, zone: zone, next: paused ? nil : next, last: last, paused: paused, now: now))
             rows.append([job.name, job.schedule.description, job.zone,
                          paused ? "(paused)" : next.map { TimeText.rfc3339($0, zone: zone) } ?? (job.schedule == .reboot ? "at boot" : "-"),
                          paused ? "-" : next.map { TimeText.relative($0 - now) } ?? "-",

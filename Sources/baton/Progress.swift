@@ -1,3 +1,4 @@
+import BatonReport
 import BatonEngine
 import BatonStore
 import Foundation

@@ -1,7 +1,10 @@
+import BatonReport
+import BatonAPI
 import BatonConfig
 import BatonCore
 import BatonDaemon
 import BatonEngine
+import BatonHTTP
 import BatonStore
 import BatonSupervisor
 import Dispatch
@@ -9,48 +12,87 @@ import Foundation
 import Glibc
 
 /// `baton run`: the daemon. Fires jobs on time, drives their runs, reloads on SIGHUP
-/// or a change in the schedules directory, drains on SIGTERM/SIGINT.
+/// or a change in the schedules directory, drains on SIGTERM/SIGINT; with `--listen`,
+/// also serves the HTTP API. `baton serve --listen ADDR` is the same process without
+/// firing: it drives the runs its requests start.
 struct RunCommand {
     let args: Arguments
     let global: GlobalOptions
+    /// False for `baton serve`.
+    let fires: Bool
 
-    init(_ argv: ArraySlice<String>) throws(UsageError) {
-        args = try Arguments(argv, command: "run", values: ["--max-concurrent", "--listen"], flags: [])
+    init(_ argv: ArraySlice<String>, serve: Bool = false) throws(UsageError) {
+        fires = !serve
+        args = try Arguments(argv, command: serve ? "serve" : "run", values: ["--max-concurrent", "--listen"],
+                             flags: serve ? ["--intake-only"] : [])
         global = try GlobalOptions(args)
     }
 
     func run() async throws -> ExitStatus {
-        if args.has("--help") { Console.out(Usage.run); return .success }
-        if args.value("--listen") != nil {
-            throw UsageError(message: "the HTTP API (--listen) is not in this version yet", hint: "run without --listen; see docs/roadmap.md")
-        }
+        if args.has("--help") { Console.out(fires ? Usage.run : Usage.serve); return .success }
         let concurrency = try args.integer("--max-concurrent", default: 8, range: 1...1000)
+        let environment = ProcessInfo.processInfo.environment
+        var listen: ListenAddress?
+        if let text = args.value("--listen") {
+            do { listen = try ListenAddress(parsing: text) } catch {
+                throw UsageError(message: error.description, hint: "e.g. --listen 127.0.0.1:8080")
+            }
+        } else if !fires {
+            throw UsageError(message: "baton serve needs --listen ADDR", hint: "e.g. baton serve --listen 127.0.0.1:8080")
+        }
+        let token = environment["BATON_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        if let listen, !listen.isLoopback, token == nil {
+            throw UsageError(message: "refusing to listen on \(listen) without BATON_API_TOKEN: anyone who can reach it could read runs and jobs",
+                             hint: "set BATON_API_TOKEN to a long random secret (every GET but /healthz then needs it), or listen on 127.0.0.1")
+        }
         let log = EventLog(format: global.logFormat)
         let set = global.loader().load(paths: [global.schedules])
         if set.hasErrors {
             for p in set.allProblems where p.severity == .error { Console.err(CheckCommand.render(p, source: set.sources[p.at.file])) }
-            Console.fail("the schedules have errors; baton run does not start on them", hint: "fix them (baton check shows them all)")
+            Console.fail("the schedules have errors; baton \(fires ? "run" : "serve") does not start on them", hint: "fix them (baton check shows them all)")
             return .usage
         }
         try Supervisor.prepareProcess()
         let store = try StateStore.open(global.state)
+        let metrics = Metrics(startedAt: RunText.nowMs())
         let engine = RunEngine(store: store,
-                               environment: EngineEnvironment(variables: ProcessInfo.processInfo.environment,
+                               environment: EngineEnvironment(variables: environment,
                                                               workingDirectory: FileManager.default.currentDirectoryPath,
                                                               owner: RunID.localOwner()),
-                               observer: log)
-        let scheduler = Scheduler(engine: engine, set: set, options: .init(maxConcurrent: concurrency)) { event in
+                               observer: Observers([log, metrics]))
+        let scheduler = Scheduler(engine: engine, set: set, options: .init(maxConcurrent: concurrency, fires: fires)) { event in
             switch event {
             case let .fired(job, run, at, result):
                 log.info("fire", ["job": job, "run": run ?? "-", "scheduled_at": TimeText.rfc3339(at, zone: .utc, utc: true), "result": result])
-            case let .misfire(job, dropped, policy): log.warn("misfire", ["job": job, "dropped": String(dropped), "policy": policy])
+                metrics.fired(job: job, kind: result.hasPrefix("skipped") ? "skipped" : result, latenessMs: RunText.nowMs() - at * 1000)
+            case let .misfire(job, dropped, policy):
+                log.warn("misfire", ["job": job, "dropped": String(dropped), "policy": policy])
+                metrics.misfired(job: job, dropped: dropped)
             case let .reloaded(jobs): log.info("reload", ["jobs": String(jobs)])
             case let .reloadFailed(why): log.error("reload", ["kept": "last good configuration", "problem": why])
             case let .clockJump(seconds): log.warn("clock_jump", ["seconds": String(seconds)])
             case let .error(why): log.error("scheduler", ["error": why])
             }
         }
-        log.info("start", ["jobs": String(set.jobs.count), "state": global.state, "schedules": global.schedules])
+        log.info("start", ["jobs": String(set.jobs.count), "state": global.state, "schedules": global.schedules,
+                           "mode": fires ? "run" : "serve"])
+        var server: HTTPServer?
+        if let listen {
+            var options = API.Options()
+            options.token = token
+            options.environment = environment
+            options.intakeOnly = args.has("--intake-only")
+            let api = API(engine: engine, scheduler: scheduler, metrics: metrics, options: options) { event, fields in
+                log.write("info", event, fields: fields)
+            }
+            do {
+                server = try HTTPServer(address: listen, tooLarge: API.tooLarge) { await api.handle($0) }
+            } catch {
+                Console.fail(error.description, hint: "choose another address or port (port 0 picks a free one)")
+                return .usage
+            }
+            log.info("listen", ["address": server?.address.description ?? "", "auth": token == nil ? "none" : "bearer"])
+        }
         let loader = global.loader()
         let paths = [global.schedules]
         let signals = Self.trap(scheduler: scheduler, log: log) { await scheduler.reload(loader.load(paths: paths)) }
@@ -62,12 +104,20 @@ struct RunCommand {
             }
         }
         await scheduler.run()
+        if let server { await Self.offPool { server.stop() } }
         reaper.cancel()
         watcher?.stop()
         for s in signals { s.cancel() }
         Supervisor.sweepStrays(reapZombies: true)
         log.info("stop", ["drained": "true"])
         return .success
+    }
+
+    /// Runs a blocking call on a thread of its own, off Swift's cooperative pool.
+    static func offPool(_ body: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            Thread { body(); c.resume() }.start()
+        }
     }
 
     /// SIGTERM/SIGINT: drain, then (a second time) stop at once; SIGHUP: reload.

@@ -1,3 +1,4 @@
+import BatonReport
 import BatonStore
 import Foundation
 

@@ -1,3 +1,4 @@
+import BatonReport
 import BatonConfig
 import BatonCore
 import BatonEngine

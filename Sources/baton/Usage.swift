@@ -1,9 +1,9 @@
 /// Help texts: one per command, each with examples.
 enum Usage {
     static let available = ["check", "next", "jobs", "run", "tick", "invoke", "runs", "show", "cancel", "resume", "retry", "pause", "unpause",
-                            "help", "version"]
+                            "serve", "help", "version"]
     /// SPEC §4 commands that later versions add.
-    static let planned = ["serve", "sandbox"]
+    static let planned = ["sandbox"]
 
     static let main = """
     baton: cron-style scheduling for bounded, resumable work
@@ -15,6 +15,7 @@ enum Usage {
       next (JOB | 'EXPR')      the next fire times of a job or an expression
       jobs                     each job: schedule, zone, next fire, last run, paused
       run                      the daemon: fire jobs on time, run them, reload, drain
+      serve --listen ADDR      the HTTP API alone: signed webhooks start runs; metrics
       tick                     one pass for a system crontab: fire what is due, run it
       invoke JOB | -- CMD...   run a job (or an ad-hoc handler) now, in the foreground
       runs                     recent runs: status, slices, progress, duration, ETA
@@ -194,7 +195,7 @@ enum Usage {
     """
 
     static let run = """
-    Usage: baton run [--max-concurrent N]
+    Usage: baton run [--max-concurrent N] [--listen ADDR]
 
     The daemon. Fires every job of --schedules on time (six-field jobs on their
     second), catches up fires missed while it was down per each job's misfire=,
@@ -207,11 +208,41 @@ enum Usage {
 
     Options:
       --max-concurrent N   jobs whose runs are driven at once (default 8)
+      --listen ADDR        also serve the HTTP API (webhooks, runs, metrics,
+                           dashboard) on HOST:PORT; see 'baton serve --help'
       --log-format F       logfmt (default) or json, one line per event on stderr
 
     Examples:
       baton run
       baton run --state sqlite:/var/lib/baton/baton.db --schedules /etc/baton
+      baton run --listen 127.0.0.1:8080
+    """
+
+    static let serve = """
+    Usage: baton serve --listen ADDR [--max-concurrent N] [--intake-only]
+
+    The HTTP API without cron firing (docs/http.md): POST /hooks/JOB starts a run
+    of JOB with the body as payload when signed with the job's secret
+    (X-Baton-Timestamp, X-Baton-Signature: sha256=HMAC of TIMESTAMP.BODY; the secret
+    is in BATON_WEBHOOK_SECRET or the variable webhook-secret-env= names), and this
+    process drives it as 'baton invoke' would. GET /runs/RUN, /runs, /jobs,
+    /metrics (Prometheus), /healthz and / (a dashboard); POST /runs/RUN/cancel and
+    /runs/RUN/retry, signed like hooks. SIGTERM or SIGINT drains as 'baton run' does.
+
+    Without BATON_API_TOKEN only a loopback address is accepted; with it, every
+    GET but /healthz needs 'Authorization: Bearer TOKEN'.
+
+    Options:
+      --listen ADDR        HOST:PORT or [IPV6]:PORT; port 0 picks a free one (the
+                           address bound is logged as event=listen)
+      --max-concurrent N   jobs whose runs are driven at once (default 8)
+      --intake-only        record webhook runs but drive none (a 'baton run' or
+                           'baton resume' elsewhere drives them)
+      --log-format F       logfmt (default) or json
+
+    Examples:
+      BATON_WEBHOOK_SECRET=s3cret baton serve --listen 127.0.0.1:8080
+      BATON_API_TOKEN=$(openssl rand -hex 32) baton serve --listen 0.0.0.0:8080
     """
 
     static let tick = """
@@ -250,5 +281,5 @@ enum Usage {
 
     static let commands: [String: String] = ["check": check, "next": next, "invoke": invoke, "runs": runs, "show": show,
                                              "cancel": cancel, "resume": resume, "retry": retry, "jobs": jobs,
-                                             "pause": pause, "unpause": pause, "tick": tick, "run": run]
+                                             "pause": pause, "unpause": pause, "tick": tick, "run": run, "serve": serve]
 }

@@ -1,8 +1,8 @@
 import Foundation
 
-enum JSON {
+public enum JSON {
     /// Compact JSON with sorted keys, so output is stable.
-    static func encode(_ value: Any) -> String {
+    public static func encode(_ value: Any) -> String {
         guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) else {
             return "{}"
         }

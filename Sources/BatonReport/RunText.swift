@@ -3,11 +3,11 @@ import BatonStore
 import Foundation
 
 /// How runs and slices read for people and for `--json`.
-enum RunText {
-    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+public enum RunText {
+    public static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     /// "1m 05s", "850ms", "2h 03m".
-    static func duration(_ ms: Int64) -> String {
+    public static func duration(_ ms: Int64) -> String {
         if ms < 1000 { return "\(max(0, ms))ms" }
         let s = ms / 1000
         if s < 60 { return String(format: "%.1fs", Double(ms) / 1000) }
@@ -15,34 +15,34 @@ enum RunText {
         return "\(s / 3600)h \(TimeText.pad(Int(s / 60 % 60)))m"
     }
 
-    static func time(_ ms: Int64) -> String {
+    public static func time(_ ms: Int64) -> String {
         TimeText.rfc3339(ms >= 0 ? ms / 1000 : (ms - 999) / 1000, zone: .utc, utc: true)
     }
 
-    static func percent(_ run: RunRecord) -> Double? {
+    public static func percent(_ run: RunRecord) -> Double? {
         guard let total = run.total, total > 0 else { return run.status == .succeeded ? 100 : nil }
         return min(100, Double(run.counts.processed) * 100 / Double(total))
     }
 
     /// Remaining time from the pace so far, for a run still going.
-    static func eta(_ run: RunRecord, now: Int64 = nowMs()) -> Int64? {
+    public static func eta(_ run: RunRecord, now: Int64 = nowMs()) -> Int64? {
         guard !run.status.isFinished, let total = run.total, run.counts.processed > 0, total > run.counts.processed else { return nil }
         let elapsed = max(1, now - run.createdAt)
         return elapsed * Int64(total - run.counts.processed) / Int64(run.counts.processed)
     }
 
-    static func elapsed(_ run: RunRecord, now: Int64 = nowMs()) -> Int64 { (run.finishedAt ?? now) - run.createdAt }
+    public static func elapsed(_ run: RunRecord, now: Int64 = nowMs()) -> Int64 { (run.finishedAt ?? now) - run.createdAt }
 
-    static func counts(_ c: Counts) -> String {
+    public static func counts(_ c: Counts) -> String {
         "processed \(c.processed), succeeded \(c.succeeded), skipped \(c.skipped), failed \(c.failed)"
     }
 
-    static func cursor(_ c: String?) -> String {
+    public static func cursor(_ c: String?) -> String {
         guard let c else { return "null" }
         return c.count > 24 ? "\"\(c.prefix(21))…\"" : "\"\(c)\""
     }
 
-    static func json(_ run: RunRecord, now: Int64 = nowMs()) -> [String: Any] {
+    public static func json(_ run: RunRecord, now: Int64 = nowMs()) -> [String: Any] {
         var o: [String: Any] = [
             "run_id": run.id, "job": run.job, "trigger": run.trigger.rawValue, "status": run.status.rawValue,
             "scheduled_at": time(run.scheduledAt), "created_at": time(run.createdAt), "slices": run.slicesDone,
@@ -64,7 +64,7 @@ enum RunText {
         return o
     }
 
-    static func json(_ s: SliceRecord) -> [String: Any] {
+    public static func json(_ s: SliceRecord) -> [String: Any] {
         var o: [String: Any] = [
             "slice": s.number, "attempt": s.attempt, "started_at": time(s.startedAt), "outcome": s.outcome.rawValue,
             "cursor_in": s.cursorIn as Any? ?? NSNull(), "cursor_out": s.cursorOut as Any? ?? NSNull(),

@@ -1,9 +1,9 @@
 import BatonCore
 
 /// RFC 3339 times and "in 3h 12m" phrases for people.
-enum TimeText {
+public enum TimeText {
     /// `2026-03-08T03:00:00-04:00` (or `…Z` when `utc`).
-    static func rfc3339(_ instant: Int64, zone: ZoneRules, utc: Bool = false) -> String {
+    public static func rfc3339(_ instant: Int64, zone: ZoneRules, utc: Bool = false) -> String {
         let offset = utc ? 0 : Int(zone.offset(utc: instant))
         let f = LocalFields(localSeconds: instant + Int64(offset))
         let date = "\(pad(f.year, 4))-\(pad(f.month))-\(pad(f.day))T\(pad(f.hour)):\(pad(f.minute)):\(pad(f.second))"
@@ -13,13 +13,13 @@ enum TimeText {
         return date + "\(sign)\(pad(a / 3600)):\(pad(a / 60 % 60))"
     }
 
-    static func pad(_ v: Int, _ width: Int = 2) -> String {
+    public static func pad(_ v: Int, _ width: Int = 2) -> String {
         let s = String(v)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 
     /// "in 3h 12m", "in 45s", "now", "3h 12m ago".
-    static func relative(_ seconds: Int64) -> String {
+    public static func relative(_ seconds: Int64) -> String {
         if seconds == 0 { return "now" }
         let a = abs(seconds)
         var parts: [String] = []
@@ -34,7 +34,7 @@ enum TimeText {
 
     /// Parses `--from`: RFC 3339 with `Z` or an offset, a local time (read in `zone`;
     /// the earlier of two), a date (its midnight), `@UNIX`, or `now`.
-    static func parse(_ text: String, zone: ZoneRules, now: Int64) -> Int64? {
+    public static func parse(_ text: String, zone: ZoneRules, now: Int64) -> Int64? {
         if text == "now" { return now }
         if text.hasPrefix("@") { return Int64(text.dropFirst()) }
         let chars = Array(text.utf8)

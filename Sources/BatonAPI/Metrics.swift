@@ -1,0 +1,156 @@
+import BatonEngine
+import BatonStore
+import Foundation
+import Synchronization
+
+/// baton's counters, histograms and gauges, rendered in the Prometheus text format
+/// (version 0.0.4) for `GET /metrics`. Fed by the run engine (as a `RunObserver`), the
+/// scheduler's fire reports and the HTTP layer; every update takes one short lock.
+public final class Metrics: RunObserver, Sendable {
+    /// Upper bounds (seconds) of the slice-duration histogram.
+    static let durationBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
+    /// Upper bounds (seconds) of the fire-lateness histogram.
+    static let latenessBuckets: [Double] = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5]
+
+    struct Histogram {
+        var buckets: [Int]
+        var count = 0
+        var sum = 0.0
+        init(_ bounds: [Double]) { buckets = Array(repeating: 0, count: bounds.count) }
+
+        mutating func observe(_ v: Double, bounds: [Double]) {
+            for (i, b) in bounds.enumerated() where v <= b { buckets[i] += 1 }
+            count += 1
+            sum += v
+        }
+    }
+
+    struct State {
+        var fires: [Labels: Int] = [:]
+        var slices: [Labels: Int] = [:]
+        var kills: [String: Int] = [:]
+        var retries: [String: Int] = [:]
+        var misfires: [String: Int] = [:]
+        var runsFinished: [Labels: Int] = [:]
+        var webhooks: [Int: Int] = [:]
+        var sliceDuration: [String: Histogram] = [:]
+        var lateness = Histogram(Metrics.latenessBuckets)
+        var running = 0
+        var nextFire: [String: Int64] = [:]
+    }
+
+    struct Labels: Hashable { var job: String; var value: String }
+
+    private let state = Mutex(State())
+    let started: Int64
+
+    public init(startedAt: Int64) { started = startedAt }
+
+    // MARK: updates
+
+    public func fired(job: String, kind: String, latenessMs: Int64?) {
+        state.withLock { s in
+            s.fires[Labels(job: job, value: kind), default: 0] += 1
+            if let l = latenessMs { s.lateness.observe(Double(max(0, l)) / 1000, bounds: Self.latenessBuckets) }
+        }
+    }
+
+    public func misfired(job: String, dropped: Int) {
+        state.withLock { $0.misfires[job, default: 0] += dropped }
+    }
+
+    public func webhook(status: Int) {
+        state.withLock { $0.webhooks[status, default: 0] += 1 }
+    }
+
+    /// Each job's next fire (Unix seconds); jobs not listed have none.
+    public func setNextFires(_ next: [String: Int64]) {
+        state.withLock { $0.nextFire = next }
+    }
+
+    public func event(_ event: RunEvent) {
+        switch event {
+        case .sliceStarted:
+            state.withLock { $0.running += 1 }
+        case let .sliceFinished(run, slice):
+            state.withLock { s in
+                s.running = max(0, s.running - 1)
+                s.slices[Labels(job: run.job, value: slice.outcome.rawValue), default: 0] += 1
+                if slice.outcome == .killed { s.kills[run.job, default: 0] += 1 }
+                let seconds = Double((slice.finishedAt ?? slice.startedAt) - slice.startedAt) / 1000
+                s.sliceDuration[run.job, default: Histogram(Self.durationBuckets)].observe(seconds, bounds: Self.durationBuckets)
+            }
+        case let .retryScheduled(run, _, _):
+            state.withLock { $0.retries[run.job, default: 0] += 1 }
+        case let .runFinished(run):
+            state.withLock { $0.runsFinished[Labels(job: run.job, value: run.status.rawValue), default: 0] += 1 }
+        case .logLine:
+            break
+        }
+    }
+
+    // MARK: exposition
+
+    /// The text format: `# HELP`, `# TYPE`, then samples, families in a fixed order.
+    public func render() -> String {
+        let s = state.withLock { $0 }
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+        }
+        func sample(_ name: String, _ labels: [(String, String)], _ value: String) {
+            let l = labels.isEmpty ? "" : "{" + labels.map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",") + "}"
+            out += "\(name)\(l) \(value)\n"
+        }
+        func labelled(_ name: String, _ values: [Labels: Int], _ second: String) {
+            for (k, v) in values.sorted(by: { ($0.key.job, $0.key.value) < ($1.key.job, $1.key.value) }) {
+                sample(name, [("job", k.job), (second, k.value)], String(v))
+            }
+        }
+        func perJob(_ name: String, _ values: [String: Int]) {
+            for (job, v) in values.sorted(by: { $0.key < $1.key }) { sample(name, [("job", job)], String(v)) }
+        }
+        func histogram(_ name: String, _ h: Histogram, _ bounds: [Double], _ labels: [(String, String)]) {
+            for (i, b) in bounds.enumerated() { sample(name + "_bucket", labels + [("le", Self.number(b))], String(h.buckets[i])) }
+            sample(name + "_bucket", labels + [("le", "+Inf")], String(h.count))
+            sample(name + "_sum", labels, Self.number(h.sum))
+            sample(name + "_count", labels, String(h.count))
+        }
+
+        family("baton_start_time_seconds", "gauge", "When this baton process started, Unix seconds.")
+        sample("baton_start_time_seconds", [], String(started / 1000))
+        family("baton_fires_total", "counter", "Cron fires acted on, by job and kind (cron, catchup, reboot, skipped).")
+        labelled("baton_fires_total", s.fires, "kind")
+        family("baton_misfires_total", "counter", "Fires missed while baton was down and dropped by misfire=, by job.")
+        perJob("baton_misfires_total", s.misfires)
+        family("baton_slices_total", "counter", "Slices finished, by job and outcome.")
+        labelled("baton_slices_total", s.slices, "outcome")
+        family("baton_kills_total", "counter", "Slices killed at their budget, by job.")
+        perJob("baton_kills_total", s.kills)
+        family("baton_retries_total", "counter", "Slice retries scheduled, by job.")
+        perJob("baton_retries_total", s.retries)
+        family("baton_runs_finished_total", "counter", "Runs that ended, by job and status.")
+        labelled("baton_runs_finished_total", s.runsFinished, "status")
+        family("baton_webhook_requests_total", "counter", "Webhook and signed API requests answered, by HTTP status code.")
+        for (code, v) in s.webhooks.sorted(by: { $0.key < $1.key }) { sample("baton_webhook_requests_total", [("code", String(code))], String(v)) }
+        family("baton_slice_duration_seconds", "histogram", "How long slices ran, by job.")
+        for (job, h) in s.sliceDuration.sorted(by: { $0.key < $1.key }) {
+            histogram("baton_slice_duration_seconds", h, Self.durationBuckets, [("job", job)])
+        }
+        family("baton_fire_lateness_seconds", "histogram", "How long after its nominal time each cron fire was recorded.")
+        histogram("baton_fire_lateness_seconds", s.lateness, Self.latenessBuckets, [])
+        family("baton_running_slices", "gauge", "Slices running now in this process.")
+        sample("baton_running_slices", [], String(s.running))
+        family("baton_job_next_fire_timestamp_seconds", "gauge", "Each job's next fire, Unix seconds.")
+        for (job, at) in s.nextFire.sorted(by: { $0.key < $1.key }) { sample("baton_job_next_fire_timestamp_seconds", [("job", job)], String(at)) }
+        return out
+    }
+
+    static func escape(_ v: String) -> String {
+        v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    static func number(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+    }
+}

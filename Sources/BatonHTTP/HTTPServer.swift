@@ -1,0 +1,202 @@
+import CMicroHTTPD
+import Glibc
+import Synchronization
+
+/// An HTTP/1.1 server on libmicrohttpd: one epoll thread of libmicrohttpd's own does
+/// all socket work; each complete request is handed to `handler` in a Swift task while
+/// its connection is suspended, so a slow answer (a store commit) never holds up other
+/// connections, and nothing blocks Swift's cooperative pool.
+///
+/// Limits are enforced by libmicrohttpd before baton sees a request: a connection cap,
+/// an idle/slow-connection timeout, a per-connection memory pool for the headers. A body
+/// longer than `bodyLimit` is refused from its `Content-Length` before any of it is
+/// read (the client's `Expect: 100-continue` gets the refusal instead of a 100); a
+/// chunked one is cut off at the limit.
+public final class HTTPServer: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var connectionLimit: UInt32 = 1000
+        public var idleTimeoutSeconds: UInt32 = 10
+        public var headerMemory: Int = 32 * 1024
+        public var bodyLimit: Int = 1 << 20
+        public init() {}
+    }
+
+    public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
+
+    /// The address bound (with the real port when 0 was asked for).
+    public private(set) var address: ListenAddress
+    let options: Options
+    let handler: Handler
+    /// What a request whose body is too long gets.
+    let tooLarge: HTTPResponse
+    private var daemon: OpaquePointer?
+    private let inFlight = Atomic<Int>(0)
+
+    /// Binds and starts serving.
+    /// - Throws: `HTTPServerError.cannotListen` (address in use, not this machine's, …).
+    public init(address: ListenAddress, options: Options = Options(), tooLarge: HTTPResponse,
+                handler: @escaping Handler) throws(HTTPServerError) {
+        self.address = address
+        self.options = options
+        self.handler = handler
+        self.tooLarge = tooLarge
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        var started: OpaquePointer?
+        if address.isIPv6 {
+            var sa = sockaddr_in6()
+            sa.sin6_family = sa_family_t(AF_INET6)
+            sa.sin6_port = address.port.bigEndian
+            _ = inet_pton(AF_INET6, address.host, &sa.sin6_addr)
+            started = withUnsafePointer(to: &sa) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    cmhd_start($0, 1, options.connectionLimit, options.idleTimeoutSeconds, options.headerMemory,
+                               accessHandler, context, completedHandler, context)
+                }
+            }
+        } else {
+            var sa = sockaddr_in()
+            sa.sin_family = sa_family_t(AF_INET)
+            sa.sin_port = address.port.bigEndian
+            _ = inet_pton(AF_INET, address.host, &sa.sin_addr)
+            started = withUnsafePointer(to: &sa) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    cmhd_start($0, 0, options.connectionLimit, options.idleTimeoutSeconds, options.headerMemory,
+                               accessHandler, context, completedHandler, context)
+                }
+            }
+        }
+        guard let started else {
+            let why = errno == EADDRINUSE ? "the address is in use (another server listens there)"
+                : errno == EADDRNOTAVAIL ? "the address is not one of this machine's"
+                : errno == EACCES ? "permission denied (ports below 1024 need privileges)"
+                : String(cString: strerror(errno))
+            throw .cannotListen(address.description, why)
+        }
+        daemon = started
+        self.address.port = cmhd_bound_port(started)
+    }
+
+    /// Stops accepting, waits (up to `timeout`) for answers being computed, then closes
+    /// every connection. Blocks the caller: call it from a thread that may wait.
+    public func stop(timeout: Duration = .seconds(5)) {
+        guard let daemon else { return }
+        let start = ContinuousClock.now
+        while inFlight.load(ordering: .acquiring) > 0, ContinuousClock.now - start < timeout { usleep(10_000) }
+        if inFlight.load(ordering: .acquiring) == 0 { MHD_stop_daemon(daemon) }
+        self.daemon = nil
+    }
+
+    // MARK: libmicrohttpd callbacks (on its polling thread)
+
+    fileprivate func access(_ connection: OpaquePointer, url: String, method: String, upload: UnsafePointer<CChar>?,
+                            uploadSize: UnsafeMutablePointer<Int>, state slot: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
+        guard let raw = slot.pointee else {
+            // First call: headers only. A declared body over the limit is refused now,
+            // before libmicrohttpd reads any of it.
+            let exchange = Exchange()
+            slot.pointee = Unmanaged.passRetained(exchange).toOpaque()
+            if let length = Self.value(connection, CMHD_HEADER_KIND, "Content-Length").flatMap(Int.init), length > options.bodyLimit {
+                return queue(tooLarge, on: connection)
+            }
+            return CMHD_YES
+        }
+        let exchange = Unmanaged<Exchange>.fromOpaque(raw).takeUnretainedValue()
+        if uploadSize.pointee > 0 {
+            let n = uploadSize.pointee
+            uploadSize.pointee = 0
+            if exchange.body.count + n > options.bodyLimit {
+                exchange.tooLarge = true
+                return queue(tooLarge, on: connection)
+            }
+            if let upload {
+                upload.withMemoryRebound(to: UInt8.self, capacity: n) { exchange.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
+            }
+            return CMHD_YES
+        }
+        if exchange.tooLarge { return queue(tooLarge, on: connection) }
+        if let answer = exchange.takeAnswer() { return queue(answer, on: connection) }
+        if exchange.dispatched { return CMHD_YES }
+        exchange.dispatched = true
+        let request = HTTPRequest(method: method, path: url, query: Self.values(connection, CMHD_GET_ARGUMENT_KIND, lowercased: false),
+                                  headers: Self.values(connection, CMHD_HEADER_KIND, lowercased: true), body: exchange.body)
+        exchange.body = []
+        inFlight.add(1, ordering: .relaxed)
+        MHD_suspend_connection(connection)
+        let handler = self.handler
+        let box = ConnectionBox(connection)
+        Task {
+            let answer = await handler(request)
+            exchange.setAnswer(answer)
+            MHD_resume_connection(box.connection)
+            self.inFlight.subtract(1, ordering: .releasing)
+        }
+        return CMHD_YES
+    }
+
+    private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
+        let made = response.body.withUnsafeBytes { bytes in
+            MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), CMHD_RESPMEM_MUST_COPY)
+        }
+        guard let made else { return CMHD_NO }
+        for (name, value) in response.headers { _ = MHD_add_response_header(made, name, value) }
+        let result = MHD_queue_response(connection, UInt32(response.status), made)
+        MHD_destroy_response(made)
+        return result
+    }
+
+    private static func value(_ connection: OpaquePointer, _ kind: MHD_ValueKind, _ name: String) -> String? {
+        MHD_lookup_connection_value(connection, kind, name).map { String(cString: $0) }
+    }
+
+    private static func values(_ connection: OpaquePointer, _ kind: MHD_ValueKind, lowercased: Bool) -> [String: String] {
+        let collector = Collector(lowercased: lowercased)
+        let context = Unmanaged.passUnretained(collector).toOpaque()
+        _ = MHD_get_connection_values(connection, kind, { context, _, key, value in
+            guard let context, let key else { return CMHD_YES }
+            let collector = Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue()
+            let name = collector.lowercased ? String(cString: key).lowercased() : String(cString: key)
+            let text = value.map { String(cString: $0) } ?? ""
+            if collector.lowercased, let old = collector.values[name] { collector.values[name] = old + ", " + text }
+            else { collector.values[name] = text }
+            return CMHD_YES
+        }, context)
+        return collector.values
+    }
+}
+
+/// One request's state across libmicrohttpd's calls; released when the request completes.
+private final class Exchange: @unchecked Sendable {
+    var body: [UInt8] = []
+    var tooLarge = false
+    var dispatched = false
+    private let answer = Mutex<HTTPResponse?>(nil)
+
+    func setAnswer(_ response: HTTPResponse) { answer.withLock { $0 = response } }
+    func takeAnswer() -> HTTPResponse? { answer.withLock { a in defer { a = nil }; return a } }
+}
+
+private final class Collector {
+    let lowercased: Bool
+    var values: [String: String] = [:]
+    init(lowercased: Bool) { self.lowercased = lowercased }
+}
+
+/// A suspended connection handed to the task that answers it; libmicrohttpd keeps it
+/// alive until it is resumed.
+private struct ConnectionBox: @unchecked Sendable {
+    let connection: OpaquePointer
+    init(_ connection: OpaquePointer) { self.connection = connection }
+}
+
+private let accessHandler: MHD_AccessHandlerCallback = { context, connection, url, method, _, upload, uploadSize, slot in
+    guard let context, let connection, let uploadSize, let slot else { return CMHD_NO }
+    let server = Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue()
+    return server.access(connection, url: url.map { String(cString: $0) } ?? "/", method: method.map { String(cString: $0) } ?? "GET",
+                         upload: upload, uploadSize: uploadSize, state: slot)
+}
+
+private let completedHandler: MHD_RequestCompletedCallback = { _, _, slot, _ in
+    guard let slot, let raw = slot.pointee else { return }
+    Unmanaged<Exchange>.fromOpaque(raw).release()
+    slot.pointee = nil
+}
