@@ -10,7 +10,7 @@ BATON := .build/debug/baton
 CASES ?= 6000
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps venv build test run bench fuzz clean
+.PHONY: all deps test-deps venv build test run bench fuzz clean
 
 all: build
 
@@ -28,10 +28,14 @@ venv: $(VENV)/.ready
 build: deps
 	@$(SWIFT) build 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || { echo "build failed"; exit 1; }
 
-test: deps venv
+test-deps:
+	@bash ops/install-deps.sh --test
+
+test: test-deps venv
 	$(SWIFT) build --build-tests
 	BATON_BIN=$(abspath $(BATON)) $(SWIFT) test --skip-build
 	$(PY) Tests/oracle/cronsim_diff.py --baton $(BATON) --cases $(CASES)
+	BATON_BIN=$(abspath $(BATON)) $(PY) -m unittest discover -s Tests/http -t Tests/http
 
 run: build
 	@bash ops/demo.sh $(BATON)

@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Installs what baton needs to build, test and run on Debian, skipping what is there.
 # Non-interactive; safe to run again (a second run only checks, in well under a second).
+#   ops/install-deps.sh          what building and running baton needs
+#   ops/install-deps.sh --test   also the outside tools the tests use as judges
 set -euo pipefail
 
 # Debian packages: the tz database (cron engine), SQLite (the store; the sqlite3 shell
-# is the second process of its tests), Python's venv (test oracles).
-packages=(tzdata ca-certificates libsqlite3-dev pkg-config sqlite3 python3 python3-venv)
+# is the second process of its tests), libmicrohttpd (the HTTP server), libcrypto
+# (HMAC for webhook signatures), Python's venv (test oracles).
+packages=(tzdata ca-certificates libsqlite3-dev pkg-config sqlite3 libmicrohttpd-dev libssl-dev python3 python3-venv)
+if [ "${1:-}" = "--test" ]; then
+  # openssl (an independent signer), promtool (judges /metrics), headless Chromium
+  # (renders the dashboard), wrk (the webhook bench).
+  packages+=(openssl prometheus chromium wrk)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

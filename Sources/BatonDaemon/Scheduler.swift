@@ -47,7 +47,9 @@ public actor Scheduler {
     var next: [String: Int64] = [:]
     var paused: Set<String> = []
     var active: [String: RunControl] = [:]      // run id -> control
-    var busyJobs: Set<String> = []              // jobs whose runs a task is driving
+    var drivers: [String: Int] = [:]            // job -> tasks driving its runs
+    var recheck: Set<String> = []               // jobs that got new runs while a driver was going
+    var heldElsewhere: [String: ContinuousClock.Instant] = [:]  // runs another process drove when tried
     var waiting: [String] = []                  // jobs with runs to drive once a slot frees
     var stopping = false
     var heartbeat = Scheduler.wallMilliseconds()
@@ -170,30 +172,48 @@ public actor Scheduler {
         }
     }
 
-    /// Drives the job's unfinished runs, oldest first, in one task per job (bounded by
-    /// --max-concurrent); a queued run starts when the one before it ends.
+    /// Drives the job's unfinished runs, oldest first, bounded by --max-concurrent runs
+    /// at once in all. A job with overlap=allow has up to that many of its runs going
+    /// side by side; any other job one at a time (a queued run starts when the one
+    /// before it ends).
     func driveQueue(_ name: String) async {
-        guard !busyJobs.contains(name), !stopping, let job = set.job(named: name) else { return }
-        if busyJobs.count >= options.maxConcurrent {
+        guard !stopping, let job = set.job(named: name) else { return }
+        let limit = job.options.overlap == .allow ? options.maxConcurrent : 1
+        if drivers[name, default: 0] >= limit {
+            // A driver of this job is going: it looks again before it stops.
+            recheck.insert(name)
+            return
+        }
+        if drivers.values.reduce(0, +) >= options.maxConcurrent {
             if !waiting.contains(name) { waiting.append(name) }
             return
         }
-        busyJobs.insert(name)
+        drivers[name, default: 0] += 1
         Task { await self.driveLoop(job) }
     }
 
     func driveLoop(_ job: Job) async {
         defer {
-            busyJobs.remove(job.name)
+            drivers[job.name, default: 1] -= 1
+            if drivers[job.name] == 0 { drivers[job.name] = nil }
             if !waiting.isEmpty, !stopping {
                 let next = waiting.removeFirst()
                 Task { await self.driveQueue(next) }
             }
         }
         while !stopping {
+            recheck.remove(job.name)
             let runs = ((try? await store.runs(job: job.name, status: .running, limit: 100)) ?? [])
                 + ((try? await store.runs(job: job.name, status: .queued, limit: 100)) ?? [])
-            guard let run = runs.min(by: { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }) else { return }
+            // Picked after the reads, with no suspension before it is marked active, so
+            // two drivers of one job never take the same run.
+            let now = ContinuousClock.now
+            heldElsewhere = heldElsewhere.filter { now - $0.value < .seconds(10) }
+            guard let run = runs.filter({ active[$0.id] == nil && heldElsewhere[$0.id] == nil })
+                .min(by: { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }) else {
+                if recheck.contains(job.name) { continue }
+                return
+            }
             let control = RunControl()
             active[run.id] = control
             do {
@@ -202,7 +222,13 @@ public actor Scheduler {
                 if !done.status.isFinished { return }
             } catch {
                 active[run.id] = nil
-                if case .heldElsewhere = error { return }
+                if case .heldElsewhere = error {
+                    // Another process drives it. With overlap=allow the job's other runs
+                    // may go on; otherwise they wait behind it (the next fire looks again).
+                    guard job.options.overlap == .allow else { return }
+                    heldElsewhere[run.id] = ContinuousClock.now
+                    continue
+                }
                 report(.error("run \(run.id) of \(job.name): \(error.description)"))
                 return
             }
@@ -239,7 +265,7 @@ public actor Scheduler {
     }
 
     func drain() async {
-        while !busyJobs.isEmpty { try? await Task.sleep(for: .milliseconds(50)) }
+        while !drivers.isEmpty { try? await Task.sleep(for: .milliseconds(50)) }
     }
 
     static func wallMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

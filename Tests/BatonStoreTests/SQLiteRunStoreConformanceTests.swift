@@ -20,6 +20,10 @@ final class SQLiteRunStoreConformanceTests: XCTestCase {
     }
 
     func testCreatedRunReadsBackEveryField() async throws { try await suite.createdRunReadsBackEveryField() }
+    func testCreateRunsHonoursIdempotencyAndReplayKeys() async throws { try await suite.createRunsHonoursIdempotencyAndReplayKeys() }
+    func testCreateRunsForgetsExpiredKeysAndWritesNothingWhenRefused() async throws {
+        try await suite.createRunsForgetsExpiredKeysAndWritesNothingWhenRefused()
+    }
     func testUpdateRunReplacesEveryMutableField() async throws { try await suite.updateRunReplacesEveryMutableField() }
     func testCreateRunRefusesAnExistingId() async throws { try await suite.createRunRefusesAnExistingId() }
     func testUpdateRunOfAnUnknownRunIsNotFound() async throws { try await suite.updateRunOfAnUnknownRunIsNotFound() }

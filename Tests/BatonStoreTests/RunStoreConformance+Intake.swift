@@ -1,0 +1,58 @@
+import BatonStore
+import XCTest
+
+extension RunStoreConformance {
+    static func intake(_ id: String, idem: String? = nil, sig: String? = nil, at: Int64 = 10_000,
+                       refusal: String? = nil) -> RunIntake {
+        var run = Self.run(id, createdAt: at)
+        run.trigger = .webhook
+        run.payload = #"{"n":1}"#
+        return RunIntake(run: run, idempotencyKey: idem, replayKey: sig, idempotencyExpiresAt: at + 86_400_000,
+                         replayExpiresAt: at + 600_000, refusal: refusal)
+    }
+
+    /// A group of requests is recorded together; a repeated idempotency key finds the
+    /// first run, a repeated signature is a replay, in the same group or a later one,
+    /// and across a second handle (a restart).
+    func createRunsHonoursIdempotencyAndReplayKeys() async throws {
+        let store = try await open()
+        let first = try await store.createRuns([
+            Self.intake("r_1", idem: "k1", sig: "s1"),
+            Self.intake("r_2", sig: "s2"),
+            Self.intake("r_3", sig: "s2"),            // the same signed request again: replay
+            Self.intake("r_4", idem: "k1", sig: "s4"), // the same key again: the first run
+        ], at: 10_000)
+        XCTAssertEqual(first.count, 4)
+        guard case let .created(r1) = first[0], case .created = first[1] else { return XCTFail("\(first)") }
+        XCTAssertEqual(r1, Self.created(Self.intake("r_1").run))
+        XCTAssertEqual(first[2], .replay)
+        XCTAssertEqual(first[3], .existing(runId: "r_1"))
+        let again = try await open()
+        let later = try await again.createRuns([Self.intake("r_5", idem: "k1"), Self.intake("r_6", sig: "s1"),
+                                                Self.intake("r_7", sig: "s7")], at: 20_000)
+        XCTAssertEqual(later[0], .existing(runId: "r_1"))
+        XCTAssertEqual(later[1], .replay)
+        guard case .created = later[2] else { return XCTFail("\(later)") }
+        let ids = Set(try await again.runs(job: Self.job, status: nil, limit: 100).map(\.id))
+        XCTAssertEqual(ids, ["r_1", "r_2", "r_7"])
+    }
+
+    /// Keys are forgotten when they expire; a refused intake writes nothing, yet still
+    /// finds its first run by key.
+    func createRunsForgetsExpiredKeysAndWritesNothingWhenRefused() async throws {
+        let store = try await open()
+        _ = try await store.createRuns([Self.intake("r_1", idem: "k", sig: "s")], at: 10_000)
+        let refused = try await store.createRuns([Self.intake("r_2", sig: "t", refusal: "busy"),
+                                                  Self.intake("r_3", idem: "k", refusal: "busy")], at: 11_000)
+        XCTAssertEqual(refused, [.refused("busy"), .existing(runId: "r_1")])
+        XCTAssertNil(try await store.run(id: "r_2"))
+        // The refused request left no replay key: sent again once allowed, it starts.
+        guard case .created = try await store.createRuns([Self.intake("r_4", sig: "t")], at: 12_000)[0] else {
+            return XCTFail("a refused request must not be remembered")
+        }
+        // Past both windows (24 h, 10 min) the keys are gone.
+        let late = try await store.createRuns([Self.intake("r_5", idem: "k"), Self.intake("r_6", sig: "s")],
+                                              at: 10_000 + 86_400_000 + 1)
+        guard case .created = late[0], case .created = late[1] else { return XCTFail("\(late)") }
+    }
+}
