@@ -45,9 +45,11 @@ extension RunStoreConformance {
         let refused = try await store.createRuns([Self.intake("r_2", sig: "t", refusal: "busy"),
                                                   Self.intake("r_3", idem: "k", refusal: "busy")], at: 11_000)
         XCTAssertEqual(refused, [.refused("busy"), .existing(runId: "r_1")])
-        XCTAssertNil(try await store.run(id: "r_2"))
+        let notWritten = try await store.run(id: "r_2")
+        XCTAssertNil(notWritten)
         // The refused request left no replay key: sent again once allowed, it starts.
-        guard case .created = try await store.createRuns([Self.intake("r_4", sig: "t")], at: 12_000)[0] else {
+        let resent = try await store.createRuns([Self.intake("r_4", sig: "t")], at: 12_000)
+        guard case .created = resent[0] else {
             return XCTFail("a refused request must not be remembered")
         }
         // Past both windows (24 h, 10 min) the keys are gone.
