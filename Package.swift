@@ -23,7 +23,18 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
         // The embedded store: `sqlite:PATH`, WAL mode, several processes on one machine.
-        .target(name: "BatonStoreSQLite", dependencies: ["BatonStore", "CSQLite"]),
+        // The SQLite wrapper (connection, statements, transactions) for the store, the
+        // sandbox and handlers' APP_DB.
+        .target(name: "BatonSQLite", dependencies: ["BatonStore", "CSQLite"]),
+        .target(name: "BatonStoreSQLite", dependencies: ["BatonStore", "BatonSQLite", "CSQLite"]),
+        // libcurl (Debian: libcurl4-openssl-dev); only BatonCurl imports it.
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // One reused easy handle: HTTP(S) and SMTP, bounded by a timeout.
+        .target(name: "BatonCurl", dependencies: ["CCurl"]),
+        // `baton sandbox`: the providers' stand-ins over BatonHTTP, deliveries in SQLite.
+        .target(name: "BatonSandbox", dependencies: ["BatonHTTP", "BatonCrypto", "BatonSQLite", "BatonStore"]),
+        // Typed clients of the AI and messaging providers (HANDLERS.md).
+        .target(name: "BatonProviders", dependencies: ["BatonCurl"]),
         // The daemon: the fire loop, reloads and drain, over the engine.
         .target(name: "BatonDaemon", dependencies: ["BatonCore", "BatonConfig", "BatonEngine", "BatonStore"]),
         // libmicrohttpd (Debian: libmicrohttpd-dev); only BatonHTTP imports it.
@@ -43,7 +54,7 @@ let package = Package(
         // Schedule directories and files on disk, commands on PATH.
         .target(name: "BatonConfig", dependencies: ["BatonCore"]),
         // The command line: arguments in, exit code out.
-        .executableTarget(name: "baton", dependencies: ["BatonCore", "BatonConfig", "BatonStore", "BatonStoreSQLite", "BatonEngine", "BatonSupervisor", "BatonDaemon", "BatonReport", "BatonAPI", "BatonHTTP"]),
+        .executableTarget(name: "baton", dependencies: ["BatonCore", "BatonConfig", "BatonStore", "BatonStoreSQLite", "BatonEngine", "BatonSupervisor", "BatonDaemon", "BatonReport", "BatonAPI", "BatonHTTP", "BatonSandbox"]),
         // bench/cron-next measures this in-process.
         .executableTarget(name: "BenchCronNext", dependencies: ["BatonCore", "BatonConfig"], path: "bench/cron-next-swift"),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
@@ -51,6 +62,6 @@ let package = Package(
         .testTarget(name: "BatonSupervisorTests", dependencies: ["BatonSupervisor"]),
         .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonStore", "BatonStoreSQLite", "BatonSupervisor", "BatonCore"]),
         // The RunStore conformance suite, run against every backend.
-        .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonStoreSQLite"]),
+        .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonStoreSQLite", "BatonSQLite"]),
     ]
 )

@@ -1,3 +1,4 @@
+import BatonSQLite
 import BatonStore
 
 extension SQLiteRunStore {

@@ -1,3 +1,4 @@
+import BatonSQLite
 import BatonStore
 import Dispatch
 import Synchronization

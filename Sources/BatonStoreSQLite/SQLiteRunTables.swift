@@ -1,3 +1,4 @@
+import BatonSQLite
 import BatonStore
 
 /// The runs, slices and items tables over one connection: the synchronous half of

@@ -1,3 +1,4 @@
+import BatonSQLite
 import BatonStore
 
 /// The schema, versioned by `PRAGMA user_version`: migration N takes a database from

@@ -1,9 +1,9 @@
 /// Help texts: one per command, each with examples.
 enum Usage {
     static let available = ["check", "next", "jobs", "run", "tick", "invoke", "runs", "show", "cancel", "resume", "retry", "pause", "unpause",
-                            "serve", "help", "version"]
+                            "serve", "sandbox", "help", "version"]
     /// SPEC §4 commands that later versions add.
-    static let planned = ["sandbox"]
+    static let planned: [String] = []
 
     static let main = """
     baton: cron-style scheduling for bounded, resumable work
@@ -16,6 +16,7 @@ enum Usage {
       jobs                     each job: schedule, zone, next fire, last run, paused
       run                      the daemon: fire jobs on time, run them, reload, drain
       serve --listen ADDR      the HTTP API alone: signed webhooks start runs; metrics
+      sandbox --listen ADDR    local stand-ins for the AI and messaging providers
       tick                     one pass for a system crontab: fire what is due, run it
       invoke JOB | -- CMD...   run a job (or an ad-hoc handler) now, in the foreground
       runs                     recent runs: status, slices, progress, duration, ETA
@@ -218,6 +219,32 @@ enum Usage {
       baton run --listen 127.0.0.1:8080
     """
 
+    static let sandbox = """
+    Usage: baton sandbox --listen ADDR [--smtp-listen ADDR] [--db sqlite:PATH]
+                         [--latency D] [--rate-limit N] [--error-rate F] [--timeout-rate F] [--seed N]
+
+    Local stand-ins for the providers the handlers call (docs/sandbox.md): the same
+    paths, JSON shapes and auth checks as OpenAI-compatible Chat Completions,
+    Anthropic Messages, Twilio Messaging and the Messenger Send API, plus an SMTP
+    receiver. Every delivery is recorded (GET /_sandbox/deliveries); faults can be
+    queued (POST /_sandbox/faults) or injected at a rate. AI answers are
+    deterministic per prompt. Runs until SIGTERM or Ctrl-C.
+
+    Options:
+      --listen ADDR        HTTP address; port 0 picks a free one (logged as event=listen)
+      --smtp-listen ADDR   also receive mail over SMTP (logged as event=smtp_listen)
+      --db sqlite:PATH     where deliveries are kept (default sqlite:var/sandbox.db)
+      --latency D          delay before every answer (e.g. 50ms)
+      --rate-limit N       requests per second per provider; more get 429 + Retry-After
+      --error-rate F       fraction of requests answered 500 (Anthropic also 529)
+      --timeout-rate F     fraction of requests never answered
+      --seed N             seed of the injected faults
+
+    Examples:
+      baton sandbox --listen 127.0.0.1:9090 --smtp-listen 127.0.0.1:2525
+      OPENAI_BASE_URL=http://127.0.0.1:9090/v1 OPENAI_API_KEY=sk-test python3 my_client.py
+    """
+
     static let serve = """
     Usage: baton serve --listen ADDR [--max-concurrent N] [--intake-only]
 
@@ -281,5 +308,5 @@ enum Usage {
 
     static let commands: [String: String] = ["check": check, "next": next, "invoke": invoke, "runs": runs, "show": show,
                                              "cancel": cancel, "resume": resume, "retry": retry, "jobs": jobs,
-                                             "pause": pause, "unpause": pause, "tick": tick, "run": run, "serve": serve]
+                                             "pause": pause, "unpause": pause, "tick": tick, "run": run, "serve": serve, "sandbox": sandbox]
 }

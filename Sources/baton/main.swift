@@ -43,6 +43,7 @@ func dispatch(_ argv: [String]) async -> ExitStatus {
         case "tick": return try await TickCommand(rest).run()
         case "run": return try await RunCommand(rest).run()
         case "serve": return try await RunCommand(rest, serve: true).run()
+        case "sandbox": return try await SandboxCommand(rest).run()
         case "pause": return try await PauseCommand(rest, pause: true).run()
         case "unpause": return try await PauseCommand(rest, pause: false).run()
         case "help":

@@ -1,4 +1,5 @@
 import BatonStore
+import BatonSQLite
 @testable import BatonStoreSQLite
 import Foundation
 import XCTest

@@ -3,15 +3,15 @@ import CSQLite
 
 /// One prepared statement, prepared once and reused: bind, step, read columns, reset.
 /// Belongs to the `SQLiteConnection` that prepared it and shares its thread rule.
-final class SQLiteStatement {
-    let sql: String
+public final class SQLiteStatement {
+    public let sql: String
     private let handle: OpaquePointer
     private let db: OpaquePointer
     private let path: String
 
     /// Wraps `sqlite3_prepare_v3(3)` with `SQLITE_PREPARE_PERSISTENT`: the statement is
     /// kept in the connection's cache for its whole life.
-    init(db: OpaquePointer, path: String, sql: String) throws(StoreError) {
+    public init(db: OpaquePointer, path: String, sql: String) throws(StoreError) {
         var stmt: OpaquePointer?
         let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
         guard rc == SQLITE_OK, let stmt else {
@@ -24,7 +24,7 @@ final class SQLiteStatement {
     /// Binds `values` to parameters 1...n. Wraps `sqlite3_bind_int64(3)`,
     /// `sqlite3_bind_text(3)` and `sqlite3_bind_blob(3)` (both copying, `SQLITE_TRANSIENT`)
     /// and `sqlite3_bind_null(3)`.
-    func bind(_ values: [SQLiteValue]) throws(StoreError) {
+    public func bind(_ values: [SQLiteValue]) throws(StoreError) {
         precondition(values.count == Int(sqlite3_bind_parameter_count(handle)),
                      "\(values.count) values for \(sqlite3_bind_parameter_count(handle)) parameters: \(sql)")
         for (offset, value) in values.enumerated() {
@@ -62,7 +62,7 @@ final class SQLiteStatement {
     }
 
     /// Wraps `sqlite3_step(3)`: true when a row is ready, false when the statement is done.
-    func step() throws(StoreError) -> Bool {
+    public func step() throws(StoreError) -> Bool {
         let rc = sqlite3_step(handle)
         switch rc {
         case SQLITE_ROW: return true
@@ -73,58 +73,58 @@ final class SQLiteStatement {
 
     /// Wraps `sqlite3_reset(3)` and `sqlite3_clear_bindings(3)`. Resetting ends the
     /// statement's implicit read transaction, which would otherwise pin the WAL.
-    func reset() {
+    public func reset() {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
     }
 
     /// Wraps `sqlite3_finalize(3)`; the statement must not be used afterwards.
-    func finalize() {
+    public func finalize() {
         sqlite3_finalize(handle)
     }
 
     // MARK: Columns (0-based, as in `sqlite3_column_*(3)`)
 
     /// Wraps `sqlite3_column_type(3)`.
-    func isNull(_ column: Int32) -> Bool {
+    public func isNull(_ column: Int32) -> Bool {
         sqlite3_column_type(handle, column) == SQLITE_NULL
     }
 
     /// Wraps `sqlite3_column_int64(3)`.
-    func int64(_ column: Int32) -> Int64 {
+    public func int64(_ column: Int32) -> Int64 {
         sqlite3_column_int64(handle, column)
     }
 
-    func int(_ column: Int32) -> Int {
+    public func int(_ column: Int32) -> Int {
         Int(sqlite3_column_int64(handle, column))
     }
 
-    func optionalInt64(_ column: Int32) -> Int64? {
+    public func optionalInt64(_ column: Int32) -> Int64? {
         isNull(column) ? nil : int64(column)
     }
 
-    func optionalInt(_ column: Int32) -> Int? {
+    public func optionalInt(_ column: Int32) -> Int? {
         isNull(column) ? nil : int(column)
     }
 
-    func bool(_ column: Int32) -> Bool {
+    public func bool(_ column: Int32) -> Bool {
         int64(column) != 0
     }
 
     /// Wraps `sqlite3_column_text(3)` and `sqlite3_column_bytes(3)`; nil for NULL.
-    func optionalString(_ column: Int32) -> String? {
+    public func optionalString(_ column: Int32) -> String? {
         guard let text = sqlite3_column_text(handle, column) else { return nil }
         let count = Int(sqlite3_column_bytes(handle, column))
         return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
     }
 
     /// A NOT NULL text column; NULL (which the schema forbids) reads as "".
-    func string(_ column: Int32) -> String {
+    public func string(_ column: Int32) -> String {
         optionalString(column) ?? ""
     }
 
     /// Wraps `sqlite3_column_blob(3)` and `sqlite3_column_bytes(3)`; nil for NULL.
-    func optionalBlob(_ column: Int32) -> [UInt8]? {
+    public func optionalBlob(_ column: Int32) -> [UInt8]? {
         if isNull(column) { return nil }
         let count = Int(sqlite3_column_bytes(handle, column))
         guard count > 0, let bytes = sqlite3_column_blob(handle, column) else { return [] }
@@ -132,7 +132,7 @@ final class SQLiteStatement {
     }
 
     /// A `.corrupt` error about a value this statement read, for decoders.
-    func corrupt(_ message: String) -> StoreError {
+    public func corrupt(_ message: String) -> StoreError {
         StoreError(.corrupt, location: path, message,
                    hint: "the database holds a value this baton cannot read; was it written by another program?")
     }

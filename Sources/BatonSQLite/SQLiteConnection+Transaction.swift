@@ -5,8 +5,8 @@ extension SQLiteConnection {
     /// How often a write transaction is attempted when the database stays busy past
     /// `busy_timeout`, and the pauses between attempts. The total wait is bounded:
     /// attempts × busy_timeout + the pauses.
-    static let busyAttempts = 3
-    static let busyBackoff: [Duration] = [.milliseconds(50), .milliseconds(250)]
+    public static let busyAttempts = 3
+    public static let busyBackoff: [Duration] = [.milliseconds(50), .milliseconds(250)]
 
     /// Runs `body` in a write transaction: `BEGIN IMMEDIATE` takes the write lock up
     /// front, so two processes never deadlock upgrading a read lock to a write lock (the
@@ -15,7 +15,7 @@ extension SQLiteConnection {
     /// whole body after a short pause, at most `busyAttempts` times, so `body` must only
     /// touch the database.
     /// - Throws: `StoreError` from `body` or SQLite; `.busy` when every attempt was.
-    func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+    public func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         precondition(!isInTransaction, "nested transaction on \(path)")
         var attempt = 1
         while true {

@@ -6,8 +6,8 @@ import CSQLite
 /// Opened with `SQLITE_OPEN_NOMUTEX`, so it is NOT thread-safe: it must be used from one
 /// serial queue at a time, which `SQLiteRunStore` guarantees. Errors come out as
 /// `StoreError` with the database path as their location.
-final class SQLiteConnection {
-    let path: String
+public final class SQLiteConnection {
+    public let path: String
     private var handle: OpaquePointer?
     /// Prepared statements by SQL text, prepared once and reset after each use.
     private var statements: [String: SQLiteStatement] = [:]
@@ -17,7 +17,7 @@ final class SQLiteConnection {
     /// handle SQLite allocates even then; a file SQLite could only open read-only (it
     /// falls back silently when the file is write-protected) is refused as `.readOnly`.
     /// - Throws: `StoreError` (`.cantOpen`, `.readOnly`, …).
-    init(path: String) throws(StoreError) {
+    public init(path: String) throws(StoreError) {
         self.path = path
         var db: OpaquePointer?
         let rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
@@ -45,7 +45,7 @@ final class SQLiteConnection {
     }
 
     /// Finalizes every cached statement, then wraps `sqlite3_close_v2(3)`. Idempotent.
-    func close() {
+    public func close() {
         guard let handle else { return }
         for statement in statements.values { statement.finalize() }
         statements.removeAll()
@@ -55,7 +55,7 @@ final class SQLiteConnection {
 
     /// Runs `body` with the cached statement for `sql` (prepared on first use), bound to
     /// `values`, and resets it afterwards whatever happens.
-    func withStatement<T>(_ sql: String, _ values: [SQLiteValue],
+    public func withStatement<T>(_ sql: String, _ values: [SQLiteValue],
                           _ body: (SQLiteStatement) throws(StoreError) -> T) throws(StoreError) -> T {
         let statement: SQLiteStatement
         if let cached = statements[sql] {
@@ -70,14 +70,14 @@ final class SQLiteConnection {
     }
 
     /// Runs a statement that returns no rows (or whose rows do not matter) to its end.
-    func execute(_ sql: String, _ values: [SQLiteValue] = []) throws(StoreError) {
+    public func execute(_ sql: String, _ values: [SQLiteValue] = []) throws(StoreError) {
         try withStatement(sql, values) { (statement) throws(StoreError) in
             while try statement.step() {}
         }
     }
 
     /// Runs a query and decodes every row with `row`.
-    func query<T>(_ sql: String, _ values: [SQLiteValue] = [],
+    public func query<T>(_ sql: String, _ values: [SQLiteValue] = [],
                   row: (SQLiteStatement) throws(StoreError) -> T) throws(StoreError) -> [T] {
         try withStatement(sql, values) { (statement) throws(StoreError) in
             var rows: [T] = []
@@ -87,7 +87,7 @@ final class SQLiteConnection {
     }
 
     /// The first row of a query, decoded, or nil when there is none.
-    func queryOne<T>(_ sql: String, _ values: [SQLiteValue] = [],
+    public func queryOne<T>(_ sql: String, _ values: [SQLiteValue] = [],
                      row: (SQLiteStatement) throws(StoreError) -> T) throws(StoreError) -> T? {
         try withStatement(sql, values) { (statement) throws(StoreError) in
             try statement.step() ? try row(statement) : nil
@@ -95,26 +95,26 @@ final class SQLiteConnection {
     }
 
     /// Wraps `sqlite3_exec(3)` for uncached statements without results: DDL, PRAGMAs.
-    func executeScript(_ sql: String) throws(StoreError) {
+    public func executeScript(_ sql: String) throws(StoreError) {
         let rc = sqlite3_exec(db, sql, nil, nil, nil)
         guard rc == SQLITE_OK else { throw StoreError.sqlite(rc, db: db, path: path, call: "sqlite3_exec") }
     }
 
     /// The first column of the first row of an uncached statement, as text: for PRAGMAs
     /// that answer (`journal_mode`, `user_version`).
-    func scalarText(_ sql: String) throws(StoreError) -> String? {
+    public func scalarText(_ sql: String) throws(StoreError) -> String? {
         let statement = try SQLiteStatement(db: db, path: path, sql: sql)
         defer { statement.finalize() }
         return try statement.step() ? statement.optionalString(0) : nil
     }
 
     /// Wraps `sqlite3_changes64(3)`: rows the last INSERT, UPDATE or DELETE changed.
-    var changes: Int {
+    public var changes: Int {
         Int(sqlite3_changes64(db))
     }
 
     /// Wraps `sqlite3_get_autocommit(3)`: whether a transaction is open.
-    var isInTransaction: Bool {
+    public var isInTransaction: Bool {
         sqlite3_get_autocommit(db) == 0
     }
 }

@@ -7,7 +7,7 @@ extension StoreError {
     /// on. The message names the failed call and SQLite's own text (`sqlite3_errmsg(3)`),
     /// which describes the failure, never the bound values: no cursor, payload or log
     /// text can end up in it.
-    static func sqlite(_ code: Int32, db: OpaquePointer?, path: String, call: String) -> StoreError {
+    public static func sqlite(_ code: Int32, db: OpaquePointer?, path: String, call: String) -> StoreError {
         let text = db.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(code))
         let systemErrno = db.map { sqlite3_system_errno($0) } ?? 0
         let detail = "\(call): \(text)"
@@ -50,7 +50,7 @@ extension StoreError {
         }
     }
 
-    static func readOnlyHint(path: String) -> String {
+    public static func readOnlyHint(path: String) -> String {
         "make \(path), its -wal and -shm files and the directory \(directory(of: path)) writable by this user,"
             + " or point --state elsewhere"
     }
@@ -89,13 +89,13 @@ extension StoreError {
         }
     }
 
-    static func isDirectory(_ path: String) -> Bool {
+    public static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
     }
 
     /// The directory a database file lives in, for hints ("." for a bare file name).
-    static func directory(of path: String) -> String {
+    public static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }

@@ -3,11 +3,11 @@ import Foundation
 
 /// Creates the directory a database file goes into (`mkdir -p`), so `--state
 /// sqlite:var/baton.db` works in a fresh checkout.
-enum ParentDirectory {
+public enum ParentDirectory {
     /// Wraps `mkdir(2)` for each missing component of the parent of `path`, mode 0755.
     /// - Throws: `.readOnly` when permission is denied or the file system is read-only,
     ///   `.cantOpen` otherwise (a component is a file, …); both name `path`.
-    static func create(for path: String) throws(StoreError) {
+    public static func create(for path: String) throws(StoreError) {
         let dir = StoreError.directory(of: path)
         if dir == "." || dir == "/" { return }
         var prefix = dir.hasPrefix("/") ? "/" : ""

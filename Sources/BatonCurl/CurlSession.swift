@@ -1,0 +1,202 @@
+import CCurl
+import Foundation
+
+/// One libcurl easy handle, reused for every request of a slice so connections are kept
+/// alive (libcurl's connection cache lives in the handle). Synchronous: handlers call it
+/// from their own single-threaded code, never from baton's cooperative pool. TLS
+/// verification stays on and the proxy variables (`https_proxy`, `no_proxy`, …) are
+/// honoured as curl itself does. Not thread-safe: one session per thread.
+public final class CurlSession {
+    public struct Request {
+        public var method: String
+        public var url: String
+        public var headers: [(String, String)]
+        public var body: [UInt8]?
+        /// The whole request's limit (connect, send, wait, read), in milliseconds.
+        public var timeoutMs: Int64
+        public var basicAuth: (user: String, password: String)?
+
+        public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
+                    timeoutMs: Int64, basicAuth: (user: String, password: String)? = nil) {
+            self.method = method; self.url = url; self.headers = headers; self.body = body
+            self.timeoutMs = timeoutMs; self.basicAuth = basicAuth
+        }
+    }
+
+    public struct Response {
+        public var status: Int
+        /// By lower-cased name; the last of a repeated header wins.
+        public var headers: [String: String]
+        public var body: [UInt8]
+    }
+
+    /// Bodies are cut off beyond this (a provider's answer is far smaller).
+    public static let maxBody = 16 << 20
+
+    private let handle: UnsafeMutableRawPointer
+
+    public init() throws(CurlError) {
+        Self.globalInit
+        guard let h = curl_easy_init() else { throw CurlError(.other, "libcurl could not create a handle") }
+        handle = h
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    /// Sends `request` and reads the whole answer.
+    /// - Throws: `CurlError` for a timeout, a refused or failed connection, TLS trouble.
+    public func perform(_ request: Request) throws(CurlError) -> Response {
+        curl_easy_reset(handle)
+        let sink = Sink()
+        let context = Unmanaged.passUnretained(sink).toOpaque()
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+        for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
+        // libcurl adds "Expect: 100-continue" to large bodies; providers do not need it.
+        headerList = curl_slist_append(headerList, "Expect:")
+        ccurl_setopt_string(handle, CURLOPT_URL, request.url)
+        ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+        ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(request.timeoutMs)))
+        ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(min(request.timeoutMs, 10_000))))
+        ccurl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
+        ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
+        ccurl_setopt_write(handle, sinkBody)
+        ccurl_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
+        ccurl_setopt_header(handle, sinkHeader)
+        if let auth = request.basicAuth {
+            ccurl_setopt_long(handle, CURLOPT_HTTPAUTH, CCURLAUTH_BASIC)
+            ccurl_setopt_string(handle, CURLOPT_USERNAME, auth.user)
+            ccurl_setopt_string(handle, CURLOPT_PASSWORD, auth.password)
+        }
+        let code: CURLcode
+        if let body = request.body {
+            ccurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            code = body.withUnsafeBufferPointer { b in
+                // COPYPOSTFIELDS copies, so the bytes need not outlive this call.
+                ccurl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: b.baseAddress ?? UnsafePointer(bitPattern: 1)))
+                if request.method != "POST" { ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method) }
+                return curl_easy_perform(handle)
+            }
+        } else {
+            if request.method != "GET" { ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method) }
+            code = curl_easy_perform(handle)
+        }
+        guard code == CURLE_OK else { throw CurlError(code, handle: handle) }
+        return Response(status: ccurl_response_code(handle), headers: sink.headers, body: sink.body)
+    }
+
+    /// Sends one message over SMTP (`smtp://HOST:PORT` or `smtps://…`): MAIL FROM, RCPT TO
+    /// each recipient, DATA; STARTTLS when the server offers it. Returns the server's
+    /// final reply code (250 on success).
+    /// - Throws: `CurlError`; a refusal by the server carries its reply code.
+    public func sendMail(url: String, from: String, to: [String], message: [UInt8], user: String? = nil,
+                         password: String? = nil, timeoutMs: Int64) throws(CurlError) -> Int {
+        curl_easy_reset(handle)
+        let source = Source(message)
+        var recipients: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(recipients) }
+        for r in to { recipients = curl_slist_append(recipients, "<\(r)>") }
+        ccurl_setopt_string(handle, CURLOPT_URL, url)
+        ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(timeoutMs)))
+        ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(min(timeoutMs, 10_000))))
+        ccurl_setopt_long(handle, CURLOPT_USE_SSL, Int(CURLUSESSL_TRY.rawValue))
+        ccurl_setopt_string(handle, CURLOPT_MAIL_FROM, "<\(from)>")
+        ccurl_setopt_slist(handle, CURLOPT_MAIL_RCPT, recipients)
+        if let user { ccurl_setopt_string(handle, CURLOPT_USERNAME, user) }
+        if let password { ccurl_setopt_string(handle, CURLOPT_PASSWORD, password) }
+        ccurl_setopt_long(handle, CURLOPT_UPLOAD, 1)
+        ccurl_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(message.count))
+        ccurl_setopt_pointer(handle, CURLOPT_READDATA, Unmanaged.passUnretained(source).toOpaque())
+        ccurl_setopt_read(handle, readSource)
+        let code = curl_easy_perform(handle)
+        let reply = ccurl_response_code(handle)
+        guard code == CURLE_OK else { throw CurlError(code, handle: handle, reply: reply) }
+        return reply
+    }
+}
+
+/// Why a transfer failed, with libcurl's own words (never a URL's secrets: messages name
+/// the failure, not the request).
+public struct CurlError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable { case timeout, connect, resolve, tls, send, other }
+    public var kind: Kind
+    public var message: String
+    /// For SMTP: the server's last reply code (e.g. 550), or 0.
+    public var reply: Int
+
+    init(_ kind: Kind, _ message: String, reply: Int = 0) { self.kind = kind; self.message = message; self.reply = reply }
+
+    init(_ code: CURLcode, handle: UnsafeMutableRawPointer, reply: Int = 0) {
+        let text = String(cString: curl_easy_strerror(code))
+        switch code {
+        case CURLE_OPERATION_TIMEDOUT: self.init(.timeout, text, reply: reply)
+        case CURLE_COULDNT_CONNECT: self.init(.connect, text, reply: reply)
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: self.init(.resolve, text, reply: reply)
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE: self.init(.tls, text, reply: reply)
+        case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING: self.init(.send, text, reply: reply)
+        default: self.init(.other, text, reply: reply)
+        }
+    }
+
+    public var description: String { reply > 0 ? "\(message) (server reply \(reply))" : message }
+}
+
+/// Parses an HTTP date (`Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`) with libcurl's
+/// own parser; nil when it is not one.
+public func httpDate(_ text: String) -> Int64? {
+    let t = curl_getdate(text, nil)
+    return t < 0 ? nil : Int64(t)
+}
+
+private final class Sink {
+    var body: [UInt8] = []
+    var headers: [String: String] = [:]
+}
+
+private final class Source {
+    let bytes: [UInt8]
+    var offset = 0
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+}
+
+private let sinkBody: ccurl_data_callback = { data, size, count, context in
+    guard let data, let context else { return 0 }
+    let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
+    let n = size * count
+    if sink.body.count + n <= CurlSession.maxBody {
+        data.withMemoryRebound(to: UInt8.self, capacity: n) { sink.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
+    }
+    return n
+}
+
+private let sinkHeader: ccurl_data_callback = { data, size, count, context in
+    guard let data, let context else { return 0 }
+    let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
+    let n = size * count
+    let line = data.withMemoryRebound(to: UInt8.self, capacity: n) { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) }
+    if line.hasPrefix("HTTP/") {
+        sink.headers = [:]  // a new response (after a 100 Continue or a redirect)
+    } else if let colon = line.firstIndex(of: ":") {
+        let name = line[..<colon].lowercased()
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        sink.headers[name] = value
+    }
+    return n
+}
+
+private let readSource: ccurl_data_callback = { buffer, size, count, context in
+    guard let buffer, let context else { return 0 }
+    let source = Unmanaged<Source>.fromOpaque(context).takeUnretainedValue()
+    let n = min(size * count, source.bytes.count - source.offset)
+    if n > 0 {
+        source.bytes.withUnsafeBufferPointer { b in
+            UnsafeMutableRawPointer(buffer).copyMemory(from: b.baseAddress! + source.offset, byteCount: n)
+        }
+        source.offset += n
+    }
+    return n
+}

@@ -1,0 +1,125 @@
+import BatonCurl
+import Foundation
+
+/// One message of a conversation.
+public struct ChatMessage: Sendable, Equatable {
+    public var role: String
+    public var content: String
+    public init(role: String, content: String) { self.role = role; self.content = content }
+    public static func system(_ text: String) -> ChatMessage { ChatMessage(role: "system", content: text) }
+    public static func user(_ text: String) -> ChatMessage { ChatMessage(role: "user", content: text) }
+}
+
+/// A model's answer and what it cost.
+public struct Completion: Sendable, Equatable {
+    public var text: String
+    public var model: String
+    public var inputTokens: Int
+    public var outputTokens: Int
+    public var stopReason: String?
+}
+
+/// Something that completes chats: the handlers take either provider.
+public protocol ChatProvider {
+    func complete(model: String, messages: [ChatMessage], maxTokens: Int) throws(ProviderError) -> Completion
+}
+
+/// OpenAI-compatible Chat Completions (`POST {OPENAI_BASE_URL}/chat/completions`), as
+/// served by OpenAI, vLLM, llama.cpp, Ollama and `baton sandbox`.
+public final class OpenAIClient: ChatProvider {
+    public let baseURL: String
+    let apiKey: String
+    public let transport: Transport
+
+    public init(baseURL: String, apiKey: String, deadline: Deadline) throws(ProviderError) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.apiKey = apiKey
+        transport = try Transport(provider: "openai", deadline: deadline)
+    }
+
+    /// `OPENAI_BASE_URL` (default `https://api.openai.com/v1`) and `OPENAI_API_KEY`.
+    public convenience init(environment: [String: String], deadline: Deadline) throws(ProviderError) {
+        guard let key = environment["OPENAI_API_KEY"], !key.isEmpty else { throw .authentication(provider: "openai", status: 0) }
+        try self.init(baseURL: environment["OPENAI_BASE_URL"] ?? "https://api.openai.com/v1", apiKey: key, deadline: deadline)
+    }
+
+    public func complete(model: String, messages: [ChatMessage], maxTokens: Int) throws(ProviderError) -> Completion {
+        let body = Transport.encode(["model": model, "max_tokens": maxTokens,
+                                     "messages": messages.map { ["role": $0.role, "content": $0.content] }])
+        let response = try transport.send(.init(method: "POST", url: baseURL + "/chat/completions",
+                                                headers: [("Authorization", "Bearer \(apiKey)"), ("Content-Type", "application/json")],
+                                                body: body, timeoutMs: 0))
+        guard response.status == 200 else { throw error(response) }
+        let f = Fields(provider: "openai", root: try transport.json(response))
+        return Completion(text: try f.string("choices", 0, "message", "content"), model: try f.string("model"),
+                          inputTokens: try f.int("usage", "prompt_tokens"), outputTokens: try f.int("usage", "completion_tokens"),
+                          stopReason: f.value(["choices", 0, "finish_reason"]) as? String)
+    }
+
+    func error(_ r: CurlSession.Response) -> ProviderError {
+        let body = try? transport.json(r)
+        let detail = body?["error"] as? [String: Any]
+        let code = (detail?["code"] as? String) ?? (detail?["type"] as? String)
+        switch r.status {
+        case 401, 403: return .authentication(provider: "openai", status: r.status)
+        case 429 where code == "insufficient_quota" || detail?["type"] as? String == "insufficient_quota":
+            return .quotaExhausted(provider: "openai")
+        case 429: return .rateLimited(provider: "openai", retryAfterMs: ProviderError.retryAfter(r.headers))
+        case 408, 409, 500...599: return .server(provider: "openai", status: r.status)
+        default: return .rejected(provider: "openai", status: r.status, code: code)
+        }
+    }
+}
+
+/// Anthropic Messages (`POST {ANTHROPIC_BASE_URL}/v1/messages`, `x-api-key`,
+/// `anthropic-version`).
+public final class AnthropicClient: ChatProvider {
+    public static let apiVersion = "2023-06-01"
+    public let baseURL: String
+    let apiKey: String
+    public let transport: Transport
+
+    public init(baseURL: String, apiKey: String, deadline: Deadline) throws(ProviderError) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.apiKey = apiKey
+        transport = try Transport(provider: "anthropic", deadline: deadline)
+    }
+
+    /// `ANTHROPIC_BASE_URL` (default `https://api.anthropic.com`) and `ANTHROPIC_API_KEY`.
+    public convenience init(environment: [String: String], deadline: Deadline) throws(ProviderError) {
+        guard let key = environment["ANTHROPIC_API_KEY"], !key.isEmpty else { throw .authentication(provider: "anthropic", status: 0) }
+        try self.init(baseURL: environment["ANTHROPIC_BASE_URL"] ?? "https://api.anthropic.com", apiKey: key, deadline: deadline)
+    }
+
+    public func complete(model: String, messages: [ChatMessage], maxTokens: Int) throws(ProviderError) -> Completion {
+        // Anthropic takes the system prompt apart from the turns.
+        let system = messages.filter { $0.role == "system" }.map(\.content).joined(separator: "\n\n")
+        var object: [String: Any] = ["model": model, "max_tokens": maxTokens,
+                                     "messages": messages.filter { $0.role != "system" }.map { ["role": $0.role, "content": $0.content] }]
+        if !system.isEmpty { object["system"] = system }
+        let response = try transport.send(.init(method: "POST", url: baseURL + "/v1/messages",
+                                                headers: [("x-api-key", apiKey), ("anthropic-version", Self.apiVersion),
+                                                          ("Content-Type", "application/json")],
+                                                body: Transport.encode(object), timeoutMs: 0))
+        guard response.status == 200 else { throw error(response) }
+        let f = Fields(provider: "anthropic", root: try transport.json(response))
+        guard let blocks = f.value(["content"]) as? [[String: Any]] else {
+            throw .badResponse(provider: "anthropic", field: "content is not a list of blocks")
+        }
+        guard let text = blocks.first(where: { $0["type"] as? String == "text" })?["text"] as? String else {
+            throw .badResponse(provider: "anthropic", field: "content has no text block")
+        }
+        return Completion(text: text, model: try f.string("model"), inputTokens: try f.int("usage", "input_tokens"),
+                          outputTokens: try f.int("usage", "output_tokens"), stopReason: f.value(["stop_reason"]) as? String)
+    }
+
+    func error(_ r: CurlSession.Response) -> ProviderError {
+        let type = ((try? transport.json(r))?["error"] as? [String: Any])?["type"] as? String
+        switch r.status {
+        case 401, 403: return .authentication(provider: "anthropic", status: r.status)
+        case 429: return .rateLimited(provider: "anthropic", retryAfterMs: ProviderError.retryAfter(r.headers))
+        case 500...599: return .server(provider: "anthropic", status: r.status)  // 529: overloaded
+        default: return .rejected(provider: "anthropic", status: r.status, code: type)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import BatonCurl
+import Foundation
+
+/// What went wrong with a provider call, typed so a handler's retry and rate-limit
+/// logic can act on it (HANDLERS.md). Messages name the provider, the status and the
+/// provider's error code; never a key, a token or message text.
+public enum ProviderError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// 429 (or Messenger code 613): wait `retryAfterMs` when the provider said how long.
+    case rateLimited(provider: String, retryAfterMs: Int64?)
+    /// The account's quota is gone (OpenAI `insufficient_quota`): not a rate limit.
+    case quotaExhausted(provider: String)
+    /// 5xx, 529 overloaded, 408/409 from OpenAI: transient.
+    case server(provider: String, status: Int)
+    /// No answer within the time left (the slice's remaining budget, or the cap).
+    case timeout(provider: String)
+    /// The connection could not be made (refused, unresolvable, TLS).
+    case connectionFailed(provider: String, reason: String)
+    /// The key or token was refused (401/403, Twilio 20003, Messenger 190).
+    case authentication(provider: String, status: Int)
+    /// Any other refusal of this request: permanent, do not retry it as it is.
+    case rejected(provider: String, status: Int, code: String?)
+    /// The answer did not have the expected shape: `field` says what was wrong.
+    case badResponse(provider: String, field: String)
+    /// Not enough budget left to make the call at all.
+    case noTimeLeft(provider: String)
+
+    /// Worth trying again later (with the same input).
+    public var isTransient: Bool {
+        switch self {
+        case .rateLimited, .server, .timeout, .connectionFailed: true
+        case .quotaExhausted, .authentication, .rejected, .badResponse, .noTimeLeft: false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .rateLimited(p, after): "\(p): rate limited" + (after.map { ", retry after \($0) ms" } ?? "")
+        case let .quotaExhausted(p): "\(p): the account's quota is exhausted"
+        case let .server(p, s): "\(p): server error \(s)"
+        case let .timeout(p): "\(p): no answer within the time left"
+        case let .connectionFailed(p, why): "\(p): connection failed: \(why)"
+        case let .authentication(p, s): "\(p): authentication refused (\(s)); check the key or token"
+        case let .rejected(p, s, code): "\(p): request refused (\(s)" + (code.map { ", code \($0)" } ?? "") + ")"
+        case let .badResponse(p, field): "\(p): unexpected answer: \(field)"
+        case let .noTimeLeft(p): "\(p): not enough budget left for a call"
+        }
+    }
+
+    static func transport(_ provider: String, _ error: CurlError) -> ProviderError {
+        switch error.kind {
+        case .timeout: .timeout(provider: provider)
+        case .connect, .resolve, .tls, .send, .other: .connectionFailed(provider: provider, reason: error.message)
+        }
+    }
+
+    /// Milliseconds to wait from `retry-after-ms`, `Retry-After` (seconds or an HTTP date).
+    static func retryAfter(_ headers: [String: String], now: Date = Date()) -> Int64? {
+        if let ms = headers["retry-after-ms"].flatMap(Double.init), ms >= 0 { return Int64(ms) }
+        guard let text = headers["retry-after"]?.trimmingCharacters(in: .whitespaces) else { return nil }
+        if let s = Double(text), s >= 0 { return Int64(s * 1000) }
+        if let at = httpDate(text) { return max(0, at * 1000 - Int64(now.timeIntervalSince1970 * 1000)) }
+        return nil
+    }
+}

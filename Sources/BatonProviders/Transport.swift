@@ -1,0 +1,86 @@
+import BatonCurl
+import Foundation
+
+/// The end of the time a call may take: the slice's deadline (`BATON_DEADLINE_MS`), so
+/// no request outlives the budget that baton enforces with SIGTERM.
+public struct Deadline: Sendable {
+    /// Unix epoch milliseconds.
+    public var epochMs: Int64
+    /// Kept back from every request for the handler to print its result.
+    public var reserveMs: Int64
+
+    public init(epochMs: Int64, reserveMs: Int64 = 500) { self.epochMs = epochMs; self.reserveMs = reserveMs }
+
+    /// From now, `ms` milliseconds.
+    public static func after(ms: Int64) -> Deadline { Deadline(epochMs: nowMs() + ms, reserveMs: 0) }
+
+    public var remainingMs: Int64 { epochMs - reserveMs - Self.nowMs() }
+
+    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}
+
+/// One provider's HTTP calls over one reused curl handle: every request bounded by the
+/// time left, transport failures typed.
+public final class Transport {
+    public let provider: String
+    public var deadline: Deadline
+    /// The longest one request may take even with more budget left.
+    public var requestCapMs: Int64 = 60_000
+    let session: CurlSession
+
+    public init(provider: String, deadline: Deadline) throws(ProviderError) {
+        self.provider = provider
+        self.deadline = deadline
+        do { session = try CurlSession() } catch { throw .connectionFailed(provider: provider, reason: error.message) }
+    }
+
+    func send(_ request: CurlSession.Request) throws(ProviderError) -> CurlSession.Response {
+        let left = deadline.remainingMs
+        guard left >= 50 else { throw .noTimeLeft(provider: provider) }
+        var request = request
+        request.timeoutMs = min(left, requestCapMs)
+        do { return try session.perform(request) } catch { throw .transport(provider, error) }
+    }
+
+    func json(_ response: CurlSession.Response) throws(ProviderError) -> [String: Any] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+            throw .badResponse(provider: provider, field: "the body is not a JSON object")
+        }
+        return object
+    }
+
+    static func encode(_ object: [String: Any]) -> [UInt8] {
+        Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8))
+    }
+}
+
+/// Reads a typed field from a decoded JSON object by path, or says which field is wrong.
+struct Fields {
+    let provider: String
+    let root: Any
+
+    func value(_ path: [Any]) -> Any? {
+        var node: Any? = root
+        for step in path {
+            if let key = step as? String { node = (node as? [String: Any])?[key] }
+            else if let i = step as? Int { node = (node as? [Any]).flatMap { i < $0.count ? $0[i] : nil } }
+        }
+        return node
+    }
+
+    func string(_ path: Any...) throws(ProviderError) -> String {
+        guard let s = value(path) as? String else { throw .badResponse(provider: provider, field: Self.name(path) + " is not a string") }
+        return s
+    }
+
+    func int(_ path: Any...) throws(ProviderError) -> Int {
+        guard let n = value(path) as? NSNumber, !(value(path) is Bool) else {
+            throw .badResponse(provider: provider, field: Self.name(path) + " is not a number")
+        }
+        return n.intValue
+    }
+
+    static func name(_ path: [Any]) -> String {
+        path.map { ($0 as? Int).map { "[\($0)]" } ?? ".\($0)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+    }
+}
