@@ -7,6 +7,7 @@ let package = Package(
     name: "baton",
     products: [
         .executable(name: "baton", targets: ["baton"]),
+        .executable(name: "send-sms", targets: ["send-sms"]),
     ],
     targets: [
         // Grammar, cron engine, durations, zone rules: pure, no clock, no TZ variable.
@@ -35,6 +36,13 @@ let package = Package(
         .target(name: "BatonSandbox", dependencies: ["BatonHTTP", "BatonCrypto", "BatonSQLite", "BatonStore"]),
         // Typed clients of the AI and messaging providers (HANDLERS.md).
         .target(name: "BatonProviders", dependencies: ["BatonCurl"]),
+        // What every handler executable links: the slice, its deadline, SIGTERM, the result.
+        .target(name: "BatonHandlerKit", dependencies: ["BatonProviders", "BatonSQLite", "BatonStore"]),
+        // An example handler on the kit: sends APP_DB's outbox as SMS (docs/handlers.md).
+        .executableTarget(name: "send-sms", dependencies: ["BatonHandlerKit", "BatonProviders", "BatonSQLite"],
+                          path: "handlers/examples/send-sms"),
+        // bench/providers: the Swift client's side of the comparison with curl.
+        .executableTarget(name: "baton-bench-providers", dependencies: ["BatonProviders"], path: "bench/providers-swift"),
         // The daemon: the fire loop, reloads and drain, over the engine.
         .target(name: "BatonDaemon", dependencies: ["BatonCore", "BatonConfig", "BatonEngine", "BatonStore"]),
         // libmicrohttpd (Debian: libmicrohttpd-dev); only BatonHTTP imports it.
@@ -62,6 +70,7 @@ let package = Package(
         .testTarget(name: "BatonSupervisorTests", dependencies: ["BatonSupervisor"]),
         .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonStore", "BatonStoreSQLite", "BatonSupervisor", "BatonCore"]),
         // The RunStore conformance suite, run against every backend.
+        .testTarget(name: "BatonProvidersTests", dependencies: ["BatonProviders"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonStoreSQLite", "BatonSQLite"]),
     ]
 )
