@@ -36,6 +36,7 @@ test: test-deps venv
 	BATON_BIN=$(abspath $(BATON)) $(SWIFT) test --skip-build
 	$(PY) Tests/oracle/cronsim_diff.py --baton $(BATON) --cases $(CASES)
 	BATON_BIN=$(abspath $(BATON)) $(PY) -m unittest discover -s Tests/http -t Tests/http
+	BATON_BIN=$(abspath $(BATON)) $(PY) -m unittest discover -s Tests/providers -t Tests/providers
 
 run: build
 	@bash ops/demo.sh $(BATON)

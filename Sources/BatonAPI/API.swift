@@ -110,7 +110,15 @@ public final class API: Sendable {
 
     func metricsText() async -> HTTPResponse {
         let snapshot = await scheduler.snapshot()
-        metrics.setNextFires(snapshot.paused.isEmpty ? snapshot.next : snapshot.next.filter { !snapshot.paused.contains($0.key) })
+        var next = snapshot.next
+        if !snapshot.fires {
+            // baton serve fires nothing itself; the gauge shows when the schedules say.
+            let now = Self.nowMs() / 1000
+            for job in snapshot.set.jobs {
+                next[job.name] = job.schedule.fires(after: now, zone: snapshot.set.zone(of: job), count: 1).first
+            }
+        }
+        metrics.setNextFires(next.filter { !snapshot.paused.contains($0.key) })
         return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", text: metrics.render())
     }
 
@@ -225,7 +233,12 @@ public final class API: Sendable {
             }
             do {
                 var run = try await engine.store.requestCancel(runId: runId, at: Self.nowMs()) ?? old
-                if let done = try await engine.cancelAbandoned(runId: runId) { run = done }
+                if await scheduler.cancel(runId: runId) {
+                    // This process drives it: the slice gets SIGTERM now, its cursor is kept.
+                } else if let done = try await engine.cancelAbandoned(runId: runId) {
+                    // Nobody drives it (queued, or its driver died): cancelled here.
+                    run = done
+                }
                 return Self.json(202, ["run_id": run.id, "status": run.status.rawValue, "cancel_requested": true])
             } catch {
                 return Self.storeDown()

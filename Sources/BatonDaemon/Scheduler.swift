@@ -203,21 +203,20 @@ public actor Scheduler {
         }
         while !stopping {
             recheck.remove(job.name)
-            let runs = ((try? await store.runs(job: job.name, status: .running, limit: 100)) ?? [])
-                + ((try? await store.runs(job: job.name, status: .queued, limit: 100)) ?? [])
+            // Oldest first; enough to skip the ones this process is driving already.
+            let runs = (try? await store.unfinishedRuns(job: job.name, limit: active.count + heldElsewhere.count + 8)) ?? []
             // Picked after the reads, with no suspension before it is marked active, so
             // two drivers of one job never take the same run.
             let now = ContinuousClock.now
             heldElsewhere = heldElsewhere.filter { now - $0.value < .seconds(10) }
-            guard let run = runs.filter({ active[$0.id] == nil && heldElsewhere[$0.id] == nil })
-                .min(by: { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }) else {
+            guard let run = runs.first(where: { active[$0.id] == nil && heldElsewhere[$0.id] == nil }) else {
                 if recheck.contains(job.name) { continue }
                 return
             }
             let control = RunControl()
             active[run.id] = control
             do {
-                let done = try await engine.drive(runId: run.id, job: JobRunSpec(job), control: control)
+                let done = try await engine.drive(runId: run.id, job: JobRunSpec(job), control: control, known: run)
                 active[run.id] = nil
                 if !done.status.isFinished { return }
             } catch {
@@ -237,6 +236,14 @@ public actor Scheduler {
 
     public func snapshot() -> Snapshot {
         Snapshot(set: set, next: next, paused: paused, heartbeat: heartbeat, stopping: stopping, fires: options.fires)
+    }
+
+    /// Asks a run this process drives to stop gracefully (its slice gets SIGTERM, the
+    /// cursor is committed). Returns false when this process does not drive it.
+    public func cancel(runId: String) -> Bool {
+        guard let control = active[runId] else { return false }
+        control.request(.cancel)
+        return true
     }
 
     /// Drives the job's unfinished runs now (a request just recorded one).

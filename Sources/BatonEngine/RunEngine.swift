@@ -2,6 +2,7 @@ import BatonCore
 import BatonStore
 import BatonSupervisor
 import Foundation
+import Synchronization
 
 /// Drives runs: a chain of slices, each committed with its cursor before the next
 /// starts. `baton invoke`, the daemon, tick and webhooks all go through here.
@@ -9,9 +10,24 @@ public final class RunEngine: Sendable {
     public let store: any RunStore
     public let environment: EngineEnvironment
     let observer: (any RunObserver)?
+    /// Runs finished per job by this engine, to prune `history=` every so many.
+    let finishedRuns = Mutex<[String: Int]>([:])
 
     public init(store: any RunStore, environment: EngineEnvironment, observer: (any RunObserver)? = nil) {
         self.store = store; self.environment = environment; self.observer = observer
+    }
+
+    /// Prunes the job's runs beyond `history=` on its first finished run in this process
+    /// and then every history/10 (at most 50): pruning walks the job's kept runs, so a
+    /// busy job does not pay that walk for every run, and keeps at most that many extra.
+    func pruneIfDue(_ job: JobRunSpec) async {
+        let history = job.options.history
+        let step = max(1, min(50, history / 10))
+        let n = finishedRuns.withLock { counts -> Int in
+            counts[job.name, default: 0] += 1
+            return counts[job.name]!
+        }
+        if n % step == 1 || step == 1 { _ = try? await store.prune(job: job.name, keep: history) }
     }
 
     /// Records a new run of `job` (not yet started).
@@ -32,10 +48,11 @@ public final class RunEngine: Sendable {
     /// afresh. Ownership is held by a lease renewed as it runs low; a driver that
     /// loses it stops at once.
     /// - Throws: `EngineError` when the store fails or another process holds the run.
+    /// `known`: the run as the caller just read it, which saves reading it again.
     public func drive(runId: String, job: JobRunSpec, control: RunControl = RunControl(), once: Bool = false,
-                      budget: Duration? = nil) async throws(EngineError) -> RunRecord {
+                      budget: Duration? = nil, known: RunRecord? = nil) async throws(EngineError) -> RunRecord {
         var hadOwner = false
-        var run = try await claim(runId, job: job, hadOwner: &hadOwner)
+        var run = try await claim(runId, job: job, hadOwner: &hadOwner, known: known)
         if run.status == .queued {
             // Its turn has come (the run it waited behind is finished).
             run.status = .running
@@ -52,6 +69,10 @@ public final class RunEngine: Sendable {
         if state.pendingStart {
             // Stopped before the slice whose start rode in the last commit: take it back.
             _ = try? await store.discardSlice(runId: runId, number: state.run.nextSlice, attempt: state.run.nextAttempt)
+        }
+        // A run that ended let go of itself in its last commit.
+        if case let .success(run) = result, run.status.isFinished, run.owner == nil, !state.pendingStart {
+            return run
         }
         _ = try? await store.release(runId: runId, owner: environment.owner)
         return try result.get()
@@ -106,7 +127,7 @@ public final class RunEngine: Sendable {
             observer?.event(.sliceFinished(run: state.run, slice: outcome.slice))
             if state.run.status.isFinished {
                 observer?.event(.runFinished(run: state.run))
-                _ = try? await store.prune(job: state.run.job, keep: job.options.history)
+                await pruneIfDue(job)
                 return state.run
             }
             if once || outcome.stopAfter { return state.run }
@@ -206,10 +227,12 @@ public final class RunEngine: Sendable {
 
     /// `hadOwner`: the run had an owner before (it may have left a slice running).
     func claim(_ runId: String, job: JobRunSpec, evenIfFinished: Bool = false,
-               hadOwner: inout Bool) async throws(EngineError) -> RunRecord {
+               hadOwner: inout Bool, known: RunRecord? = nil) async throws(EngineError) -> RunRecord {
         let now = Self.nowMs()
         do {
-            guard var run = try await store.run(id: runId) else { throw EngineError.noSuchRun(runId) }
+            var read = known
+            if read == nil { read = try await store.run(id: runId) }
+            guard var run = read else { throw EngineError.noSuchRun(runId) }
             hadOwner = run.owner != nil
             if run.status.isFinished && !evenIfFinished { return run }
             if let owner = run.owner, owner != environment.owner, RunID.isDeadLocalOwner(owner) {

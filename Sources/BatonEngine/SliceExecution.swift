@@ -131,7 +131,12 @@ struct SliceExecution {
         }
         if control.current == .drain { stopAfter = true }
         next.updatedAt = RunEngine.nowMs()
-        if next.status.isFinished { next.finishedAt = next.updatedAt }
+        if next.status.isFinished {
+            // The run ends here: let go of it in the same commit.
+            next.finishedAt = next.updatedAt
+            next.owner = nil
+            next.leaseExpiresAt = nil
+        }
         let items = (parsed?.items ?? []).map { ItemRecord(runId: run.id, slice: slice.number, itemId: $0.id, status: $0.status, error: $0.error) }
         // Going straight on: the next slice's start record rides in this commit.
         var nextStart: SliceRecord?

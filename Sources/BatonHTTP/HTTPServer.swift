@@ -86,6 +86,10 @@ public final class HTTPServer: @unchecked Sendable {
         self.daemon = nil
     }
 
+    /// How much of a too-large chunked body is read and dropped before the connection is
+    /// closed without an answer.
+    static let discardLimit = 8 << 20
+
     // MARK: libmicrohttpd callbacks (on its polling thread)
 
     fileprivate func access(_ connection: OpaquePointer, url: String, method: String, upload: UnsafePointer<CChar>?,
@@ -104,9 +108,14 @@ public final class HTTPServer: @unchecked Sendable {
         if uploadSize.pointee > 0 {
             let n = uploadSize.pointee
             uploadSize.pointee = 0
-            if exchange.body.count + n > options.bodyLimit {
+            if exchange.tooLarge || exchange.body.count + n > options.bodyLimit {
+                // A body without a length (chunked) that outgrew the limit: libmicrohttpd
+                // answers only once the upload ends, so the rest is read and dropped (memory
+                // stays flat) up to a bound, past which the connection is closed.
+                if !exchange.tooLarge { exchange.body = [] }
                 exchange.tooLarge = true
-                return queue(tooLarge, on: connection)
+                exchange.discarded += n
+                return exchange.discarded > Self.discardLimit ? CMHD_NO : CMHD_YES
             }
             if let upload {
                 upload.withMemoryRebound(to: UInt8.self, capacity: n) { exchange.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
@@ -168,6 +177,8 @@ public final class HTTPServer: @unchecked Sendable {
 private final class Exchange: @unchecked Sendable {
     var body: [UInt8] = []
     var tooLarge = false
+    /// Bytes of a too-large body read and dropped.
+    var discarded = 0
     var dispatched = false
     private let answer = Mutex<HTTPResponse?>(nil)
 

@@ -92,7 +92,9 @@ enum Provider: String {
     }
 
     func anthropic(_ request: HTTPRequest) -> (HTTPResponse, DeliveryNote?) {
-        guard let key = request.header("x-api-key"), !key.isEmpty else {
+        // The API key as x-api-key, or as a bearer token (newer official SDKs send that).
+        let bearer = request.header("authorization").flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        guard let key = request.header("x-api-key") ?? bearer, !key.isEmpty else {
             return (Sandbox.json(401, ["type": "error", "error": ["type": "authentication_error", "message": "invalid x-api-key"]],
                                  headers: [("request-id", "req_sandbox")]), nil)
         }

@@ -28,6 +28,9 @@ public protocol RunStore: Sendable {
     func run(id: String) async throws(StoreError) -> RunRecord?
     /// Newest first.
     func runs(job: String?, status: RunStatus?, limit: Int) async throws(StoreError) -> [RunRecord]
+    /// The job's unfinished (running or queued) runs, OLDEST first: the order drivers
+    /// take them in.
+    func unfinishedRuns(job: String, limit: Int) async throws(StoreError) -> [RunRecord]
     /// In (number, attempt) order.
     func slices(runId: String) async throws(StoreError) -> [SliceRecord]
     /// In reporting order; `status` filters (e.g. "failed").

@@ -48,6 +48,10 @@ extension SQLiteRunStore {
         try await perform { tables throws(StoreError) in try tables.runs(job: job, status: status, limit: limit) }
     }
 
+    public func unfinishedRuns(job: String, limit: Int) async throws(StoreError) -> [RunRecord] {
+        try await perform { tables throws(StoreError) in try tables.unfinishedRuns(job: job, limit: limit) }
+    }
+
     /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).
     public func slices(runId: String) async throws(StoreError) -> [SliceRecord] {
         try await perform { tables throws(StoreError) in try tables.slices(runId: runId) }

@@ -119,6 +119,14 @@ final class SQLiteRunTables {
         }
     }
 
+    func unfinishedRuns(job: String, limit: Int) throws(StoreError) -> [RunRecord] {
+        // The condition matches the partial index runs_unfinished word for word.
+        try db.query("""
+            SELECT \(RunRecord.sqliteColumns) FROM runs INDEXED BY runs_unfinished \
+            WHERE job = ?1 AND status IN ('running', 'queued') ORDER BY created_at, id LIMIT ?2
+            """, [.text(job), .int(limit)], row: RunRecord.init)
+    }
+
     func createRuns(_ batch: [RunIntake], at: Int64) throws(StoreError) -> [IntakeOutcome] {
         try db.transaction { () throws(StoreError) in
             if at - lastKeySweep > 60_000 {

@@ -110,6 +110,10 @@ enum SQLiteSchema {
         ) STRICT;
         CREATE INDEX request_keys_expiry ON request_keys(expires_at);
         """,
+        // 5: the runs still to drive, oldest first, without reading the finished ones.
+        """
+        CREATE INDEX runs_unfinished ON runs(job, created_at, id) WHERE status IN ('running', 'queued');
+        """,
     ]
 
     /// The version this baton writes and understands.

@@ -58,3 +58,23 @@ extension RunStoreConformance {
         guard case .created = late[0], case .created = late[1] else { return XCTFail("\(late)") }
     }
 }
+
+extension RunStoreConformance {
+    /// Drivers take a job's unfinished runs oldest first, whatever their number; finished
+    /// runs and other jobs' runs are not among them.
+    func unfinishedRunsAreTheJobsRunningAndQueuedOldestFirst() async throws {
+        let store = try await open()
+        for i in 0..<150 { _ = try await store.createRun(Self.run(String(format: "r_%03d", i), createdAt: Int64(1_000 + i))) }
+        _ = try await store.createRun(Self.run("r_queued", createdAt: 500, status: .queued))
+        _ = try await store.createRun(Self.run("r_other", job: "other", createdAt: 1))
+        var done = try await store.createRun(Self.run("r_done", createdAt: 2))
+        done.status = .succeeded
+        done.finishedAt = 3
+        _ = try await store.updateRun(done)
+        let first = try await store.unfinishedRuns(job: Self.job, limit: 3)
+        XCTAssertEqual(first.map(\.id), ["r_queued", "r_000", "r_001"])
+        let all = try await store.unfinishedRuns(job: Self.job, limit: 1000)
+        XCTAssertEqual(all.count, 151)
+        XCTAssertEqual(all.last?.id, "r_149")
+    }
+}

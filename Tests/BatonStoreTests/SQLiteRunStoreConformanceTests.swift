@@ -20,6 +20,9 @@ final class SQLiteRunStoreConformanceTests: XCTestCase {
     }
 
     func testCreatedRunReadsBackEveryField() async throws { try await suite.createdRunReadsBackEveryField() }
+    func testUnfinishedRunsAreTheJobsRunningAndQueuedOldestFirst() async throws {
+        try await suite.unfinishedRunsAreTheJobsRunningAndQueuedOldestFirst()
+    }
     func testCreateRunsHonoursIdempotencyAndReplayKeys() async throws { try await suite.createRunsHonoursIdempotencyAndReplayKeys() }
     func testCreateRunsForgetsExpiredKeysAndWritesNothingWhenRefused() async throws {
         try await suite.createRunsForgetsExpiredKeysAndWritesNothingWhenRefused()
