@@ -35,6 +35,10 @@ public actor Scheduler {
         case reloaded(jobs: Int)
         case reloadFailed(String)
         case clockJump(seconds: Int64)
+        /// A run of `job` waits: its lock= is held by run `holder`.
+        case lockWait(job: String, lock: String, holder: String)
+        /// Run `run` of `job` failed; on-failure= started `started` of `target`.
+        case onFailure(job: String, run: String, target: String, started: String?, why: String?)
         case error(String)
     }
 
@@ -51,6 +55,9 @@ public actor Scheduler {
     var recheck: Set<String> = []               // jobs that got new runs while a driver was going
     var heldElsewhere: [String: ContinuousClock.Instant] = [:]  // runs another process drove when tried
     var waiting: [String] = []                  // jobs with runs to drive once a slot frees
+    var lockWaiting: Set<String> = []           // jobs whose next run waits for its lock=
+    var lastLockRenewal = ContinuousClock.now
+    var lastWaiterRetry = ContinuousClock.now
     var stopping = false
     var heartbeat = Scheduler.wallMilliseconds()
 
@@ -91,6 +98,7 @@ public actor Scheduler {
                 if options.fires { await plan(all: set.jobs, now: wall, catchUp: drift > 0) }
                 continue
             }
+            await tendLocks()
             if !options.fires { continue }
             if ContinuousClock.now - lastPausePoll >= .seconds(1) {
                 lastPausePoll = ContinuousClock.now
@@ -215,12 +223,25 @@ public actor Scheduler {
             }
             let control = RunControl()
             active[run.id] = control
+            if let lock = job.options.lock {
+                let holder = await acquire(lock, for: run)
+                if let holder {
+                    active[run.id] = nil
+                    if !lockWaiting.contains(job.name) { report(.lockWait(job: job.name, lock: lock, holder: holder)) }
+                    lockWaiting.insert(job.name)
+                    return  // the loop looks again each second
+                }
+                lockWaiting.remove(job.name)
+            }
             do {
                 let done = try await engine.drive(runId: run.id, job: JobRunSpec(job), control: control, known: run)
                 active[run.id] = nil
+                if let lock = job.options.lock { try? await store.releaseLock(name: lock, runId: run.id) }
+                if done.status == .failed { await startOnFailure(of: done, job: job) }
                 if !done.status.isFinished { return }
             } catch {
                 active[run.id] = nil
+                if let lock = job.options.lock { try? await store.releaseLock(name: lock, runId: run.id) }
                 if case .heldElsewhere = error {
                     // Another process drives it. With overlap=allow the job's other runs
                     // may go on; otherwise they wait behind it (the next fire looks again).
@@ -232,6 +253,76 @@ public actor Scheduler {
                 return
             }
         }
+    }
+
+    // MARK: lock= and on-failure=
+
+    /// Takes the job's lock for `run`; nil when taken, else the run holding it.
+    func acquire(_ lock: String, for run: RunRecord) async -> String? {
+        let now = Self.wallMilliseconds()
+        do {
+            return try await store.acquireLock(name: lock, runId: run.id, owner: engine.environment.owner, now: now,
+                                               expiresAt: now + Self.lockLeaseMs)
+        } catch {
+            report(.error("lock \(lock): \(error.description)"))
+            return "(the store did not answer)"
+        }
+    }
+
+    /// How long a lock outlives its holder's last renewal (a holder that died).
+    static let lockLeaseMs: Int64 = 60_000
+
+    /// Renews the locks this process holds (every 10 s) and gives the jobs waiting for
+    /// one another try.
+    func tendLocks() async {
+        if ContinuousClock.now - lastLockRenewal >= .seconds(10) {
+            lastLockRenewal = ContinuousClock.now
+            try? await store.renewLocks(owner: engine.environment.owner, expiresAt: Self.wallMilliseconds() + Self.lockLeaseMs)
+        }
+        for name in lockWaiting.sorted() { await driveQueue(name) }
+    }
+
+    /// Starts the run on-failure= names for a failed run of `job`.
+    func startOnFailure(of failed: RunRecord, job: Job) async {
+        guard let name = job.options.onFailure else { return }
+        guard let target = set.job(named: name) else {
+            report(.onFailure(job: job.name, run: failed.id, target: name, started: nil, why: "no job named \(name)"))
+            return
+        }
+        do {
+            switch try await engine.startOnFailure(of: failed, target: JobRunSpec(target)) {
+            case let .started(run):
+                report(.onFailure(job: job.name, run: failed.id, target: name, started: run.id, why: nil))
+                await driveQueue(name)
+            case let .refused(why):
+                report(.onFailure(job: job.name, run: failed.id, target: name, started: nil, why: why))
+            case .existing, .replay:
+                break
+            }
+        } catch {
+            report(.error("on-failure \(name): \(error.description)"))
+        }
+    }
+
+    // MARK: baton tick
+
+    /// For `baton tick`: drives every job's unfinished runs until none is left or
+    /// `deadline` comes; then drains (running slices end within their budget, cursors
+    /// are kept, the next tick goes on).
+    public func driveAll(until deadline: ContinuousClock.Instant) async {
+        for job in set.jobs { await driveQueue(job.name) }
+        while !drivers.isEmpty || !lockWaiting.isEmpty {
+            if ContinuousClock.now >= deadline {
+                stop(hard: false)
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+            if ContinuousClock.now - lastWaiterRetry >= .seconds(1) {
+                lastWaiterRetry = ContinuousClock.now
+                await tendLocks()
+            }
+        }
+        await drain()
     }
 
     public func snapshot() -> Snapshot {

@@ -105,3 +105,24 @@ extension RunEngine {
         return (JSONValue.object(payload).text, ids.count)
     }
 }
+
+extension RunEngine {
+    /// The payload of the run `on-failure=` starts for a failed run (SPEC §2): which run
+    /// failed, why, its counts and its last cursor.
+    public static func onFailurePayload(_ failed: RunRecord) -> String {
+        var o: [String: JSONValue] = [
+            "job": .string(failed.job), "run_id": .string(failed.id), "status": .string(failed.status.rawValue),
+            "error": failed.error.map { .string($0) } ?? .null, "cursor": failed.cursor.map { .string($0) } ?? .null,
+            "counts": .object(["processed": .number(String(failed.counts.processed)), "succeeded": .number(String(failed.counts.succeeded)),
+                               "skipped": .number(String(failed.counts.skipped)), "failed": .number(String(failed.counts.failed))]),
+            "trigger": .string(failed.trigger.rawValue),
+        ]
+        if let t = failed.total { o["total"] = .number(String(t)) }
+        return JSONValue.object(["on_failure_of": .object(o)]).text
+    }
+
+    /// Records the run `on-failure=` names for `failed`, under the target's overlap=.
+    public func startOnFailure(of failed: RunRecord, target: JobRunSpec) async throws(EngineError) -> RequestResult {
+        try await accept([RunRequest(job: target, trigger: .manual, payload: Self.onFailurePayload(failed))])[0]
+    }
+}

@@ -76,6 +76,18 @@ public protocol RunStore: Sendable {
     /// forgotten.
     func createRuns(_ batch: [RunIntake], at: Int64) async throws(StoreError) -> [IntakeOutcome]
 
+    /// Takes lock `name` (a job's `lock=`) for `runId`, held by `owner` until
+    /// `expiresAt`, unless another run holds it: a holder is live while its run is
+    /// unfinished and its lock has not expired. Taking a lock `runId` holds renews it.
+    /// Returns nil when taken, else the run holding it.
+    func acquireLock(name: String, runId: String, owner: String, now: Int64, expiresAt: Int64) async throws(StoreError) -> String?
+
+    /// Extends every lock `owner` holds to `expiresAt` (the holder is alive).
+    func renewLocks(owner: String, expiresAt: Int64) async throws(StoreError)
+
+    /// Lets go of lock `name` if `runId` holds it.
+    func releaseLock(name: String, runId: String) async throws(StoreError)
+
     /// The latest fire recorded for `job` (epoch ms), or nil.
     func lastFire(job: String) async throws(StoreError) -> Int64?
 

@@ -90,6 +90,20 @@ extension SQLiteRunStore {
         try await perform { tables throws(StoreError) in try tables.createRuns(batch, at: at) }
     }
 
+    public func acquireLock(name: String, runId: String, owner: String, now: Int64, expiresAt: Int64) async throws(StoreError) -> String? {
+        try await perform { tables throws(StoreError) in
+            try tables.acquireLock(name: name, runId: runId, owner: owner, now: now, expiresAt: expiresAt)
+        }
+    }
+
+    public func renewLocks(owner: String, expiresAt: Int64) async throws(StoreError) {
+        try await perform { tables throws(StoreError) in try tables.renewLocks(owner: owner, expiresAt: expiresAt) }
+    }
+
+    public func releaseLock(name: String, runId: String) async throws(StoreError) {
+        try await perform { tables throws(StoreError) in try tables.releaseLock(name: name, runId: runId) }
+    }
+
     public func lastFire(job: String) async throws(StoreError) -> Int64? {
         try await perform { tables throws(StoreError) in try tables.lastFire(job: job) }
     }

@@ -114,6 +114,16 @@ enum SQLiteSchema {
         """
         CREATE INDEX runs_unfinished ON runs(job, created_at, id) WHERE status IN ('running', 'queued');
         """,
+        // 6: lock= names: held by one run at a time, across every process sharing the
+        // store, until released, the run ends, or the holder stops renewing it.
+        """
+        CREATE TABLE locks (
+            name        TEXT PRIMARY KEY NOT NULL,
+            run_id      TEXT NOT NULL,
+            owner       TEXT NOT NULL,
+            expires_at  INTEGER NOT NULL
+        ) STRICT;
+        """,
     ]
 
     /// The version this baton writes and understands.

@@ -1,4 +1,6 @@
 import BatonReport
+import BatonAPI
+import BatonDaemon
 import BatonEngine
 import BatonStore
 import Foundation
@@ -57,5 +59,26 @@ final class EventLog: RunObserver, Sendable {
         if !v.isEmpty && !v.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }) { return v }
         return "\"" + v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "\n", with: "\\n") + "\""
+    }
+}
+
+extension EventLog {
+    /// The scheduler's events as log lines (and, with `metrics`, as counters).
+    func scheduler(_ event: Scheduler.Event, metrics: Metrics?) {
+        switch event {
+        case let .fired(job, run, at, result):
+            info("fire", ["job": job, "run": run ?? "-", "scheduled_at": TimeText.rfc3339(at, zone: .utc, utc: true), "result": result])
+            metrics?.fired(job: job, kind: result.hasPrefix("skipped") ? "skipped" : result, latenessMs: RunText.nowMs() - at * 1000)
+        case let .misfire(job, dropped, policy):
+            warn("misfire", ["job": job, "dropped": String(dropped), "policy": policy])
+            metrics?.misfired(job: job, dropped: dropped)
+        case let .reloaded(jobs): info("reload", ["jobs": String(jobs)])
+        case let .reloadFailed(why): error("reload", ["kept": "last good configuration", "problem": why])
+        case let .clockJump(seconds): warn("clock_jump", ["seconds": String(seconds)])
+        case let .lockWait(job, lock, holder): info("lock_wait", ["job": job, "lock": lock, "holder": holder])
+        case let .onFailure(job, run, target, started, why):
+            warn("on_failure", ["job": job, "run": run, "target": target, "started": started ?? "-", "problem": why ?? "-"])
+        case let .error(why): error("scheduler", ["error": why])
+        }
     }
 }

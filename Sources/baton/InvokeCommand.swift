@@ -57,7 +57,7 @@ struct InvokeCommand {
             if let b = budget { job.options.budget = b }
         }
         let store = try StateStore.open(global.state)
-        let driver = RunDriver(store: store, json: args.has("--json"))
+        let driver = RunDriver(store: store, json: args.has("--json"), global: global)
         let progress = Progress()
         let engine = driver.engine(progress: progress)
         let run = try await engine.createRun(job: job, trigger: .manual, params: try params(), payload: try payload(),

@@ -22,7 +22,7 @@ struct ResumeCommand {
             return .success
         }
         let job = try RunDriver.job(for: run, global: global)
-        let driver = RunDriver(store: store, json: args.has("--json"))
+        let driver = RunDriver(store: store, json: args.has("--json"), global: global)
         let progress = Progress()
         let engine = driver.engine(progress: progress)
         run = try await engine.reopen(runId: id, job: job)

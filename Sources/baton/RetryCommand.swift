@@ -16,7 +16,7 @@ struct RetryCommand {
         if args.has("--help") { Console.out(Usage.retry); return .success }
         let target = try await RunTarget.load(args, global: global, verb: "retry")
         let (store, old, id) = (target.store, target.run, target.run.id)
-        let driver = RunDriver(store: store, json: args.has("--json"))
+        let driver = RunDriver(store: store, json: args.has("--json"), global: global)
         let progress = Progress()
         let engine = driver.engine(progress: progress)
         guard let (payload, count) = try await engine.retryPayload(of: old) else {

@@ -61,18 +61,7 @@ struct RunCommand {
                                                               owner: RunID.localOwner()),
                                observer: Observers([log, metrics]))
         let scheduler = Scheduler(engine: engine, set: set, options: .init(maxConcurrent: concurrency, fires: fires)) { event in
-            switch event {
-            case let .fired(job, run, at, result):
-                log.info("fire", ["job": job, "run": run ?? "-", "scheduled_at": TimeText.rfc3339(at, zone: .utc, utc: true), "result": result])
-                metrics.fired(job: job, kind: result.hasPrefix("skipped") ? "skipped" : result, latenessMs: RunText.nowMs() - at * 1000)
-            case let .misfire(job, dropped, policy):
-                log.warn("misfire", ["job": job, "dropped": String(dropped), "policy": policy])
-                metrics.misfired(job: job, dropped: dropped)
-            case let .reloaded(jobs): log.info("reload", ["jobs": String(jobs)])
-            case let .reloadFailed(why): log.error("reload", ["kept": "last good configuration", "problem": why])
-            case let .clockJump(seconds): log.warn("clock_jump", ["seconds": String(seconds)])
-            case let .error(why): log.error("scheduler", ["error": why])
-            }
+            log.scheduler(event, metrics: metrics)
         }
         log.info("start", ["jobs": String(set.jobs.count), "state": global.state, "schedules": global.schedules,
                            "mode": fires ? "run" : "serve"])

@@ -13,6 +13,8 @@ import Glibc
 struct RunDriver {
     let store: any RunStore
     let json: Bool
+    /// Where on-failure= targets are looked up; nil: not followed.
+    var global: GlobalOptions? = nil
 
     func engine(progress: Progress?) -> RunEngine {
         let env = ProcessInfo.processInfo.environment
@@ -40,7 +42,28 @@ struct RunDriver {
         }
         Supervisor.sweepStrays(reapZombies: true)
         progress.end()
-        return try await report(final, once: once)
+        let status = try await report(final, once: once)
+        if final.status == .failed, let name = job.options.onFailure { try await followOnFailure(final, target: name, engine: engine) }
+        return status
+    }
+
+    /// on-failure=: starts the named job with the failed run described in its payload,
+    /// and drives it here too (the daemon and tick do the same).
+    func followOnFailure(_ failed: RunRecord, target name: String, engine: RunEngine) async throws {
+        guard let global, let target = global.loader().load(paths: [global.schedules]).job(named: name) else {
+            Console.err("baton: on-failure=\(name): no such job in the schedules; nothing started")
+            return
+        }
+        switch try await engine.startOnFailure(of: failed, target: JobRunSpec(target)) {
+        case let .started(run):
+            if !json { Console.err("baton: on-failure=\(name): run \(run.id) started for failed run \(failed.id)") }
+            let progress = Progress()
+            _ = try await drive(run, job: JobRunSpec(target), engine: self.engine(progress: progress), progress: progress)
+        case let .refused(why):
+            Console.err("baton: on-failure=\(name): not started: \(why)")
+        case .existing, .replay:
+            break
+        }
     }
 
     func report(_ run: RunRecord, once: Bool) async throws -> ExitStatus {

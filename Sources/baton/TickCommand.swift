@@ -1,6 +1,7 @@
 import BatonReport
 import BatonConfig
 import BatonCore
+import BatonDaemon
 import BatonEngine
 import BatonStore
 import BatonSupervisor
@@ -48,8 +49,8 @@ struct TickCommand {
                                                               owner: RunID.localOwner()),
                                observer: log)
         try await fireDue(set: set, store: store, engine: engine, log: log)
-        try await driveUnfinished(set: set, store: store, engine: engine, log: log, concurrency: concurrency,
-                                  until: started.addingTimeInterval(Double(DurationText.milliseconds(maxTime)) / 1000))
+        await driveUnfinished(set: set, engine: engine, log: log, concurrency: concurrency,
+                              until: started.addingTimeInterval(Double(DurationText.milliseconds(maxTime)) / 1000))
         Supervisor.sweepStrays(reapZombies: true)
         return .success
     }
@@ -87,63 +88,14 @@ struct TickCommand {
         }
     }
 
-    /// Unfinished runs of the schedules' jobs, each job's in order, jobs side by side.
-    func driveUnfinished(set: ScheduleSet, store: any RunStore, engine: RunEngine, log: EventLog,
-                         concurrency: Int, until deadline: Date) async throws {
-        var byJob: [String: [RunRecord]] = [:]
-        for status in [RunStatus.running, .queued] {
-            for run in try await store.runs(job: nil, status: status, limit: 10_000) where set.job(named: run.job) != nil {
-                byJob[run.job, default: []].append(run)
-            }
+    /// Unfinished runs of the schedules' jobs through the daemon's own driver (oldest
+    /// first, overlap=allow jobs side by side, lock= and on-failure= honoured), until
+    /// they are done or --max-time is up; then a drain keeps their cursors.
+    func driveUnfinished(set: ScheduleSet, engine: RunEngine, log: EventLog, concurrency: Int, until deadline: Date) async {
+        let scheduler = Scheduler(engine: engine, set: set, options: .init(maxConcurrent: concurrency, fires: false)) { event in
+            log.scheduler(event, metrics: nil)
         }
-        let controls = Controls()
-        let watchdog = Task {
-            try? await Task.sleep(for: .milliseconds(max(0, Int64(deadline.timeIntervalSinceNow * 1000))))
-            controls.drainAll()
-        }
-        defer { watchdog.cancel() }
-        await withTaskGroup(of: Void.self) { group in
-            var active = 0
-            for (name, runs) in byJob.sorted(by: { $0.key < $1.key }) {
-                guard let job = set.job(named: name) else { continue }
-                if active >= concurrency { await group.next(); active -= 1 }
-                active += 1
-                let ordered = runs.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
-                group.addTask {
-                    for run in ordered {
-                        if Date() >= deadline { return }
-                        let control = controls.make()
-                        do {
-                            let done = try await engine.drive(runId: run.id, job: JobRunSpec(job), control: control)
-                            if !done.status.isFinished { return }  // drained: the next tick goes on
-                        } catch let e as EngineError {
-                            if case .heldElsewhere = e { continue }  // driven by another process
-                            log.error("run", ["job": name, "run": run.id, "error": e.description])
-                        } catch {
-                            log.error("run", ["job": name, "run": run.id, "error": "\(error)"])
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The controls of the runs a tick drives, so --max-time can drain them all.
-final class Controls: Sendable {
-    private let list = Mutex<[RunControl]>([])
-    private let draining = Mutex(false)
-
-    func make() -> RunControl {
-        let c = RunControl()
-        list.withLock { $0.append(c) }
-        if draining.withLock({ $0 }) { c.request(.drain) }
-        return c
-    }
-
-    func drainAll() {
-        draining.withLock { $0 = true }
-        for c in list.withLock({ $0 }) { c.request(.drain) }
+        await scheduler.driveAll(until: .now + .milliseconds(max(0, Int64(deadline.timeIntervalSinceNow * 1000))))
     }
 }
 

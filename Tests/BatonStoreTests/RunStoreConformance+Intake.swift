@@ -78,3 +78,39 @@ extension RunStoreConformance {
         XCTAssertEqual(all.last?.id, "r_149")
     }
 }
+
+extension RunStoreConformance {
+    /// A lock has one live holder: an unfinished run whose lock has not expired. Another
+    /// run gets it once the holder lets go, finishes, or stops renewing.
+    func locksHaveOneLiveHolder() async throws {
+        let store = try await open()
+        _ = try await store.createRun(Self.run("r_a"))
+        _ = try await store.createRun(Self.run("r_b"))
+        let firstA = try await store.acquireLock(name: "db", runId: "r_a", owner: "host:1", now: 1_000, expiresAt: 61_000)
+        XCTAssertNil(firstA)
+        let firstB = try await store.acquireLock(name: "db", runId: "r_b", owner: "host:2", now: 2_000, expiresAt: 62_000)
+        XCTAssertEqual(firstB, "r_a")
+        let again = try await store.acquireLock(name: "db", runId: "r_a", owner: "host:1", now: 3_000, expiresAt: 63_000)
+        XCTAssertNil(again, "the holder takes it again")
+        let other = try await store.acquireLock(name: "other", runId: "r_b", owner: "host:2", now: 3_000, expiresAt: 63_000)
+        XCTAssertNil(other, "locks are independent by name")
+        // Renewed past 63 s, so at 70 s r_a still holds it.
+        try await store.renewLocks(owner: "host:1", expiresAt: 130_000)
+        let renewed = try await store.acquireLock(name: "db", runId: "r_b", owner: "host:2", now: 70_000, expiresAt: 130_000)
+        XCTAssertEqual(renewed, "r_a")
+        // Expired (the holder stopped renewing): r_b takes it.
+        let expired = try await store.acquireLock(name: "db", runId: "r_b", owner: "host:2", now: 131_000, expiresAt: 191_000)
+        XCTAssertNil(expired)
+        // Released: r_a takes it back at once.
+        try await store.releaseLock(name: "db", runId: "r_b")
+        let released = try await store.acquireLock(name: "db", runId: "r_a", owner: "host:1", now: 132_000, expiresAt: 192_000)
+        XCTAssertNil(released)
+        // The holder's run finished: the lock is free though not released.
+        var a = try await store.run(id: "r_a")!
+        a.status = .failed
+        a.finishedAt = 133_000
+        _ = try await store.updateRun(a)
+        let afterFinish = try await store.acquireLock(name: "db", runId: "r_b", owner: "host:2", now: 134_000, expiresAt: 194_000)
+        XCTAssertNil(afterFinish)
+    }
+}

@@ -20,6 +20,7 @@ final class SQLiteRunStoreConformanceTests: XCTestCase {
     }
 
     func testCreatedRunReadsBackEveryField() async throws { try await suite.createdRunReadsBackEveryField() }
+    func testLocksHaveOneLiveHolder() async throws { try await suite.locksHaveOneLiveHolder() }
     func testUnfinishedRunsAreTheJobsRunningAndQueuedOldestFirst() async throws {
         try await suite.unfinishedRunsAreTheJobsRunningAndQueuedOldestFirst()
     }
