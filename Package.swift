@@ -71,6 +71,7 @@ let package = Package(
         .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonStore", "BatonStoreSQLite", "BatonSupervisor", "BatonCore"]),
         // The RunStore conformance suite, run against every backend.
         .testTarget(name: "BatonProvidersTests", dependencies: ["BatonProviders"]),
+        .testTarget(name: "BatonDaemonTests", dependencies: ["BatonDaemon", "BatonConfig", "BatonEngine", "BatonStore", "BatonStoreSQLite", "BatonSupervisor"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonStoreSQLite", "BatonSQLite"]),
     ]
 )

@@ -14,6 +14,9 @@ public actor Scheduler {
         /// False for `baton serve`: no schedule fires, only runs started by requests
         /// (and unfinished ones found at start) are driven.
         public var fires: Bool
+        /// The wall clock fire times are read from (Unix ms); tests step it to check
+        /// how the loop meets a clock that jumps.
+        public var wallClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
         public init(maxConcurrent: Int, fires: Bool = true) { self.maxConcurrent = maxConcurrent; self.fires = fires }
     }
 
@@ -71,16 +74,16 @@ public actor Scheduler {
 
     /// Runs until `stop()`; returns after the drain.
     public func run() async {
-        let now = Self.wallSeconds()
+        let now = wallSeconds()
         do {
             paused = Set(try await store.jobStates().filter(\.value.paused).keys)
         } catch { report(.error(error.description)) }
         if options.fires { await plan(all: set.jobs, now: now, catchUp: true) }
         for job in set.jobs { await driveQueue(job.name) }
-        var lastWall = Self.wallSeconds(), lastMono = ContinuousClock.now
+        var lastWall = wallSeconds(), lastMono = ContinuousClock.now
         var lastPausePoll = ContinuousClock.now
         while !stopping {
-            let wallNow = Self.wallMilliseconds()
+            let wallNow = options.wallClock()
             heartbeat = wallNow
             // Sleep until the earliest fire, but look again at least once a second.
             let target = heap.top.map { $0.at * 1000 } ?? wallNow + 1000
@@ -89,7 +92,7 @@ public actor Scheduler {
             if stopping { break }
             // A wall clock that moved differently from the monotonic one jumped (NTP
             // step, suspend, set by hand): fire times are re-planned from the store.
-            let wall = Self.wallSeconds(), mono = ContinuousClock.now
+            let wall = wallSeconds(), mono = ContinuousClock.now
             let drift = (wall - lastWall) - Int64((mono - lastMono).components.seconds)
             lastWall = wall; lastMono = mono
             if abs(drift) > 2 {
@@ -106,7 +109,7 @@ public actor Scheduler {
             }
             // Everything due now is recorded in one commit, then driven.
             var batch: [DueFire] = []
-            while let top = heap.top, top.at <= Self.wallSeconds(), !stopping {
+            while let top = heap.top, top.at <= wallSeconds(), !stopping {
                 _ = heap.pop()
                 guard next[top.job] == top.at, let job = set.job(named: top.job) else { continue }
                 if !paused.contains(job.name) {
@@ -351,7 +354,7 @@ public actor Scheduler {
         }
         set = newSet
         heap.removeAll(); next.removeAll()
-        if options.fires { await plan(all: set.jobs, now: Self.wallSeconds(), catchUp: false) }
+        if options.fires { await plan(all: set.jobs, now: wallSeconds(), catchUp: false) }
         report(.reloaded(jobs: set.jobs.count))
     }
 
@@ -367,5 +370,5 @@ public actor Scheduler {
     }
 
     static func wallMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
-    static func wallSeconds() -> Int64 { Int64(Date().timeIntervalSince1970) }
+    func wallSeconds() -> Int64 { options.wallClock() / 1000 }
 }
