@@ -57,7 +57,9 @@ public actor Scheduler {
     var drivers: [String: Int] = [:]            // job -> tasks driving its runs
     var recheck: Set<String> = []               // jobs that got new runs while a driver was going
     var heldElsewhere: [String: ContinuousClock.Instant] = [:]  // runs another process drove when tried
+    var prepared: [String: RunRecord] = [:]     // runs fired here, owned, first slice's start recorded
     var waiting: [String] = []                  // jobs with runs to drive once a slot frees
+    var waitingSet: Set<String> = []            // the same, to look up
     var lockWaiting: Set<String> = []           // jobs whose next run waits for its lock=
     var lastLockRenewal = ContinuousClock.now
     var lastWaiterRetry = ContinuousClock.now
@@ -79,7 +81,7 @@ public actor Scheduler {
             paused = Set(try await store.jobStates().filter(\.value.paused).keys)
         } catch { report(.error(error.description)) }
         if options.fires { await plan(all: set.jobs, now: now, catchUp: true) }
-        for job in set.jobs { await driveQueue(job.name) }
+        await driveLeftovers()
         var lastWall = wallSeconds(), lastMono = ContinuousClock.now
         var lastPausePoll = ContinuousClock.now
         while !stopping {
@@ -129,24 +131,31 @@ public actor Scheduler {
         await drain()
     }
 
-    /// Fire times of `jobs` from `now`, with catch-up of missed fires per `misfire=`.
+    /// Fire times of `jobs` from `now`, with catch-up of missed fires per `misfire=`:
+    /// one read of every job's last fire, and the fires due recorded in one commit.
     func plan(all jobs: [Job], now: Int64, catchUp: Bool) async {
+        var due: [DueFire] = []
+        var last: [String: Int64] = [:]
+        if catchUp {
+            do { last = try await store.lastFires() } catch { report(.error("reading the last fires: \(error.description)")) }
+        }
         for job in jobs {
             if job.schedule == .reboot {
-                if catchUp, let boot = Boot.time() { await fire(job, at: boot, kind: .reboot) }
+                if catchUp, let boot = Boot.time() { due.append(DueFire(job: job, at: boot, kind: .reboot)) }
                 continue
             }
             if catchUp {
-                let last = (try? await store.lastFire(job: job.name)).flatMap { $0.map { $0 / 1000 } }
                 let plan = MisfirePlan.plan(job.schedule, zone: set.zone(of: job), policy: job.options.misfire,
-                                            lastFire: last, since: now, now: now, window: options.window)
+                                            lastFire: last[job.name].map { $0 / 1000 }, since: now, now: now, window: options.window)
                 if plan.dropped > 0 { report(.misfire(job: job.name, dropped: plan.dropped, policy: job.options.misfire.rawValue)) }
                 if !paused.contains(job.name) {
-                    for f in plan.due { await fire(job, at: f.at, kind: f.catchUp ? .catchup : .cron) }
+                    due += plan.due.map { DueFire(job: job, at: $0.at, kind: $0.catchUp ? .catchup : .cron) }
                 }
             }
             schedule(job, after: now)
         }
+        // Oldest first, so a job's catch-up runs queue in order.
+        await fire(due.sorted { $0.at < $1.at })
     }
 
     func schedule(_ job: Job, after t: Int64) {
@@ -168,10 +177,12 @@ public actor Scheduler {
     func fire(_ batch: [DueFire]) async {
         guard !batch.isEmpty else { return }
         do {
-            let results = try await engine.fireAll(batch)
+            let results = try await engine.fireAll(batch, prepare: true)
             for (f, result) in zip(batch, results) {
                 switch result {
-                case let .started(run): report(.fired(job: f.job.name, run: run.id, at: f.at, result: f.kind.rawValue))
+                case let .started(run):
+                    if run.owner == engine.environment.owner { prepared[run.id] = run }
+                    report(.fired(job: f.job.name, run: run.id, at: f.at, result: f.kind.rawValue))
                 case let .queued(run): report(.fired(job: f.job.name, run: run.id, at: f.at, result: "queued"))
                 case let .skipped(why): report(.fired(job: f.job.name, run: nil, at: f.at, result: "skipped: \(why)"))
                 case .duplicate: continue
@@ -196,7 +207,7 @@ public actor Scheduler {
             return
         }
         if drivers.values.reduce(0, +) >= options.maxConcurrent {
-            if !waiting.contains(name) { waiting.append(name) }
+            if waitingSet.insert(name).inserted { waiting.append(name) }
             return
         }
         drivers[name, default: 0] += 1
@@ -209,11 +220,19 @@ public actor Scheduler {
             if drivers[job.name] == 0 { drivers[job.name] = nil }
             if !waiting.isEmpty, !stopping {
                 let next = waiting.removeFirst()
+                waitingSet.remove(next)
                 Task { await self.driveQueue(next) }
             }
         }
         while !stopping {
             recheck.remove(job.name)
+            // A run this process just fired goes first, with no read: it is recorded
+            // owned by us with its first slice's start.
+            if let ready = prepared.values.filter({ $0.job == job.name && active[$0.id] == nil })
+                .min(by: { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }) {
+                prepared[ready.id] = nil
+                if await drive(ready, of: job, startRecorded: true) { continue } else { return }
+            }
             // Oldest first; enough to skip the ones this process is driving already.
             let runs = (try? await store.unfinishedRuns(job: job.name, limit: active.count + heldElsewhere.count + 8)) ?? []
             // Picked after the reads, with no suspension before it is marked active, so
@@ -224,38 +243,62 @@ public actor Scheduler {
                 if recheck.contains(job.name) { continue }
                 return
             }
-            let control = RunControl()
-            active[run.id] = control
-            if let lock = job.options.lock {
-                let holder = await acquire(lock, for: run)
-                if let holder {
-                    active[run.id] = nil
-                    if !lockWaiting.contains(job.name) { report(.lockWait(job: job.name, lock: lock, holder: holder)) }
-                    lockWaiting.insert(job.name)
-                    return  // the loop looks again each second
-                }
-                lockWaiting.remove(job.name)
+            let startRecorded = prepared.removeValue(forKey: run.id) != nil
+            if await drive(run, of: job, startRecorded: startRecorded) { continue } else { return }
+        }
+    }
+
+    /// Drives one run of `job` (with its lock= and on-failure=). Returns whether the
+    /// driver should go on to the job's next run.
+    func drive(_ run: RunRecord, of job: Job, startRecorded: Bool) async -> Bool {
+        let control = RunControl()
+        active[run.id] = control
+        if let lock = job.options.lock {
+            let holder = await acquire(lock, for: run)
+            if let holder {
+                active[run.id] = nil
+                if startRecorded { prepared[run.id] = run }
+                if !lockWaiting.contains(job.name) { report(.lockWait(job: job.name, lock: lock, holder: holder)) }
+                lockWaiting.insert(job.name)
+                return false  // the loop looks again each second
             }
+            lockWaiting.remove(job.name)
+        }
+        do {
+            let done = try await engine.drive(runId: run.id, job: JobRunSpec(job), control: control, known: run,
+                                              startRecorded: startRecorded)
+            active[run.id] = nil
+            if let lock = job.options.lock { try? await store.releaseLock(name: lock, runId: run.id) }
+            if done.status == .failed { await startOnFailure(of: done, job: job) }
+            return done.status.isFinished
+        } catch {
+            active[run.id] = nil
+            if let lock = job.options.lock { try? await store.releaseLock(name: lock, runId: run.id) }
+            if case .heldElsewhere = error {
+                // Another process drives it. With overlap=allow the job's other runs
+                // may go on; otherwise they wait behind it (the next fire looks again).
+                guard job.options.overlap == .allow else { return false }
+                heldElsewhere[run.id] = ContinuousClock.now
+                return true
+            }
+            report(.error("run \(run.id) of \(job.name): \(error.description)"))
+            return false
+        }
+    }
+
+    /// Drives the runs left unfinished (a drain, a crash, another process's fires, a
+    /// webhook intake): one read finds the jobs that have any, so 10,000 idle jobs cost
+    /// nothing at start.
+    func driveLeftovers() async {
+        var names: Set<String> = []
+        for status in [RunStatus.running, .queued] {
             do {
-                let done = try await engine.drive(runId: run.id, job: JobRunSpec(job), control: control, known: run)
-                active[run.id] = nil
-                if let lock = job.options.lock { try? await store.releaseLock(name: lock, runId: run.id) }
-                if done.status == .failed { await startOnFailure(of: done, job: job) }
-                if !done.status.isFinished { return }
+                for run in try await store.runs(job: nil, status: status, limit: 100_000) { names.insert(run.job) }
             } catch {
-                active[run.id] = nil
-                if let lock = job.options.lock { try? await store.releaseLock(name: lock, runId: run.id) }
-                if case .heldElsewhere = error {
-                    // Another process drives it. With overlap=allow the job's other runs
-                    // may go on; otherwise they wait behind it (the next fire looks again).
-                    guard job.options.overlap == .allow else { return }
-                    heldElsewhere[run.id] = ContinuousClock.now
-                    continue
-                }
-                report(.error("run \(run.id) of \(job.name): \(error.description)"))
-                return
+                report(.error("reading unfinished runs: \(error.description)"))
             }
         }
+        for job in set.jobs where names.contains(job.name) { await driveQueue(job.name) }
     }
 
     // MARK: lock= and on-failure=
@@ -313,7 +356,7 @@ public actor Scheduler {
     /// `deadline` comes; then drains (running slices end within their budget, cursors
     /// are kept, the next tick goes on).
     public func driveAll(until deadline: ContinuousClock.Instant) async {
-        for job in set.jobs { await driveQueue(job.name) }
+        await driveLeftovers()
         while !drivers.isEmpty || !lockWaiting.isEmpty {
             if ContinuousClock.now >= deadline {
                 stop(hard: false)
@@ -367,6 +410,13 @@ public actor Scheduler {
 
     func drain() async {
         while !drivers.isEmpty { try? await Task.sleep(for: .milliseconds(50)) }
+        // Runs fired but never driven: take back their start records and let them go, so
+        // the next driver starts them cleanly.
+        for run in prepared.values {
+            _ = try? await store.discardSlice(runId: run.id, number: 1, attempt: 1)
+            _ = try? await store.release(runId: run.id, owner: engine.environment.owner)
+        }
+        prepared.removeAll()
     }
 
     static func wallMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

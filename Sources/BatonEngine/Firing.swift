@@ -29,7 +29,11 @@ extension RunEngine {
     /// of the job whoever started it, and records them all, with the runs they start,
     /// in ONE transaction: fires due at the same moment cost one commit, and each
     /// happens exactly once however many processes see it due.
-    public func fireAll(_ fires: [DueFire]) async throws(EngineError) -> [FireResult] {
+    ///
+    /// With `prepare`, each run that starts at once is recorded owned by this process
+    /// with its first slice's start record, so driving it (`drive(…, startRecorded:
+    /// true)`) spawns the handler without another store round trip.
+    public func fireAll(_ fires: [DueFire], prepare: Bool = false) async throws(EngineError) -> [FireResult] {
         guard !fires.isEmpty else { return [] }
         let now = Self.nowMs()
         do {
@@ -52,9 +56,15 @@ extension RunEngine {
                 case .catchup: .catchup
                 case .reboot: .reboot
                 }
-                let new = NewRun(id: RunID.make(now), job: job.name, trigger: trigger, scheduledAt: f.at * 1000,
+                var new = NewRun(id: RunID.make(now), job: job.name, trigger: trigger, scheduledAt: f.at * 1000,
                                  createdAt: now, status: status)
-                records.append(FireRecord(job: job.name, scheduledAt: f.at * 1000, kind: f.kind, run: new))
+                var start: SliceRecord?
+                if prepare && status == .running {
+                    new.owner = environment.owner
+                    new.leaseExpiresAt = now + lease(JobRunSpec(job))
+                    start = SliceRecord(runId: new.id, number: 1, attempt: 1, startedAt: now, owner: environment.owner)
+                }
+                records.append(FireRecord(job: job.name, scheduledAt: f.at * 1000, kind: f.kind, run: new, start: start))
                 let run = RunRecord(new)
                 planned.append(status == .queued ? .queued(run) : .started(run))
                 // A later fire of the same job in this batch sees this run as unfinished.

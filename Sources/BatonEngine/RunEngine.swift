@@ -49,10 +49,17 @@ public final class RunEngine: Sendable {
     /// loses it stops at once.
     /// - Throws: `EngineError` when the store fails or another process holds the run.
     /// `known`: the run as the caller just read it, which saves reading it again.
+    /// `startRecorded`: `known` came from `fireAll(prepare: true)`, owned by this
+    /// process with its first slice's start already recorded.
     public func drive(runId: String, job: JobRunSpec, control: RunControl = RunControl(), once: Bool = false,
-                      budget: Duration? = nil, known: RunRecord? = nil) async throws(EngineError) -> RunRecord {
+                      budget: Duration? = nil, known: RunRecord? = nil, startRecorded: Bool = false) async throws(EngineError) -> RunRecord {
         var hadOwner = false
-        var run = try await claim(runId, job: job, hadOwner: &hadOwner, known: known)
+        var run: RunRecord
+        if startRecorded, let known, known.owner == environment.owner {
+            run = known
+        } else {
+            run = try await claim(runId, job: job, hadOwner: &hadOwner, known: known)
+        }
         if run.status == .queued {
             // Its turn has come (the run it waited behind is finished).
             run.status = .running
@@ -60,6 +67,7 @@ public final class RunEngine: Sendable {
             do { run = try await store.updateRun(run) } catch { throw .store(error) }
         }
         var state = DriveState(run: run, leaseUntil: run.leaseExpiresAt ?? 0, hadOwner: hadOwner)
+        state.pendingStart = startRecorded && known?.owner == environment.owner
         let result: Result<RunRecord, EngineError>
         do {
             result = .success(try await loop(&state, job: job, control: control, once: once, budget: budget))

@@ -35,9 +35,12 @@ public struct FireRecord: Sendable, Equatable {
     public var scheduledAt: Int64
     public var kind: FireKind
     public var run: NewRun?
+    /// The start record of the run's first slice, written with it when the recorder
+    /// drives the run at once (it then owns the run and skips a claim and a start).
+    public var start: SliceRecord?
 
-    public init(job: String, scheduledAt: Int64, kind: FireKind, run: NewRun?) {
-        self.job = job; self.scheduledAt = scheduledAt; self.kind = kind; self.run = run
+    public init(job: String, scheduledAt: Int64, kind: FireKind, run: NewRun?, start: SliceRecord? = nil) {
+        self.job = job; self.scheduledAt = scheduledAt; self.kind = kind; self.run = run; self.start = start
     }
 }
 

@@ -88,6 +88,9 @@ public protocol RunStore: Sendable {
     /// Lets go of lock `name` if `runId` holds it.
     func releaseLock(name: String, runId: String) async throws(StoreError)
 
+    /// The latest fire recorded of every job that has one (epoch ms), in one read.
+    func lastFires() async throws(StoreError) -> [String: Int64]
+
     /// The latest fire recorded for `job` (epoch ms), or nil.
     func lastFire(job: String) async throws(StoreError) -> Int64?
 

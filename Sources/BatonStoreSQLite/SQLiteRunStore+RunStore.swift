@@ -104,6 +104,10 @@ extension SQLiteRunStore {
         try await perform { tables throws(StoreError) in try tables.releaseLock(name: name, runId: runId) }
     }
 
+    public func lastFires() async throws(StoreError) -> [String: Int64] {
+        try await perform { tables throws(StoreError) in try tables.lastFires() }
+    }
+
     public func lastFire(job: String) async throws(StoreError) -> Int64? {
         try await perform { tables throws(StoreError) in try tables.lastFire(job: job) }
     }

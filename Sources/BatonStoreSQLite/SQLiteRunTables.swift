@@ -112,7 +112,13 @@ final class SQLiteRunTables {
                     ON CONFLICT (job, scheduled_at) DO NOTHING
                     """, [.text(f.job), .integer(f.scheduledAt), .text(f.kind.rawValue), .string(f.run?.id), .integer(at)])
                 let recorded = db.changes > 0
-                if recorded, let run = f.run { try db.execute(NewRun.sqliteInsert, run.sqliteValues) }
+                if recorded, let run = f.run {
+                    try db.execute(NewRun.sqliteInsert, run.sqliteValues)
+                    if let start = f.start {
+                        try db.execute("INSERT INTO slices (\(SliceRecord.sqliteColumns)) VALUES (\(SliceRecord.sqlitePlaceholders))",
+                                       start.sqliteValues(outcome: .running))
+                    }
+                }
                 out.append(recorded)
             }
             return out
@@ -202,6 +208,14 @@ final class SQLiteRunTables {
     private func liveKey(job: String, key: String, at: Int64) throws(StoreError) -> String?? {
         try db.queryOne("SELECT run_id FROM request_keys WHERE job = ?1 AND key = ?2 AND expires_at > ?3",
                         [.text(job), .text(key), .integer(at)], row: { $0.optionalString(0) })
+    }
+
+    func lastFires() throws(StoreError) -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        for (job, at) in try db.query("SELECT job, max(scheduled_at) FROM fires GROUP BY job", [], row: { ($0.string(0), $0.int64(1)) }) {
+            out[job] = at
+        }
+        return out
     }
 
     func lastFire(job: String) throws(StoreError) -> Int64? {

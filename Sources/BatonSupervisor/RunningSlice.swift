@@ -23,16 +23,15 @@ public final class RunningSlice: Sendable {
         var wake: [Int32] = [-1, -1]
         guard baton_pipe2(&wake, O_CLOEXEC | O_NONBLOCK) == 0 else { throw SystemError("pipe2", errno: errno) }
         let child: SpawnedProcess
+        Supervisor.active.withLock { $0.spawning += 1 }
         do {
-            child = try Supervisor.active.withLock { (set: inout Set<pid_t>) throws(SystemError) -> SpawnedProcess in
-                let c = try Spawner.spawn(spec)
-                set.insert(c.pid)
-                return c
-            }
+            child = try Spawner.spawn(spec)
         } catch {
+            Supervisor.active.withLock { $0.spawning -= 1 }
             close(wake[0]); close(wake[1])
             throw error
         }
+        Supervisor.active.withLock { $0.pids.insert(child.pid); $0.spawning -= 1 }
         pid = child.pid
         wakeWrite = wake[1]
         let wakeRead = wake[0]
@@ -40,7 +39,7 @@ public final class RunningSlice: Sendable {
             var loop = PollLoop(spec: spec, child: child, wakeRead: wakeRead, onLogLine: onLogLine)
             let exit = loop.run(stopState: { self.shared.withLock { ($0.stopRequested, $0.killRequested) } })
             close(wakeRead)
-            Supervisor.active.withLock { _ = $0.remove(child.pid) }
+            Supervisor.active.withLock { _ = $0.pids.remove(child.pid) }
             self.finish(exit)
         }
     }

@@ -37,8 +37,14 @@ public enum Supervisor {
         return nil
     }
 
-    /// Pids of slices in flight, so the stray sweep never touches them.
-    static let active = Mutex<Set<pid_t>>([])
+    /// Slices in flight, so the stray sweep never touches them: their pids, and how many
+    /// spawns are under way (a child whose pid is not in the set yet). Spawns happen
+    /// outside the lock, so slices started together do not queue behind each other.
+    struct Children {
+        var pids: Set<pid_t> = []
+        var spawning = 0
+    }
+    static let active = Mutex(Children())
 
     /// Stops this process's children that still carry `marker` in their environment
     /// (descendants of a finished slice that left its group: as a child subreaper, baton
@@ -53,7 +59,10 @@ public enum Supervisor {
         let markerBytes = marker.map { Array($0.utf8) }
         var stopped = 0
         for _ in 0..<64 {
-            let keep = active.withLock { $0 }
+            let (keep, spawning) = active.withLock { ($0.pids, $0.spawning) }
+            // A zombie may be a slice that has just been spawned and exited before its pid
+            // was recorded: while a spawn is under way, zombies are left for the next sweep.
+            let reap = reapZombies && spawning == 0
             var found = false
             for pid in ProcFS.childrenOfSelf() where !keep.contains(pid) {
                 guard let stat = ProcFS.stat(pid) else { continue }
@@ -67,7 +76,7 @@ public enum Supervisor {
                     stopped += 1
                     found = true
                 }
-                if carries || (reapZombies && zombie) {
+                if carries || (reap && zombie) {
                     var status: Int32 = 0
                     _ = retryingInterrupts { waitpid(pid, &status, carries ? 0 : WNOHANG) }
                 }

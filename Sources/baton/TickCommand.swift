@@ -60,12 +60,13 @@ struct TickCommand {
         let paused = try await store.jobStates().filter(\.value.paused).keys
         let now = Int64(Date().timeIntervalSince1970)
         var batch: [DueFire] = []
+        let lastFires = try await store.lastFires()
         for job in set.jobs where !paused.contains(job.name) {
             var due: [(Int64, FireKind)] = []
             if job.schedule == .reboot {
                 if let boot = Boot.time() { due = [(boot, .reboot)] }
             } else {
-                let last = try await store.lastFire(job: job.name).map { $0 / 1000 }
+                let last = lastFires[job.name].map { $0 / 1000 }
                 let plan = MisfirePlan.plan(job.schedule, zone: set.zone(of: job), policy: job.options.misfire,
                                             lastFire: last, since: now - Self.window, now: now, window: Self.window)
                 if plan.dropped > 0 {
