@@ -2,9 +2,10 @@ import BatonCore
 import BatonStore
 import BatonSupervisor
 import Foundation
+import Synchronization
 
 /// One slice, from its start record to its committed outcome.
-struct SliceExecution {
+struct SliceExecution: Sendable {
     struct Outcome {
         var run: RunRecord
         var slice: SliceRecord
@@ -38,7 +39,7 @@ struct SliceExecution {
         let start = RunEngine.nowMs()
         let invocation = HandlerInvocation(job: job, run: run, slice: run.nextSlice, attempt: run.nextAttempt,
                                            budgetMs: budgetMs, deadlineMs: start + budgetMs, base: engine.environment)
-        var slice = SliceRecord(runId: run.id, number: run.nextSlice, attempt: run.nextAttempt, startedAt: start,
+        let slice = SliceRecord(runId: run.id, number: run.nextSlice, attempt: run.nextAttempt, startedAt: start,
                                 cursorIn: run.cursor, owner: engine.environment.owner)
         var next = run
         if !startRecorded {
@@ -47,7 +48,38 @@ struct SliceExecution {
         }
         engine.observer?.event(.sliceStarted(run: run, slice: slice.number, attempt: slice.attempt))
 
-        let exit = await spawnAndWait(invocation)
+        switch await spawnAndCommit(invocation, slice: slice, next: next) {
+        case let .committed(result):
+            return try result.get()
+        case let .notStarted(message):
+            // Nothing ran: decide and commit here (no poll thread to do it).
+            let d = decide(.failure(message, ""), slice: slice, next: next)
+            do {
+                return d.outcome(try await store.finishSlice(d.completion))
+            } catch {
+                throw .store(error)
+            }
+        }
+    }
+
+    /// What a finished slice comes to: the commit to make, and how the driver goes on.
+    struct Decision: Sendable {
+        var completion: SliceCompletion
+        var delayMs: Int64
+        var isRetry: Bool
+        var stopAfter: Bool
+
+        func outcome(_ stored: RunRecord) -> Outcome {
+            Outcome(run: stored, slice: completion.slice, delayMs: delayMs, isRetry: isRetry, stopAfter: stopAfter,
+                    nextStarted: completion.next != nil)
+        }
+    }
+
+    /// Decides a slice's outcome from how it ended: the slice record, the run as it
+    /// goes on, retries, pacing and the next slice's start. Pure: no store, no waiting.
+    func decide(_ exit: SpawnResult, slice started: SliceRecord, next run: RunRecord) -> Decision {
+        var slice = started
+        var next = run
         slice.finishedAt = RunEngine.nowMs()
         var exitWasCancel = false
         var stoppedAtDeadline = false
@@ -145,29 +177,35 @@ struct SliceExecution {
                                     cursorIn: next.cursor, owner: engine.environment.owner)
             next.leaseExpiresAt = next.updatedAt + engine.lease(job)
         }
-        do {
-            let stored = try await store.finishSlice(SliceCompletion(slice: slice, items: items, run: next, next: nextStart))
-            return Outcome(run: stored, slice: slice, delayMs: delay, isRetry: isRetry, stopAfter: stopAfter,
-                           nextStarted: nextStart != nil)
-        } catch {
-            throw .store(error)
-        }
+        return Decision(completion: SliceCompletion(slice: slice, items: items, run: next, next: nextStart),
+                        delayMs: delay, isRetry: isRetry, stopAfter: stopAfter)
     }
 
-    enum SpawnResult {
+
+    enum SpawnResult: Sendable {
         case success(SliceExit)
         case failure(String, String)
     }
 
-    /// Starts the handler and waits for it, passing on cancel and kill requests and
-    /// the store's cancel flag (set by `baton cancel` in another process).
-    func spawnAndWait(_ invocation: HandlerInvocation) async -> SpawnResult {
+    enum Spawned: Sendable {
+        /// The slice ran and its outcome was committed (or the commit failed).
+        case committed(Result<Outcome, EngineError>)
+        /// The handler could not be started; nothing was committed.
+        case notStarted(String)
+    }
+
+    /// Starts the handler; when it is over, its poll thread decides the outcome and
+    /// commits it at once (blocking there is fine: it is baton's own thread), so a slice
+    /// costs one hand-over to that thread and one back. Cancel and kill requests, and
+    /// the store's cancel flag (set by `baton cancel` in another process), are looked
+    /// at from the poll thread while the handler runs.
+    func spawnAndCommit(_ invocation: HandlerInvocation, slice: SliceRecord, next: RunRecord) async -> Spawned {
         let env = engine.environment
         let path = invocation.environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ""
         guard let first = job.command.first,
               let executable = Supervisor.resolve(first, searchPath: path, workingDirectory: env.workingDirectory) else {
             let name = job.command.first ?? "(none)"
-            return .failure("command '\(name)' not found or not executable (relative to \(env.workingDirectory), PATH=\(path))", "")
+            return .notStarted("command '\(name)' not found or not executable (relative to \(env.workingDirectory), PATH=\(path))")
         }
         let spec = SliceSpec(executable: executable, arguments: job.command, environment: invocation.environment,
                              workingDirectory: env.workingDirectory,
@@ -176,31 +214,25 @@ struct SliceExecution {
                              marker: "BATON_RUN_ID=\(run.id)")
         let observer = engine.observer
         let current = run
-        let slice: RunningSlice
-        do {
-            slice = try Supervisor.start(spec) { line in observer?.event(.logLine(run: current, line: line)) }
-        } catch {
-            return .failure(error.description, "")
-        }
         let store = engine.store
-        let watcher = Task { [control] in
-            var termed = false
-            while !Task.isCancelled {
-                // Look first after a pause: most slices end before they need watching.
-                try? await Task.sleep(for: .milliseconds(200))
-                if Task.isCancelled { return }
-                let request = control.current
-                if request == .kill { slice.kill(); return }
-                let flagged = (try? await store.run(id: current.id))?.cancelRequested ?? false
-                if !termed, request == .cancel || flagged {
-                    slice.terminate()
-                    termed = true
-                }
+        let watch = CancelWatch(control: control, store: store, runId: run.id)
+        let execution = self
+        return await withCheckedContinuation { (c: CheckedContinuation<Spawned, Never>) in
+            do throws(SystemError) {
+                _ = try Supervisor.start(spec, onLogLine: { line in observer?.event(.logLine(run: current, line: line)) },
+                                         check: { watch.look() },
+                                         onExit: { exit in
+                    let d = execution.decide(.success(exit), slice: slice, next: next)
+                    do throws(StoreError) {
+                        c.resume(returning: .committed(.success(d.outcome(try store.finishSliceNow(d.completion)))))
+                    } catch {
+                        c.resume(returning: .committed(.failure(.store(error))))
+                    }
+                })
+            } catch {
+                c.resume(returning: .notStarted(error.description))
             }
         }
-        let exit = await slice.wait()
-        watcher.cancel()
-        return .success(exit)
     }
 
     /// Decides the slice's outcome from how the process ended and what it printed;
@@ -266,5 +298,35 @@ struct SliceExecution {
             }
         }
         return nil
+    }
+}
+
+/// What a running slice's poll thread asks about stopping: the driver's own requests at
+/// once, the store's cancel flag (another process's `baton cancel`) twice a second.
+final class CancelWatch: Sendable {
+    let control: RunControl
+    let store: any RunStore
+    let runId: String
+    private let nextLook = Mutex<Int64>(0)
+
+    init(control: RunControl, store: any RunStore, runId: String) {
+        self.control = control; self.store = store; self.runId = runId
+        nextLook.withLock { $0 = RunEngine.nowMs() + 500 }
+    }
+
+    func look() -> RunningSlice.Request {
+        switch control.current {
+        case .kill: return .kill
+        case .cancel: return .terminate
+        case .none, .drain: break
+        }
+        let now = RunEngine.nowMs()
+        let due = nextLook.withLock { t -> Bool in
+            guard now >= t else { return false }
+            t = now + 500
+            return true
+        }
+        if due, (try? store.cancelRequestedNow(runId: runId)) == true { return .terminate }
+        return .none
     }
 }

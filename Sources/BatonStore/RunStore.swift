@@ -21,6 +21,15 @@ public protocol RunStore: Sendable {
     /// For transitions without a slice: resume, cancel before a slice, lost-slice repair.
     func updateRun(_ run: RunRecord) async throws(StoreError) -> RunRecord
 
+    /// `finishSlice`, blocking: for baton's own threads (a slice's poll thread commits
+    /// the outcome the moment the process ends, with no hop between threads), never for
+    /// Swift's cooperative pool.
+    func finishSliceNow(_ completion: SliceCompletion) throws(StoreError) -> RunRecord
+
+    /// Whether the run's cancel flag is set (`baton cancel` from another process),
+    /// blocking, for the same threads as `finishSliceNow`.
+    func cancelRequestedNow(runId: String) throws(StoreError) -> Bool
+
     /// Marks a running slice `lost` (its driver died) in the same transaction as
     /// `run` is written.
     func markSliceLost(runId: String, number: Int, attempt: Int, at: Int64, run: RunRecord) async throws(StoreError) -> RunRecord

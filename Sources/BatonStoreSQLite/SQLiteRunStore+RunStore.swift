@@ -23,6 +23,14 @@ extension SQLiteRunStore {
         try await perform { tables throws(StoreError) in try tables.finishSlice(completion) }
     }
 
+    public func finishSliceNow(_ completion: SliceCompletion) throws(StoreError) -> RunRecord {
+        try performNow { tables throws(StoreError) in try tables.finishSlice(completion) }
+    }
+
+    public func cancelRequestedNow(runId: String) throws(StoreError) -> Bool {
+        try performNow { tables throws(StoreError) in try tables.run(id: runId)?.cancelRequested ?? false }
+    }
+
     /// - Throws: `.notFound` for an unknown run.
     public func updateRun(_ run: RunRecord) async throws(StoreError) -> RunRecord {
         try await perform { tables throws(StoreError) in try tables.updateRun(run) }

@@ -23,6 +23,8 @@ struct PollLoop {
     var stopped: SliceExit.StopReason?
     var killed = false
     var statusLost = false
+    /// With a periodic look at stop requests (`stopState` asks one), the longest poll.
+    var checkEveryMs: Int64?
 
     static let maxLine = 16 * 1024
 
@@ -79,6 +81,7 @@ struct PollLoop {
             if status == nil {
                 timeout = stopped == nil ? start + budgetMs - now : (killed ? Int64.max : killAt - now)
                 if pidFD < 0 || killed { timeout = min(timeout, 20) }  // no pidfd: look again soon
+                if let every = checkEveryMs { timeout = min(timeout, every) }
             } else {
                 timeout = drainUntil - now
             }

@@ -18,8 +18,10 @@ public enum Supervisor {
     /// Starts a slice. Its process runs under a dedicated thread that polls its pipes;
     /// `onLogLine` receives each stderr line (within the log bound) on that thread.
     /// - Throws: `SystemError` when the process cannot be started.
-    public static func start(_ spec: SliceSpec, onLogLine: (@Sendable (String) -> Void)? = nil) throws(SystemError) -> RunningSlice {
-        try RunningSlice(spec: spec, onLogLine: onLogLine)
+    public static func start(_ spec: SliceSpec, onLogLine: (@Sendable (String) -> Void)? = nil,
+                             check: (@Sendable () -> RunningSlice.Request)? = nil,
+                             onExit: (@Sendable (SliceExit) -> Void)? = nil) throws(SystemError) -> RunningSlice {
+        try RunningSlice(spec: spec, onLogLine: onLogLine, check: check, onExit: onExit)
     }
 
     /// The path of `command`: as given when it contains a slash (relative to
