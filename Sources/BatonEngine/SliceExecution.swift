@@ -218,20 +218,21 @@ struct SliceExecution: Sendable {
         let watch = CancelWatch(control: control, store: store, runId: run.id)
         let execution = self
         return await withCheckedContinuation { (c: CheckedContinuation<Spawned, Never>) in
-            do throws(SystemError) {
-                _ = try Supervisor.start(spec, onLogLine: { line in observer?.event(.logLine(run: current, line: line)) },
-                                         check: { watch.look() },
-                                         onExit: { exit in
+            Supervisor.launch(spec, onLogLine: { line in observer?.event(.logLine(run: current, line: line)) },
+                              check: { watch.look() },
+                              onExit: { result in
+                switch result {
+                case let .failure(error):
+                    c.resume(returning: .notStarted(error.description))
+                case let .success(exit):
                     let d = execution.decide(.success(exit), slice: slice, next: next)
                     do throws(StoreError) {
                         c.resume(returning: .committed(.success(d.outcome(try store.finishSliceNow(d.completion)))))
                     } catch {
                         c.resume(returning: .committed(.failure(.store(error))))
                     }
-                })
-            } catch {
-                c.resume(returning: .notStarted(error.description))
-            }
+                }
+            })
         }
     }
 

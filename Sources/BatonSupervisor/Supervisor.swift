@@ -18,6 +18,41 @@ public enum Supervisor {
     /// Starts a slice. Its process runs under a dedicated thread that polls its pipes;
     /// `onLogLine` receives each stderr line (within the log bound) on that thread.
     /// - Throws: `SystemError` when the process cannot be started.
+    /// Starts a slice entirely on a poll thread of its own: the spawn (posix_spawn
+    /// blocks until the child has exec'd, so not on Swift's cooperative pool), the
+    /// polling, and `onExit` once it is over, with the exit or the reason it could not
+    /// start. `check` is asked at least every 200 ms while the process runs.
+    public static func launch(_ spec: SliceSpec, onLogLine: (@Sendable (String) -> Void)? = nil,
+                              check: @escaping @Sendable () -> RunningSlice.Request,
+                              onExit: @escaping @Sendable (Result<SliceExit, SystemError>) -> Void) {
+        PollThreads.shared.run {
+            active.withLock { $0.spawning += 1 }
+            let child: SpawnedProcess
+            do throws(SystemError) {
+                child = try Spawner.spawn(spec)
+            } catch {
+                active.withLock { $0.spawning -= 1 }
+                onExit(.failure(error))
+                return
+            }
+            active.withLock { $0.pids.insert(child.pid); $0.spawning -= 1 }
+            var loop = PollLoop(spec: spec, child: child, wakeRead: -1, onLogLine: onLogLine)
+            loop.checkEveryMs = 200
+            loop.sweepThread = baton_gettid()
+            var stop = false, kill = false
+            let exit = loop.run(stopState: {
+                switch check() {
+                case .none: break
+                case .terminate: stop = true
+                case .kill: stop = true; kill = true
+                }
+                return (stop, kill)
+            })
+            active.withLock { _ = $0.pids.remove(child.pid) }
+            onExit(.success(exit))
+        }
+    }
+
     public static func start(_ spec: SliceSpec, onLogLine: (@Sendable (String) -> Void)? = nil,
                              check: (@Sendable () -> RunningSlice.Request)? = nil,
                              onExit: (@Sendable (SliceExit) -> Void)? = nil) throws(SystemError) -> RunningSlice {
@@ -57,7 +92,10 @@ public enum Supervisor {
     /// only a process that starts children through `Supervisor` alone should ask that.
     /// Returns how many processes it stopped.
     @discardableResult
-    public static func sweepStrays(marker: String? = nil, startedAfterTicks: Int64 = 0, reapZombies: Bool = false) -> Int {
+    /// With `thread`, only that thread's children are looked at: the thread that spawned
+    /// the slice, to which its orphaned descendants are handed while it lives.
+    public static func sweepStrays(marker: String? = nil, startedAfterTicks: Int64 = 0, reapZombies: Bool = false,
+                                   thread: pid_t? = nil) -> Int {
         let markerBytes = marker.map { Array($0.utf8) }
         var stopped = 0
         for _ in 0..<64 {
@@ -66,7 +104,7 @@ public enum Supervisor {
             // was recorded: while a spawn is under way, zombies are left for the next sweep.
             let reap = reapZombies && spawning == 0
             var found = false
-            for pid in ProcFS.childrenOfSelf() where !keep.contains(pid) {
+            for pid in ProcFS.childrenOfSelf(thread: thread) where !keep.contains(pid) {
                 guard let stat = ProcFS.stat(pid) else { continue }
                 let zombie = stat.state == UInt8(ascii: "Z")
                 var carries = false
