@@ -204,7 +204,8 @@ public final class API: Sendable {
         case let .refused(response): return response
         case let .ok(k): key = k
         }
-        let call = RunRequest(job: JobRunSpec(job), trigger: .webhook, payload: payload, idempotencyKey: key, replayKey: signature)
+        var call = RunRequest(job: JobRunSpec(job), trigger: .webhook, payload: payload, idempotencyKey: key, replayKey: signature)
+        call.prepare = !options.intakeOnly
         return await start(call, job: job.name)
     }
 
@@ -255,8 +256,9 @@ public final class API: Sendable {
         case let .refused(response): return response
         case let .ok(k): key = k
         }
-        let call = RunRequest(job: JobRunSpec(job), trigger: .retry, payload: retry.payload, params: old.params,
+        var call = RunRequest(job: JobRunSpec(job), trigger: .retry, payload: retry.payload, params: old.params,
                               parentRun: runId, idempotencyKey: key, replayKey: signature)
+        call.prepare = !options.intakeOnly
         return await start(call, job: job.name)
     }
 
@@ -266,7 +268,10 @@ public final class API: Sendable {
         case .failure:
             return Self.storeDown()
         case let .success(.started(run)):
-            if !options.intakeOnly { Task { await scheduler.drive(job: job) } }
+            if !options.intakeOnly {
+                if run.owner == engine.environment.owner { Task { await scheduler.adopt(run) } }
+                else { Task { await scheduler.drive(job: job) } }
+            }
             log("webhook", [("job", job), ("run", run.id), ("trigger", call.trigger.rawValue), ("status", run.status.rawValue)])
             return Self.json(202, ["run_id": run.id, "status": run.status.rawValue])
         case let .success(.existing(id)):

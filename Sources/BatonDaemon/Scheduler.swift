@@ -383,6 +383,19 @@ public actor Scheduler {
         return true
     }
 
+    /// Takes over a run a request just recorded owned by this process with its first
+    /// slice's start (`RunRequest.prepare`), and drives it.
+    public func adopt(_ run: RunRecord) async {
+        if stopping {
+            // Too late to drive it: take the start back and let it go for another driver.
+            _ = try? await store.discardSlice(runId: run.id, number: 1, attempt: 1)
+            _ = try? await store.release(runId: run.id, owner: engine.environment.owner)
+            return
+        }
+        prepared[run.id] = run
+        await driveQueue(run.job)
+    }
+
     /// Drives the job's unfinished runs now (a request just recorded one).
     public func drive(job name: String) async {
         await driveQueue(name)

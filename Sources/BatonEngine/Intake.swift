@@ -13,6 +13,9 @@ public struct RunRequest: Sendable {
     public var idempotencyKey: String?
     /// Names the signed request itself, to refuse it a second time.
     public var replayKey: String?
+    /// Record the run owned by this process with its first slice's start, to drive it
+    /// at once with `drive(…, startRecorded: true)` (as `fireAll(prepare:)` does).
+    public var prepare = false
 
     public init(job: JobRunSpec, trigger: Trigger, payload: String? = nil, params: String = "{}", parentRun: String? = nil,
                 idempotencyKey: String? = nil, replayKey: String? = nil) {
@@ -57,11 +60,17 @@ extension RunEngine {
                 case let .replace(old): cancels[intake.count] = old
                 case let .refuse(why): refusal = why
                 }
-                let new = NewRun(id: RunID.make(now), job: r.job.name, trigger: r.trigger, scheduledAt: now, createdAt: now,
+                var new = NewRun(id: RunID.make(now), job: r.job.name, trigger: r.trigger, scheduledAt: now, createdAt: now,
                                  params: r.params, payload: r.payload, parentRun: r.parentRun, status: status)
+                var start: SliceRecord?
+                if r.prepare && status == .running && refusal == nil {
+                    new.owner = environment.owner
+                    new.leaseExpiresAt = now + lease(r.job)
+                    start = SliceRecord(runId: new.id, number: 1, attempt: 1, startedAt: now, owner: environment.owner)
+                }
                 intake.append(RunIntake(run: new, idempotencyKey: r.idempotencyKey, replayKey: r.replayKey,
                                         idempotencyExpiresAt: now + Self.idempotencyWindowMs,
-                                        replayExpiresAt: now + Self.replayWindowMs, refusal: refusal))
+                                        replayExpiresAt: now + Self.replayWindowMs, refusal: refusal, start: start))
                 if refusal == nil { unfinished[r.job.name, default: []].append(RunRecord(new)) }
             }
             let outcomes = try await store.createRuns(intake, at: now)

@@ -188,6 +188,10 @@ final class SQLiteRunTables {
                 } catch where error.kind == .conflict {
                     throw StoreError(.conflict, location: db.path, "a run with id \(item.run.id) exists already", code: error.code)
                 }
+                if let start = item.start {
+                    try db.execute("INSERT INTO slices (\(SliceRecord.sqliteColumns)) VALUES (\(SliceRecord.sqlitePlaceholders))",
+                                   start.sqliteValues(outcome: .running))
+                }
                 let run = RunRecord(item.run)
                 for (key, expires) in [(item.idempotencyKey.map { "idem:" + $0 }, item.idempotencyExpiresAt),
                                        (item.replayKey.map { "sig:" + $0 }, item.replayExpiresAt)] {
