@@ -18,8 +18,10 @@ let package = Package(
         .systemLibrary(name: "CProcessShims", path: "Sources/CProcessShims"),
         // posix_spawn, process groups, budgets, the reaper: the only importer of CProcessShims.
         .target(name: "BatonSupervisor", dependencies: ["CProcessShims"]),
+        // A strict, fast JSON value and parser (handler results, payloads, provider answers).
+        .target(name: "BatonJSON"),
         // The run engine: slices, retries, pacing, commits. invoke, the daemon and webhooks share it.
-        .target(name: "BatonEngine", dependencies: ["BatonCore", "BatonStore", "BatonSupervisor"]),
+        .target(name: "BatonEngine", dependencies: ["BatonCore", "BatonJSON", "BatonStore", "BatonSupervisor"]),
         // libsqlite3 (Debian: libsqlite3-dev); only BatonStoreSQLite imports it.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
@@ -35,7 +37,7 @@ let package = Package(
         // `baton sandbox`: the providers' stand-ins over BatonHTTP, deliveries in SQLite.
         .target(name: "BatonSandbox", dependencies: ["BatonHTTP", "BatonCrypto", "BatonSQLite", "BatonStore"]),
         // Typed clients of the AI and messaging providers (HANDLERS.md).
-        .target(name: "BatonProviders", dependencies: ["BatonCurl"]),
+        .target(name: "BatonProviders", dependencies: ["BatonCurl", "BatonJSON"]),
         // What every handler executable links: the slice, its deadline, SIGTERM, the result.
         .target(name: "BatonHandlerKit", dependencies: ["BatonProviders", "BatonSQLite", "BatonStore"]),
         // An example handler on the kit: sends APP_DB's outbox as SMS (docs/handlers.md).
@@ -57,18 +59,18 @@ let package = Package(
         // How runs, slices and jobs read for people and as JSON (CLI and HTTP API).
         .target(name: "BatonReport", dependencies: ["BatonCore", "BatonStore"]),
         // The HTTP API of SPEC §6: webhooks, reads, metrics, dashboard (serve and run --listen).
-        .target(name: "BatonAPI", dependencies: ["BatonConfig", "BatonCore", "BatonCrypto", "BatonDaemon", "BatonEngine",
+        .target(name: "BatonAPI", dependencies: ["BatonConfig", "BatonCore", "BatonCrypto", "BatonDaemon", "BatonEngine", "BatonJSON",
                                                  "BatonHTTP", "BatonReport", "BatonStore"]),
         // Schedule directories and files on disk, commands on PATH.
         .target(name: "BatonConfig", dependencies: ["BatonCore"]),
         // The command line: arguments in, exit code out.
-        .executableTarget(name: "baton", dependencies: ["BatonCore", "BatonConfig", "BatonStore", "BatonStoreSQLite", "BatonEngine", "BatonSupervisor", "BatonDaemon", "BatonReport", "BatonAPI", "BatonHTTP", "BatonSandbox"]),
+        .executableTarget(name: "baton", dependencies: ["BatonCore", "BatonConfig", "BatonStore", "BatonStoreSQLite", "BatonEngine", "BatonSupervisor", "BatonDaemon", "BatonReport", "BatonAPI", "BatonHTTP", "BatonSandbox", "BatonJSON"]),
         // bench/cron-next measures this in-process.
         .executableTarget(name: "BenchCronNext", dependencies: ["BatonCore", "BatonConfig"], path: "bench/cron-next-swift"),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
         .testTarget(name: "BatonCLITests", dependencies: ["BatonCore"]),
         .testTarget(name: "BatonSupervisorTests", dependencies: ["BatonSupervisor"]),
-        .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonStore", "BatonStoreSQLite", "BatonSupervisor", "BatonCore"]),
+        .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonJSON", "BatonStore", "BatonStoreSQLite", "BatonSupervisor", "BatonCore"]),
         // The RunStore conformance suite, run against every backend.
         .testTarget(name: "BatonProvidersTests", dependencies: ["BatonProviders"]),
         .testTarget(name: "BatonDaemonTests", dependencies: ["BatonDaemon", "BatonConfig", "BatonEngine", "BatonStore", "BatonStoreSQLite", "BatonSupervisor"]),

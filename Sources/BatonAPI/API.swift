@@ -1,3 +1,4 @@
+import BatonJSON
 import BatonConfig
 import BatonCore
 import BatonCrypto

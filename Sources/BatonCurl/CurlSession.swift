@@ -177,13 +177,19 @@ private let sinkHeader: ccurl_data_callback = { data, size, count, context in
     guard let data, let context else { return 0 }
     let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
     let n = size * count
-    let line = data.withMemoryRebound(to: UInt8.self, capacity: n) { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) }
-    if line.hasPrefix("HTTP/") {
-        sink.headers = [:]  // a new response (after a 100 Continue or a redirect)
-    } else if let colon = line.firstIndex(of: ":") {
-        let name = line[..<colon].lowercased()
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-        sink.headers[name] = value
+    data.withMemoryRebound(to: UInt8.self, capacity: n) { p in
+        let bytes = UnsafeBufferPointer(start: p, count: n)
+        if n >= 5, bytes[0] == 0x48, bytes[1] == 0x54, bytes[2] == 0x54, bytes[3] == 0x50, bytes[4] == 0x2F {
+            sink.headers = [:]  // "HTTP/": a new response (after a 100 Continue or a redirect)
+            return
+        }
+        guard let colon = bytes.firstIndex(of: 0x3A) else { return }
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
+        var start = colon + 1, end = n
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<colon]), as: UTF8.self).lowercased()
+        sink.headers[name] = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
     }
     return n
 }

@@ -1,3 +1,4 @@
+import BatonJSON
 import BatonCore
 import BatonStore
 

@@ -1,3 +1,4 @@
+import BatonJSON
 import BatonStore
 
 /// A handler's result (SPEC §3): one JSON object on stdout, or nothing at all

@@ -1,4 +1,5 @@
 import BatonCurl
+import BatonJSON
 import Foundation
 
 /// One message of a conversation.
@@ -44,25 +45,24 @@ public final class OpenAIClient: ChatProvider {
     }
 
     public func complete(model: String, messages: [ChatMessage], maxTokens: Int) throws(ProviderError) -> Completion {
-        let body = Transport.encode(["model": model, "max_tokens": maxTokens,
-                                     "messages": messages.map { ["role": $0.role, "content": $0.content] }])
+        let body: JSONValue = .object(["model": .string(model), "max_tokens": .number(maxTokens),
+                                       "messages": .array(messages.map { .object(["role": .string($0.role), "content": .string($0.content)]) })])
         let response = try transport.send(.init(method: "POST", url: baseURL + "/chat/completions",
                                                 headers: [("Authorization", "Bearer \(apiKey)"), ("Content-Type", "application/json")],
-                                                body: body, timeoutMs: 0))
+                                                body: Array(body.text.utf8), timeoutMs: 0))
         guard response.status == 200 else { throw error(response) }
         let f = Fields(provider: "openai", root: try transport.json(response))
         return Completion(text: try f.string("choices", 0, "message", "content"), model: try f.string("model"),
                           inputTokens: try f.int("usage", "prompt_tokens"), outputTokens: try f.int("usage", "completion_tokens"),
-                          stopReason: f.value(["choices", 0, "finish_reason"]) as? String)
+                          stopReason: f.value(["choices", 0, "finish_reason"])?.string)
     }
 
     func error(_ r: CurlSession.Response) -> ProviderError {
-        let body = try? transport.json(r)
-        let detail = body?["error"] as? [String: Any]
-        let code = (detail?["code"] as? String) ?? (detail?["type"] as? String)
+        let detail = (try? transport.json(r))?["error"]
+        let code = detail?["code"]?.string ?? detail?["type"]?.string
         switch r.status {
         case 401, 403: return .authentication(provider: "openai", status: r.status)
-        case 429 where code == "insufficient_quota" || detail?["type"] as? String == "insufficient_quota":
+        case 429 where code == "insufficient_quota" || detail?["type"]?.string == "insufficient_quota":
             return .quotaExhausted(provider: "openai")
         case 429: return .rateLimited(provider: "openai", retryAfterMs: ProviderError.retryAfter(r.headers))
         case 408, 409, 500...599: return .server(provider: "openai", status: r.status)
@@ -94,27 +94,28 @@ public final class AnthropicClient: ChatProvider {
     public func complete(model: String, messages: [ChatMessage], maxTokens: Int) throws(ProviderError) -> Completion {
         // Anthropic takes the system prompt apart from the turns.
         let system = messages.filter { $0.role == "system" }.map(\.content).joined(separator: "\n\n")
-        var object: [String: Any] = ["model": model, "max_tokens": maxTokens,
-                                     "messages": messages.filter { $0.role != "system" }.map { ["role": $0.role, "content": $0.content] }]
-        if !system.isEmpty { object["system"] = system }
+        var object: [String: JSONValue] = ["model": .string(model), "max_tokens": .number(maxTokens),
+                                           "messages": .array(messages.filter { $0.role != "system" }
+                                               .map { .object(["role": .string($0.role), "content": .string($0.content)]) })]
+        if !system.isEmpty { object["system"] = .string(system) }
         let response = try transport.send(.init(method: "POST", url: baseURL + "/v1/messages",
                                                 headers: [("x-api-key", apiKey), ("anthropic-version", Self.apiVersion),
                                                           ("Content-Type", "application/json")],
-                                                body: Transport.encode(object), timeoutMs: 0))
+                                                body: Array(JSONValue.object(object).text.utf8), timeoutMs: 0))
         guard response.status == 200 else { throw error(response) }
         let f = Fields(provider: "anthropic", root: try transport.json(response))
-        guard let blocks = f.value(["content"]) as? [[String: Any]] else {
+        guard case let .array(blocks)? = f.value(["content"]) else {
             throw .badResponse(provider: "anthropic", field: "content is not a list of blocks")
         }
-        guard let text = blocks.first(where: { $0["type"] as? String == "text" })?["text"] as? String else {
+        guard let text = blocks.first(where: { $0["type"]?.string == "text" })?["text"]?.string else {
             throw .badResponse(provider: "anthropic", field: "content has no text block")
         }
         return Completion(text: text, model: try f.string("model"), inputTokens: try f.int("usage", "input_tokens"),
-                          outputTokens: try f.int("usage", "output_tokens"), stopReason: f.value(["stop_reason"]) as? String)
+                          outputTokens: try f.int("usage", "output_tokens"), stopReason: f.value(["stop_reason"])?.string)
     }
 
     func error(_ r: CurlSession.Response) -> ProviderError {
-        let type = ((try? transport.json(r))?["error"] as? [String: Any])?["type"] as? String
+        let type = (try? transport.json(r))?["error"]?["type"]?.string
         switch r.status {
         case 401, 403: return .authentication(provider: "anthropic", status: r.status)
         case 429: return .rateLimited(provider: "anthropic", retryAfterMs: ProviderError.retryAfter(r.headers))

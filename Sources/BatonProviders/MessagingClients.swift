@@ -1,4 +1,5 @@
 import BatonCurl
+import BatonJSON
 import Foundation
 
 /// What a messaging provider said of a message it took.
@@ -48,7 +49,7 @@ public final class TwilioClient {
     }
 
     func error(_ r: CurlSession.Response) -> ProviderError {
-        let code = ((try? transport.json(r))?["code"] as? NSNumber).map { String($0.intValue) }
+        let code = (try? transport.json(r))?["code"]?.int.map(String.init)
         switch (r.status, code) {
         case (401, _), (403, _), (_, "20003"): return .authentication(provider: "twilio", status: r.status)
         case (429, _), (_, "20429"): return .rateLimited(provider: "twilio", retryAfterMs: ProviderError.retryAfter(r.headers))
@@ -90,26 +91,26 @@ public final class MessengerClient {
 
     /// Sends a text (or, with `imageURL`, an image attachment) to `psid`.
     public func send(psid: String, text: String?, imageURL: String? = nil, tag: String? = nil) throws(ProviderError) -> Receipt {
-        var message: [String: Any] = [:]
+        var message: [String: JSONValue] = [:]
         if let imageURL {
-            message["attachment"] = ["type": "image", "payload": ["url": imageURL, "is_reusable": true]]
+            message["attachment"] = .object(["type": .string("image"),
+                                             "payload": .object(["url": .string(imageURL), "is_reusable": .bool(true)])])
         } else {
-            message["text"] = text ?? ""
+            message["text"] = .string(text ?? "")
         }
-        var object: [String: Any] = ["recipient": ["id": psid], "message": message,
-                                     "messaging_type": tag == nil ? "RESPONSE" : "MESSAGE_TAG"]
-        if let tag { object["tag"] = tag }
+        var object: [String: JSONValue] = ["recipient": .object(["id": .string(psid)]), "message": .object(message),
+                                           "messaging_type": .string(tag == nil ? "RESPONSE" : "MESSAGE_TAG")]
+        if let tag { object["tag"] = .string(tag) }
         let url = "\(baseURL)/\(version)/me/messages?access_token=\(TwilioClient.escape(pageToken))"
         let response = try transport.send(.init(method: "POST", url: url, headers: [("Content-Type", "application/json")],
-                                                body: Transport.encode(object), timeoutMs: 0))
+                                                body: Array(JSONValue.object(object).text.utf8), timeoutMs: 0))
         guard response.status == 200 else { throw error(response) }
         let f = Fields(provider: "messenger", root: try transport.json(response))
         return Receipt(id: try f.string("message_id"), status: "sent")
     }
 
     func error(_ r: CurlSession.Response) -> ProviderError {
-        let detail = (try? transport.json(r))?["error"] as? [String: Any]
-        let code = (detail?["code"] as? NSNumber)?.intValue
+        let code = (try? transport.json(r))?["error"]?["code"]?.int
         switch (r.status, code) {
         case (_, 190?), (401, _): return .authentication(provider: "messenger", status: r.status)
         case (_, 613?), (_, 4?), (429, _): return .rateLimited(provider: "messenger", retryAfterMs: ProviderError.retryAfter(r.headers))

@@ -1,4 +1,5 @@
 import BatonCurl
+import BatonJSON
 import Foundation
 
 /// The end of the time a call may take: the slice's deadline (`BATON_DEADLINE_MS`), so
@@ -42,45 +43,42 @@ public final class Transport {
         do { return try session.perform(request) } catch { throw .transport(provider, error) }
     }
 
-    func json(_ response: CurlSession.Response) throws(ProviderError) -> [String: Any] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+    func json(_ response: CurlSession.Response) throws(ProviderError) -> JSONValue {
+        guard let value = JSONValue.parse(response.body), case .object = value else {
             throw .badResponse(provider: provider, field: "the body is not a JSON object")
         }
-        return object
-    }
-
-    static func encode(_ object: [String: Any]) -> [UInt8] {
-        Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8))
+        return value
     }
 }
 
 /// Reads a typed field from a decoded JSON object by path, or says which field is wrong.
 struct Fields {
     let provider: String
-    let root: Any
+    let root: JSONValue
 
-    func value(_ path: [Any]) -> Any? {
-        var node: Any? = root
+    func value(_ path: [Any]) -> JSONValue? {
+        var node: JSONValue? = root
         for step in path {
-            if let key = step as? String { node = (node as? [String: Any])?[key] }
-            else if let i = step as? Int { node = (node as? [Any]).flatMap { i < $0.count ? $0[i] : nil } }
+            if let key = step as? String { node = node?[key] } else if let i = step as? Int { node = node?[i] }
         }
         return node
     }
 
     func string(_ path: Any...) throws(ProviderError) -> String {
-        guard let s = value(path) as? String else { throw .badResponse(provider: provider, field: Self.name(path) + " is not a string") }
+        guard let s = value(path)?.string else { throw .badResponse(provider: provider, field: Self.name(path) + " is not a string") }
         return s
     }
 
     func int(_ path: Any...) throws(ProviderError) -> Int {
-        guard let n = value(path) as? NSNumber, !(value(path) is Bool) else {
-            throw .badResponse(provider: provider, field: Self.name(path) + " is not a number")
-        }
-        return n.intValue
+        guard let n = value(path)?.int else { throw .badResponse(provider: provider, field: Self.name(path) + " is not a whole number") }
+        return n
     }
 
     static func name(_ path: [Any]) -> String {
-        path.map { ($0 as? Int).map { "[\($0)]" } ?? ".\($0)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        var out = ""
+        for step in path {
+            if let i = step as? Int { out += "[\(i)]" } else { out += (out.isEmpty ? "" : ".") + "\(step)" }
+        }
+        return out
     }
 }

@@ -1,3 +1,4 @@
+import BatonJSON
 import BatonReport
 import BatonCore
 import BatonEngine

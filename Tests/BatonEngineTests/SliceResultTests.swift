@@ -1,4 +1,5 @@
 import BatonEngine
+import BatonJSON
 import XCTest
 
 /// The result parser and the JSON reader under it: strict, and every refusal names

@@ -13,7 +13,7 @@ public enum JSONValue: Sendable, Equatable {
     case object([String: JSONValue])
 
     /// What a person calls this kind of value, for error messages.
-    var kind: String {
+    public var kind: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
@@ -25,7 +25,7 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     /// A whole number that fits Int64, if this is one (`15` or `15.0`, not `1.5`).
-    var integer: Int64? {
+    public var integer: Int64? {
         guard case let .number(text) = self else { return nil }
         if let v = Int64(text) { return v }
         guard let d = Double(text), d.isFinite, d.rounded() == d, abs(d) < 9.0e15 else { return nil }
@@ -45,7 +45,7 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
-    static func quote(_ s: String) -> String {
+    public static func quote(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {
@@ -67,4 +67,30 @@ public enum JSONValue: Sendable, Equatable {
     public static func parse(_ bytes: [UInt8]) -> JSONValue? {
         JSONParser.parse(bytes)
     }
+}
+
+extension JSONValue {
+    /// The member `key` of an object, or nil.
+    public subscript(key: String) -> JSONValue? {
+        if case let .object(o) = self { return o[key] }
+        return nil
+    }
+
+    /// The element at `index` of an array, or nil.
+    public subscript(index: Int) -> JSONValue? {
+        if case let .array(a) = self, index >= 0, index < a.count { return a[index] }
+        return nil
+    }
+
+    /// The text of a string, or nil.
+    public var string: String? {
+        if case let .string(s) = self { return s }
+        return nil
+    }
+
+    /// A number as Int, or nil.
+    public var int: Int? { integer.flatMap { Int(exactly: $0) } }
+
+    /// A number from Swift's.
+    public static func number(_ n: Int) -> JSONValue { .number(String(n)) }
 }
