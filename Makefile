@@ -43,6 +43,10 @@ run: build
 
 bench: deps venv
 	@bash bench/cron-next
+	@bash bench/slice-overhead
+	@bash bench/webhooks
+	@bash bench/providers
+	@if [ "$$(id -u)" = 0 ]; then bash bench/fire-lateness; else echo "bench/fire-lateness skipped: it needs root"; fi
 
 # Runs the schedule-file and expression parsers under libFuzzer for FUZZ_SECONDS.
 fuzz: deps
