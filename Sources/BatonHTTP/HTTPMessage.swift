@@ -72,6 +72,23 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
+    /// Calls `body` with this address as a `sockaddr` (`sockaddr_in` or `sockaddr_in6`)
+    /// and its length.
+    public func withSocketAddress<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+        if isIPv6 {
+            var sa = sockaddr_in6()
+            sa.sin6_family = sa_family_t(AF_INET6)
+            sa.sin6_port = port.bigEndian
+            _ = inet_pton(AF_INET6, host, &sa.sin6_addr)
+            return withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+        }
+        var sa = sockaddr_in()
+        sa.sin_family = sa_family_t(AF_INET)
+        sa.sin_port = port.bigEndian
+        _ = inet_pton(AF_INET, host, &sa.sin_addr)
+        return withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    }
+
     static func numeric(_ host: String, ipv6: Bool) -> Bool {
         var buffer = [UInt8](repeating: 0, count: 16)
         return inet_pton(ipv6 ? AF_INET6 : AF_INET, host, &buffer) == 1

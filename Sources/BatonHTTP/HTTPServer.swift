@@ -41,29 +41,9 @@ public final class HTTPServer: @unchecked Sendable {
         self.handler = handler
         self.tooLarge = tooLarge
         let context = Unmanaged.passUnretained(self).toOpaque()
-        var started: OpaquePointer?
-        if address.isIPv6 {
-            var sa = sockaddr_in6()
-            sa.sin6_family = sa_family_t(AF_INET6)
-            sa.sin6_port = address.port.bigEndian
-            _ = inet_pton(AF_INET6, address.host, &sa.sin6_addr)
-            started = withUnsafePointer(to: &sa) { p in
-                p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    cmhd_start($0, 1, options.connectionLimit, options.idleTimeoutSeconds, options.headerMemory,
-                               accessHandler, context, completedHandler, context)
-                }
-            }
-        } else {
-            var sa = sockaddr_in()
-            sa.sin_family = sa_family_t(AF_INET)
-            sa.sin_port = address.port.bigEndian
-            _ = inet_pton(AF_INET, address.host, &sa.sin_addr)
-            started = withUnsafePointer(to: &sa) { p in
-                p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    cmhd_start($0, 0, options.connectionLimit, options.idleTimeoutSeconds, options.headerMemory,
-                               accessHandler, context, completedHandler, context)
-                }
-            }
+        let started = address.withSocketAddress { sa, _ in
+            cmhd_start(sa, address.isIPv6 ? 1 : 0, options.connectionLimit, options.idleTimeoutSeconds, options.headerMemory,
+                       accessHandler, context, completedHandler, context)
         }
         guard let started else {
             let why = errno == EADDRINUSE ? "the address is in use (another server listens there)"

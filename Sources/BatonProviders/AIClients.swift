@@ -25,6 +25,16 @@ public protocol ChatProvider {
     func complete(model: String, messages: [ChatMessage], maxTokens: Int) throws(ProviderError) -> Completion
 }
 
+/// A base URL without its trailing slash, so paths join with one.
+func trimmedBase(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
+
+/// A required secret from the environment, or the authentication error naming nothing
+/// but the provider.
+func secret(_ name: String, in environment: [String: String], provider: String) throws(ProviderError) -> String {
+    guard let value = environment[name], !value.isEmpty else { throw .authentication(provider: provider, status: 0) }
+    return value
+}
+
 /// OpenAI-compatible Chat Completions (`POST {OPENAI_BASE_URL}/chat/completions`), as
 /// served by OpenAI, vLLM, llama.cpp, Ollama and `baton sandbox`.
 public final class OpenAIClient: ChatProvider {
@@ -33,15 +43,14 @@ public final class OpenAIClient: ChatProvider {
     public let transport: Transport
 
     public init(baseURL: String, apiKey: String, deadline: Deadline) throws(ProviderError) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.apiKey = apiKey
+        (self.baseURL, self.apiKey) = (trimmedBase(baseURL), apiKey)
         transport = try Transport(provider: "openai", deadline: deadline)
     }
 
     /// `OPENAI_BASE_URL` (default `https://api.openai.com/v1`) and `OPENAI_API_KEY`.
     public convenience init(environment: [String: String], deadline: Deadline) throws(ProviderError) {
-        guard let key = environment["OPENAI_API_KEY"], !key.isEmpty else { throw .authentication(provider: "openai", status: 0) }
-        try self.init(baseURL: environment["OPENAI_BASE_URL"] ?? "https://api.openai.com/v1", apiKey: key, deadline: deadline)
+        try self.init(baseURL: environment["OPENAI_BASE_URL"] ?? "https://api.openai.com/v1",
+                      apiKey: try secret("OPENAI_API_KEY", in: environment, provider: "openai"), deadline: deadline)
     }
 
     public func complete(model: String, messages: [ChatMessage], maxTokens: Int) throws(ProviderError) -> Completion {
@@ -80,15 +89,14 @@ public final class AnthropicClient: ChatProvider {
     public let transport: Transport
 
     public init(baseURL: String, apiKey: String, deadline: Deadline) throws(ProviderError) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.apiKey = apiKey
+        (self.baseURL, self.apiKey) = (trimmedBase(baseURL), apiKey)
         transport = try Transport(provider: "anthropic", deadline: deadline)
     }
 
     /// `ANTHROPIC_BASE_URL` (default `https://api.anthropic.com`) and `ANTHROPIC_API_KEY`.
     public convenience init(environment: [String: String], deadline: Deadline) throws(ProviderError) {
-        guard let key = environment["ANTHROPIC_API_KEY"], !key.isEmpty else { throw .authentication(provider: "anthropic", status: 0) }
-        try self.init(baseURL: environment["ANTHROPIC_BASE_URL"] ?? "https://api.anthropic.com", apiKey: key, deadline: deadline)
+        try self.init(baseURL: environment["ANTHROPIC_BASE_URL"] ?? "https://api.anthropic.com",
+                      apiKey: try secret("ANTHROPIC_API_KEY", in: environment, provider: "anthropic"), deadline: deadline)
     }
 
     public func complete(model: String, messages: [ChatMessage], maxTokens: Int) throws(ProviderError) -> Completion {

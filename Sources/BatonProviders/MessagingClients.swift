@@ -19,7 +19,7 @@ public final class TwilioClient {
     public let transport: Transport
 
     public init(baseURL: String, accountSid: String, authToken: String, deadline: Deadline) throws(ProviderError) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.baseURL = trimmedBase(baseURL)
         self.accountSid = accountSid
         self.authToken = authToken
         transport = try Transport(provider: "twilio", deadline: deadline)
@@ -28,10 +28,9 @@ public final class TwilioClient {
     /// `TWILIO_BASE_URL` (default `https://api.twilio.com`), `TWILIO_ACCOUNT_SID`,
     /// `TWILIO_AUTH_TOKEN`.
     public convenience init(environment: [String: String], deadline: Deadline) throws(ProviderError) {
-        guard let sid = environment["TWILIO_ACCOUNT_SID"], !sid.isEmpty,
-              let token = environment["TWILIO_AUTH_TOKEN"], !token.isEmpty else { throw .authentication(provider: "twilio", status: 0) }
-        try self.init(baseURL: environment["TWILIO_BASE_URL"] ?? "https://api.twilio.com", accountSid: sid, authToken: token,
-                      deadline: deadline)
+        try self.init(baseURL: environment["TWILIO_BASE_URL"] ?? "https://api.twilio.com",
+                      accountSid: try secret("TWILIO_ACCOUNT_SID", in: environment, provider: "twilio"),
+                      authToken: try secret("TWILIO_AUTH_TOKEN", in: environment, provider: "twilio"), deadline: deadline)
     }
 
     /// Sends one SMS/MMS. `from` is a number or a Messaging Service SID (`MG…`).
@@ -75,7 +74,7 @@ public final class MessengerClient {
     public let transport: Transport
 
     public init(baseURL: String, pageToken: String, version: String = "v21.0", deadline: Deadline) throws(ProviderError) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.baseURL = trimmedBase(baseURL)
         self.pageToken = pageToken
         self.version = version
         transport = try Transport(provider: "messenger", deadline: deadline)
@@ -84,8 +83,8 @@ public final class MessengerClient {
     /// `MESSENGER_BASE_URL` (default `https://graph.facebook.com`), `MESSENGER_PAGE_TOKEN`,
     /// `MESSENGER_API_VERSION` (default v21.0).
     public convenience init(environment: [String: String], deadline: Deadline) throws(ProviderError) {
-        guard let token = environment["MESSENGER_PAGE_TOKEN"], !token.isEmpty else { throw .authentication(provider: "messenger", status: 0) }
-        try self.init(baseURL: environment["MESSENGER_BASE_URL"] ?? "https://graph.facebook.com", pageToken: token,
+        try self.init(baseURL: environment["MESSENGER_BASE_URL"] ?? "https://graph.facebook.com",
+                      pageToken: try secret("MESSENGER_PAGE_TOKEN", in: environment, provider: "messenger"),
                       version: environment["MESSENGER_API_VERSION"] ?? "v21.0", deadline: deadline)
     }
 

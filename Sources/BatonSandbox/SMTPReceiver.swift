@@ -21,20 +21,7 @@ final class SMTPReceiver: @unchecked Sendable {
         guard fd >= 0 else { throw .cannotListen(address.description, String(cString: strerror(errno))) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        let ok: Bool
-        if address.isIPv6 {
-            var sa = sockaddr_in6()
-            sa.sin6_family = sa_family_t(AF_INET6)
-            sa.sin6_port = address.port.bigEndian
-            _ = inet_pton(AF_INET6, address.host, &sa.sin6_addr)
-            ok = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) == 0 } }
-        } else {
-            var sa = sockaddr_in()
-            sa.sin_family = sa_family_t(AF_INET)
-            sa.sin_port = address.port.bigEndian
-            _ = inet_pton(AF_INET, address.host, &sa.sin_addr)
-            ok = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 } }
-        }
+        let ok = address.withSocketAddress { sa, length in bind(fd, sa, length) == 0 }
         guard ok, listen(fd, 128) == 0 else {
             let why = String(cString: strerror(errno))
             close(fd)

@@ -21,6 +21,10 @@ import threading
 import time
 import unittest
 import uuid
+import sys as _sys
+_sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from testkit import stop_process, wait_for  # noqa: E402
+
 
 BATON_BIN = os.path.abspath(os.environ.get("BATON_BIN", ".build/debug/baton"))
 SECRET = "s3cret-for-http-tests"
@@ -89,18 +93,6 @@ DEFAULT_JOBS = """
 """
 
 
-def wait_for(what, predicate, timeout=10.0, interval=0.05):
-    """Polls predicate() until it returns a truthy value (returned) or the deadline
-    passes (AssertionError naming `what` and the last value seen)."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        last = predicate()
-        if last:
-            return last
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
-        time.sleep(interval)
 
 
 def sign(secret, ts, body):

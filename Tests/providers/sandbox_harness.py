@@ -18,6 +18,10 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import sys as _sys
+_sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from testkit import stop_process, wait_for  # noqa: E402
+
 
 BATON_BIN = os.path.abspath(os.environ.get("BATON_BIN", ".build/debug/baton"))
 START_TIMEOUT = float(os.environ.get("SANDBOX_START_TIMEOUT", "10"))
@@ -26,18 +30,6 @@ LISTEN_RE = re.compile(r"event=listen\b.*?\baddress=(\S+)")
 SMTP_LISTEN_RE = re.compile(r"event=smtp_listen\b.*?\baddress=(\S+)")
 
 
-def wait_for(what, predicate, timeout=10.0, interval=0.05):
-    """Polls predicate() until it returns a truthy value (returned) or the deadline
-    passes (AssertionError naming `what` and the last value seen)."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        last = predicate()
-        if last:
-            return last
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
-        time.sleep(interval)
 
 
 def word_count(text):
@@ -120,13 +112,7 @@ class Sandbox:
             return "\n".join(self.lines[-n:])
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop_process(self.proc)
         if self._reader is not None:
             self._reader.join(timeout=5)
         if self.tmp:

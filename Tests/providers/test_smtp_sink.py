@@ -15,7 +15,7 @@ import threading
 import unittest
 import uuid
 
-from sandbox_harness import Sandbox, wait_for
+from sandbox_harness import stop_process, Sandbox, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SINK = os.path.join(HERE, "smtp_sink.py")
@@ -51,13 +51,7 @@ class Sink:
             return [json.loads(l) for l in f if l.strip()]
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop_process(self.proc)
         self.proc.stdout.close()
         self.proc.stderr.close()
         return self.proc.returncode
