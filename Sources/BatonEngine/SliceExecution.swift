@@ -207,11 +207,12 @@ struct SliceExecution: Sendable {
             let name = job.command.first ?? "(none)"
             return .notStarted("command '\(name)' not found or not executable (relative to \(env.workingDirectory), PATH=\(path))")
         }
-        let spec = SliceSpec(executable: executable, arguments: job.command, environment: invocation.environment,
+        var spec = SliceSpec(executable: executable, arguments: job.command, environment: invocation.environment,
                              workingDirectory: env.workingDirectory,
                              input: options.mode == .plain ? [] : invocation.input,
                              budget: .milliseconds(budgetMs), grace: options.grace,
                              marker: "BATON_RUN_ID=\(run.id)")
+        spec.stdoutIsLog = options.mode == .plain
         let observer = engine.observer
         let current = run
         let store = engine.store

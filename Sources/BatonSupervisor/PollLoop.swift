@@ -137,7 +137,7 @@ struct PollLoop {
         while true {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n > 0 {
-                if isLog { appendLog(buffer[0..<n]) } else { appendOutput(buffer[0..<n]) }
+                if isLog || spec.stdoutIsLog { appendLog(buffer[0..<n]) } else { appendOutput(buffer[0..<n]) }
                 continue
             }
             if n < 0 && (errno == EAGAIN || errno == EINTR) { return fd }

@@ -19,6 +19,9 @@ public struct SliceSpec: Sendable {
     /// An environment entry (e.g. `BATON_RUN_ID=r_…`) that marks descendants of this
     /// slice, so ones that left its process group can still be found and stopped.
     public var marker: String?
+    /// stdout is log too (a classic cron command, `mode=plain`): kept and echoed
+    /// with stderr, under the log's bound.
+    public var stdoutIsLog = false
 
     public init(executable: String, arguments: [String], environment: [String], workingDirectory: String? = nil,
                 input: [UInt8] = [], budget: Duration, grace: Duration = .seconds(5),

@@ -194,3 +194,19 @@ final class RunCommandsTests: XCTestCase {
         XCTAssertTrue(shown.contains("\"truncated\":true"), shown)
     }
 }
+
+extension RunCommandsTests {
+    /// mode=plain: a classic cron command's stdout is its log, echoed line by line and
+    /// stored with the slice, as its stderr is.
+    func testAPlainCommandsOutputIsEchoedAndKeptAsItsLog() throws {
+        try "@daily classic mode=plain /bin/sh -c 'echo out-line; echo err-line >&2'\n"
+            .write(toFile: dir + "/schedules/a.cron", atomically: true, encoding: .utf8)
+        let (status, _, err) = try baton(["invoke", "classic"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(err.contains("] out-line"), err)
+        XCTAssertTrue(err.contains("] err-line"), err)
+        let run = try onlyRun()
+        let (_, shown, _) = try baton(["show", run["run_id"] as! String, "--logs"])
+        XCTAssertTrue(shown.contains("out-line") && shown.contains("err-line"), shown)
+    }
+}
