@@ -1,43 +1,77 @@
 import Foundation
+import Glibc
 import Synchronization
 
 /// Dedicated threads for slice poll loops (blocking `poll(2)` never runs on Swift's
-/// cooperative pool). A thread that finishes a slice waits for the next one instead of
-/// exiting, so a chain of short slices does not pay for a new thread each time; a new
-/// thread starts whenever none is idle, so slices never queue behind each other.
+/// cooperative pool). A thread that finishes a slice looks for the next one for a short
+/// while (a chain's next slice usually comes within it, and is then taken without a
+/// wake-up), then sleeps until there is work. A new thread starts whenever none is free,
+/// so slices never queue behind each other.
 final class PollThreads: Sendable {
     static let shared = PollThreads()
 
     private struct State {
         var work: [@Sendable () -> Void] = []
+        /// Threads looking for work without sleeping; each takes one job.
+        var spinning = 0
+        /// Threads asleep on `ready`.
         var idle = 0
     }
+
+    private enum Action { case none, wake, newThread }
 
     private let state = Mutex(State())
     private let ready = DispatchSemaphore(value: 0)
 
+    /// How long a free thread looks for new work before it sleeps.
+    static let spinNanoseconds: UInt64 = 150_000
+
     func run(_ job: @escaping @Sendable () -> Void) {
-        let startNew = state.withLock { s -> Bool in
+        let action = state.withLock { s -> Action in
             s.work.append(job)
-            if s.idle > 0 { s.idle -= 1; return false }
-            return true
+            if s.work.count <= s.spinning { return .none }  // a spinning thread takes it
+            if s.idle > 0 { s.idle -= 1; return .wake }
+            return .newThread
         }
-        if startNew {
+        switch action {
+        case .none: break
+        case .wake: ready.signal()
+        case .newThread:
             let t = Thread { [self] in loop() }
             t.name = "baton-slice"
             t.start()
-        } else {
-            ready.signal()
         }
     }
 
     private func loop() {
+        var job = take()
         while true {
-            let job = state.withLock { s -> (@Sendable () -> Void)? in s.work.isEmpty ? nil : s.work.removeFirst() }
-            if let job { job(); state.withLock { $0.idle += 1 }; ready.wait(); continue }
-            // Woken with nothing to do (another thread took it): wait again.
-            state.withLock { $0.idle += 1 }
-            ready.wait()
+            if let j = job { j() }
+            job = nextJob()
         }
+    }
+
+    private func take() -> (@Sendable () -> Void)? {
+        state.withLock { s in s.work.isEmpty ? nil : s.work.removeFirst() }
+    }
+
+    /// The next job: looked for without sleeping for `spinNanoseconds`, then asleep.
+    private func nextJob() -> (@Sendable () -> Void)? {
+        state.withLock { $0.spinning += 1 }
+        let until = DispatchTime.now().uptimeNanoseconds + Self.spinNanoseconds
+        while true {
+            let done = DispatchTime.now().uptimeNanoseconds >= until
+            let (job, sleep) = state.withLock { s -> ((@Sendable () -> Void)?, Bool) in
+                if !s.work.isEmpty { s.spinning -= 1; return (s.work.removeFirst(), false) }
+                if done { s.spinning -= 1; s.idle += 1; return (nil, true) }
+                return (nil, false)
+            }
+            if let job { return job }
+            if sleep { break }
+            sched_yield()
+        }
+        // Asleep until `run` hands over work (or another thread took it: look again).
+        ready.wait()
+        return take()
     }
 }
