@@ -55,11 +55,18 @@ final class PollThreads: Sendable {
         state.withLock { s in s.work.isEmpty ? nil : s.work.removeFirst() }
     }
 
-    /// The next job: looked for without sleeping for `spinNanoseconds`, then asleep.
+    /// The next job: looked for without sleeping for `spinNanoseconds` (by one thread at
+    /// a time), then asleep.
     private func nextJob() -> (@Sendable () -> Void)? {
-        state.withLock { $0.spinning += 1 }
-        let until = DispatchTime.now().uptimeNanoseconds + Self.spinNanoseconds
-        while true {
+        // One thread spins at a time: enough for a chain's next slice, and a burst of
+        // slices ending together does not turn into a burst of spinning threads.
+        let spin = state.withLock { s -> Bool in
+            if s.spinning > 0 { s.idle += 1; return false }
+            s.spinning += 1
+            return true
+        }
+        let until = DispatchTime.now().uptimeNanoseconds + (spin ? Self.spinNanoseconds : 0)
+        while spin {
             let done = DispatchTime.now().uptimeNanoseconds >= until
             let (job, sleep) = state.withLock { s -> ((@Sendable () -> Void)?, Bool) in
                 if !s.work.isEmpty { s.spinning -= 1; return (s.work.removeFirst(), false) }
