@@ -206,6 +206,7 @@ public final class API: Sendable {
         case let .ok(k): key = k
         }
         var call = RunRequest(job: JobRunSpec(job), trigger: .webhook, payload: payload, idempotencyKey: key, replayKey: signature)
+        call.replayScope = "POST /hooks/" + job.name
         call.prepare = !options.intakeOnly
         return await start(call, job: job.name)
     }
@@ -234,6 +235,12 @@ public final class API: Sendable {
                 return Self.error(409, "run \(runId) is already \(old.status.rawValue)", hint: "only a queued or running run can be cancelled")
             }
             do {
+                let now = Self.nowMs()
+                guard try await engine.store.rememberRequest(signature: signature, scope: "POST " + request.path, at: now,
+                                                             expiresAt: now + RunEngine.replayWindowMs) else {
+                    return Self.error(401, "this signed request was received before (a replay)",
+                                      hint: "sign each call with a fresh timestamp")
+                }
                 var run = try await engine.store.requestCancel(runId: runId, at: Self.nowMs()) ?? old
                 if await scheduler.cancel(runId: runId) {
                     // This process drives it: the slice gets SIGTERM now, its cursor is kept.
@@ -259,6 +266,7 @@ public final class API: Sendable {
         }
         var call = RunRequest(job: JobRunSpec(job), trigger: .retry, payload: retry.payload, params: old.params,
                               parentRun: runId, idempotencyKey: key, replayKey: signature)
+        call.replayScope = "POST /runs/\(runId)/retry"
         call.prepare = !options.intakeOnly
         return await start(call, job: job.name)
     }
@@ -270,7 +278,8 @@ public final class API: Sendable {
             return Self.storeDown()
         case let .success(.started(run)):
             if !options.intakeOnly {
-                if run.owner == engine.environment.owner { Task { await scheduler.adopt(run) } }
+                // Handed over before the answer, so a cancel that follows it finds the run.
+                if run.owner == engine.environment.owner { await scheduler.adopt(run) }
                 else { Task { await scheduler.drive(job: job) } }
             }
             log("webhook", [("job", job), ("run", run.id), ("trigger", call.trigger.rawValue), ("status", run.status.rawValue)])
@@ -296,7 +305,8 @@ public final class API: Sendable {
         guard let stamp = request.header("x-baton-timestamp") else {
             return .refused(Self.error(401, "X-Baton-Timestamp is missing", hint: signHint))
         }
-        guard let seconds = Int64(stamp), !stamp.hasPrefix("+") else {
+        // 1 to 12 digits: no sign, no overflow in the arithmetic below.
+        guard (1...12).contains(stamp.utf8.count), stamp.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let seconds = Int64(stamp) else {
             return .refused(Self.error(401, "X-Baton-Timestamp is not Unix seconds", hint: signHint))
         }
         let skew = Self.nowMs() / 1000 - seconds

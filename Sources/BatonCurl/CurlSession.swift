@@ -92,8 +92,10 @@ public final class CurlSession {
     /// each recipient, DATA; STARTTLS when the server offers it. Returns the server's
     /// final reply code (250 on success).
     /// - Throws: `CurlError`; a refusal by the server carries its reply code.
+    /// With `requireTLS`, STARTTLS is required (so credentials never go in the clear);
+    /// otherwise it is used when the server offers it.
     public func sendMail(url: String, from: String, to: [String], message: [UInt8], user: String? = nil,
-                         password: String? = nil, timeoutMs: Int64) throws(CurlError) -> Int {
+                         password: String? = nil, requireTLS: Bool = false, timeoutMs: Int64) throws(CurlError) -> Int {
         curl_easy_reset(handle)
         let source = Source(message)
         var recipients: UnsafeMutablePointer<curl_slist>?
@@ -103,7 +105,7 @@ public final class CurlSession {
         ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(timeoutMs)))
         ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(min(timeoutMs, 10_000))))
-        ccurl_setopt_long(handle, CURLOPT_USE_SSL, Int(CURLUSESSL_TRY.rawValue))
+        ccurl_setopt_long(handle, CURLOPT_USE_SSL, Int((requireTLS ? CURLUSESSL_ALL : CURLUSESSL_TRY).rawValue))
         ccurl_setopt_string(handle, CURLOPT_MAIL_FROM, "<\(from)>")
         ccurl_setopt_slist(handle, CURLOPT_MAIL_RCPT, recipients)
         if let user { ccurl_setopt_string(handle, CURLOPT_USERNAME, user) }

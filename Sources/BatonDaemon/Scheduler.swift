@@ -63,6 +63,7 @@ public actor Scheduler {
     var lockWaiting: Set<String> = []           // jobs whose next run waits for its lock=
     var lastLockRenewal = ContinuousClock.now
     var lastWaiterRetry = ContinuousClock.now
+    var lastLeftovers = ContinuousClock.now
     var stopping = false
     var heartbeat = Scheduler.wallMilliseconds()
 
@@ -104,7 +105,15 @@ public actor Scheduler {
                 continue
             }
             await tendLocks()
-            if !options.fires { continue }
+            if !options.fires {
+                // Under `serve`, runs nobody drives (a driver that stopped on an error,
+                // another intake's runs) are looked for every 10 s.
+                if ContinuousClock.now - lastLeftovers >= .seconds(10) {
+                    lastLeftovers = ContinuousClock.now
+                    await driveLeftovers()
+                }
+                continue
+            }
             if ContinuousClock.now - lastPausePoll >= .seconds(1) {
                 lastPausePoll = ContinuousClock.now
                 if let states = try? await store.jobStates() { paused = Set(states.filter(\.value.paused).keys) }
@@ -175,7 +184,7 @@ public actor Scheduler {
     }
 
     func fire(_ batch: [DueFire]) async {
-        guard !batch.isEmpty else { return }
+        guard !batch.isEmpty, !stopping else { return }
         do {
             let results = try await engine.fireAll(batch, prepare: true)
             for (f, result) in zip(batch, results) {
@@ -231,7 +240,7 @@ public actor Scheduler {
             if let ready = prepared.values.filter({ $0.job == job.name && active[$0.id] == nil })
                 .min(by: { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }) {
                 prepared[ready.id] = nil
-                if await drive(ready, of: job, startRecorded: true) { continue } else { return }
+                if await drive(ready, of: job, startRecorded: true) { if yieldSlot(job) { return }; continue } else { return }
             }
             // Oldest first; enough to skip the ones this process is driving already.
             let runs = (try? await store.unfinishedRuns(job: job.name, limit: active.count + heldElsewhere.count + 8)) ?? []
@@ -239,13 +248,27 @@ public actor Scheduler {
             // two drivers of one job never take the same run.
             let now = ContinuousClock.now
             heldElsewhere = heldElsewhere.filter { now - $0.value < .seconds(10) }
-            guard let run = runs.first(where: { active[$0.id] == nil && heldElsewhere[$0.id] == nil }) else {
+            // A run this process recorded owned a moment ago (a fire or a webhook) is handed
+            // to a driver by `fire`/`adopt` with its start record: not taken from here.
+            let me = engine.environment.owner, recent = Self.wallMilliseconds() - 5000
+            guard let run = runs.first(where: {
+                active[$0.id] == nil && heldElsewhere[$0.id] == nil && !($0.owner == me && prepared[$0.id] == nil && $0.createdAt > recent)
+            }) else {
                 if recheck.contains(job.name) { continue }
                 return
             }
             let startRecorded = prepared.removeValue(forKey: run.id) != nil
-            if await drive(run, of: job, startRecorded: startRecorded) { continue } else { return }
+            if await drive(run, of: job, startRecorded: startRecorded) { if yieldSlot(job) { return }; continue } else { return }
         }
+    }
+
+    /// After a run, a driver gives its slot to a job that waits for one (the job goes to
+    /// the back of the line), so a job with a steady stream of runs cannot keep the
+    /// others from ever starting. Returns whether to stop this driver.
+    func yieldSlot(_ job: Job) -> Bool {
+        guard !waiting.isEmpty, !stopping else { return false }
+        if waitingSet.insert(job.name).inserted { waiting.append(job.name) }
+        return true
     }
 
     /// Drives one run of `job` (with its lock= and on-failure=). Returns whether the
@@ -257,7 +280,12 @@ public actor Scheduler {
             let holder = await acquire(lock, for: run)
             if let holder {
                 active[run.id] = nil
-                if startRecorded { prepared[run.id] = run }
+                if startRecorded {
+                    // Waiting: take its start back and let it go, so a cancel meanwhile
+                    // finds a plain unfinished run, and a driver later claims it afresh.
+                    _ = try? await store.discardSlice(runId: run.id, number: 1, attempt: 1)
+                    _ = try? await store.release(runId: run.id, owner: engine.environment.owner)
+                }
                 if !lockWaiting.contains(job.name) { report(.lockWait(job: job.name, lock: lock, holder: holder)) }
                 lockWaiting.insert(job.name)
                 return false  // the loop looks again each second
@@ -377,10 +405,18 @@ public actor Scheduler {
 
     /// Asks a run this process drives to stop gracefully (its slice gets SIGTERM, the
     /// cursor is committed). Returns false when this process does not drive it.
-    public func cancel(runId: String) -> Bool {
-        guard let control = active[runId] else { return false }
-        control.request(.cancel)
-        return true
+    public func cancel(runId: String) async -> Bool {
+        if let control = active[runId] {
+            control.request(.cancel)
+            return true
+        }
+        if prepared.removeValue(forKey: runId) != nil {
+            // Recorded here but not started: take its start back and let it go, so the
+            // caller cancels a plain unfinished run and no driver starts it.
+            _ = try? await store.discardSlice(runId: runId, number: 1, attempt: 1)
+            _ = try? await store.release(runId: runId, owner: engine.environment.owner)
+        }
+        return false
     }
 
     /// Takes over a run a request just recorded owned by this process with its first

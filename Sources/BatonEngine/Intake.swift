@@ -12,8 +12,9 @@ public struct RunRequest: Sendable {
     public var params: String
     public var parentRun: String?
     public var idempotencyKey: String?
-    /// Names the signed request itself, to refuse it a second time.
+    /// Names the signed request itself, to refuse it a second time at `replayScope`.
     public var replayKey: String?
+    public var replayScope: String?
     /// Record the run owned by this process with its first slice's start, to drive it
     /// at once with `drive(…, startRecorded: true)` (as `fireAll(prepare:)` does).
     public var prepare = false
@@ -48,9 +49,31 @@ extension RunEngine {
     /// The runs are left unclaimed: whoever drives the job's runs picks them up.
     public func accept(_ requests: [RunRequest]) async throws(EngineError) -> [RequestResult] {
         guard !requests.isEmpty else { return [] }
+        // Requests of one job whose overlap= looks at unfinished runs go in separate
+        // waves: whether the first starts a run is only known once the store has
+        // answered (it may be a replay), so the next must not be judged against it.
+        var results = [RequestResult?](repeating: nil, count: requests.count)
+        var pending = Array(requests.indices)
+        while !pending.isEmpty {
+            var wave: [Int] = []
+            var later: [Int] = []
+            var judged: Set<String> = []
+            for i in pending {
+                let r = requests[i]
+                if r.job.options.overlap != .allow, !judged.insert(r.job.name).inserted { later.append(i) } else { wave.append(i) }
+            }
+            let answers = try await acceptWave(wave.map { requests[$0] })
+            for (i, a) in zip(wave, answers) { results[i] = a }
+            pending = later
+        }
+        return results.map { $0! }
+    }
+
+    /// One transaction of requests, at most one per job whose overlap= matters.
+    func acceptWave(_ requests: [RunRequest]) async throws(EngineError) -> [RequestResult] {
         let now = Self.nowMs()
         do {
-            var unfinished = try await unfinishedRuns(of: requests.map { ($0.job.name, $0.job.options.overlap) })
+            let unfinished = try await unfinishedRuns(of: requests.map { ($0.job.name, $0.job.options.overlap) })
             var intake: [RunIntake] = []
             var cancels: [Int: [String]] = [:]
             for r in requests {
@@ -69,16 +92,18 @@ extension RunEngine {
                     new.leaseExpiresAt = now + lease(r.job)
                     start = SliceRecord(runId: new.id, number: 1, attempt: 1, startedAt: now, owner: environment.owner)
                 }
-                intake.append(RunIntake(run: new, idempotencyKey: r.idempotencyKey, replayKey: r.replayKey,
-                                        idempotencyExpiresAt: now + Self.idempotencyWindowMs,
-                                        replayExpiresAt: now + Self.replayWindowMs, refusal: refusal, start: start))
-                if refusal == nil { unfinished[r.job.name, default: []].append(RunRecord(new)) }
+                var item = RunIntake(run: new, idempotencyKey: r.idempotencyKey, replayKey: r.replayKey,
+                                     idempotencyExpiresAt: now + Self.idempotencyWindowMs,
+                                     replayExpiresAt: now + Self.replayWindowMs, refusal: refusal, start: start)
+                item.replayScope = r.replayScope
+                intake.append(item)
             }
             let outcomes = try await store.createRuns(intake, at: now)
-            // The old runs are asked to stop once their replacement is recorded.
+            // The old runs are asked to stop once their replacement is recorded; a failure
+            // here does not undo the answer: the new runs are committed.
             for (i, old) in cancels.sorted(by: { $0.key < $1.key }) {
                 guard case .created = outcomes[i] else { continue }
-                for id in old { _ = try await store.requestCancel(runId: id, at: now) }
+                for id in old { _ = try? await store.requestCancel(runId: id, at: now) }
             }
             return outcomes.map { outcome in
                 switch outcome {

@@ -30,7 +30,12 @@ public final class HTTPServer: @unchecked Sendable {
     /// What a request whose body is too long gets.
     let tooLarge: HTTPResponse
     private var daemon: OpaquePointer?
-    private let inFlight = Atomic<Int>(0)
+    /// Answers being computed (suspended connections), and whether `stop` has begun:
+    /// one lock, so no request is suspended after `stop` saw none in flight.
+    private let flight = Mutex<(count: Int, stopping: Bool)>((0, false))
+    /// What a request gets once `stop` has begun.
+    static let shuttingDown = HTTPResponse(status: 503, contentType: "application/json",
+                                           text: #"{"error":"baton is shutting down","hint":"retry against another baton, or later"}"#)
 
     /// Binds and starts serving.
     /// - Throws: `HTTPServerError.cannotListen` (address in use, not this machine's, …).
@@ -60,9 +65,12 @@ public final class HTTPServer: @unchecked Sendable {
     /// every connection. Blocks the caller: call it from a thread that may wait.
     public func stop(timeout: Duration = .seconds(5)) {
         guard let daemon else { return }
+        flight.withLock { $0.stopping = true }
         let start = ContinuousClock.now
-        while inFlight.load(ordering: .acquiring) > 0, ContinuousClock.now - start < timeout { usleep(10_000) }
-        if inFlight.load(ordering: .acquiring) == 0 { MHD_stop_daemon(daemon) }
+        while flight.withLock({ $0.count }) > 0, ContinuousClock.now - start < timeout { usleep(10_000) }
+        // libmicrohttpd refuses to stop with a connection still suspended; past the
+        // timeout the process is exiting anyway, so the daemon is left to it.
+        if flight.withLock({ $0.count }) == 0 { MHD_stop_daemon(daemon) }
         self.daemon = nil
     }
 
@@ -109,7 +117,12 @@ public final class HTTPServer: @unchecked Sendable {
         let request = HTTPRequest(method: method, path: url, query: Self.values(connection, CMHD_GET_ARGUMENT_KIND, lowercased: false),
                                   headers: Self.values(connection, CMHD_HEADER_KIND, lowercased: true), body: exchange.body)
         exchange.body = []
-        inFlight.add(1, ordering: .relaxed)
+        let admitted = flight.withLock { f -> Bool in
+            if f.stopping { return false }
+            f.count += 1
+            return true
+        }
+        guard admitted else { return queue(Self.shuttingDown, on: connection) }
         MHD_suspend_connection(connection)
         let handler = self.handler
         let box = ConnectionBox(connection)
@@ -117,7 +130,7 @@ public final class HTTPServer: @unchecked Sendable {
             let answer = await handler(request)
             exchange.setAnswer(answer)
             MHD_resume_connection(box.connection)
-            self.inFlight.subtract(1, ordering: .releasing)
+            self.flight.withLock { $0.count -= 1 }
         }
         return CMHD_YES
     }

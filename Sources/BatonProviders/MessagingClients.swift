@@ -146,16 +146,25 @@ public final class SMTPClient {
         guard left >= 50 else { throw .noTimeLeft(provider: "smtp") }
         let domain = from.split(separator: "@").last.map(String.init) ?? "localhost"
         let id = messageID ?? "<\(UUID().uuidString.lowercased())@\(domain)>"
+        guard ([from] + to).allSatisfy({ !$0.contains("\r") && !$0.contains("\n") && !$0.contains("<") && !$0.contains(">") }) else {
+            throw .rejected(provider: "smtp", status: 0, code: "address with a line break or angle bracket")
+        }
         let message = Self.compose(from: from, to: to, subject: subject, text: text, messageID: id)
         let reply: Int
         do {
             reply = try session.sendMail(url: url, from: from, to: to, message: Array(message.utf8), user: user, password: password,
-                                         timeoutMs: min(left, 60_000))
+                                         requireTLS: user != nil && !Self.isLoopback(url), timeoutMs: min(left, 60_000))
         } catch {
             throw Self.map(error)
         }
         guard reply == 250 || reply == 0 else { throw Self.map(reply: reply) }
         return Receipt(id: id, status: "sent")
+    }
+
+    /// Credentials go in the clear only to this machine (a local relay, the sandbox).
+    static func isLoopback(_ url: String) -> Bool {
+        guard let host = URL(string: url)?.host?.lowercased() else { return false }
+        return host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
     }
 
     static func map(_ error: CurlError) -> ProviderError {
@@ -172,7 +181,10 @@ public final class SMTPClient {
     }
 
     /// An RFC 5322 message, UTF-8, with the subject encoded when it is not ASCII.
-    static func compose(from: String, to: [String], subject: String, text: String, messageID: String) -> String {
+    static func compose(from rawFrom: String, to rawTo: [String], subject rawSubject: String, text: String, messageID: String) -> String {
+        // No CR or LF in a header: a subject or address from data cannot add headers (Bcc:).
+        func oneLine(_ s: String) -> String { String(s.unicodeScalars.filter { $0 != "\r" && $0 != "\n" }) }
+        let from = oneLine(rawFrom), to = rawTo.map(oneLine), subject = oneLine(rawSubject)
         let date = DateFormatter()
         date.locale = Locale(identifier: "en_US_POSIX")
         date.timeZone = TimeZone(identifier: "UTC")

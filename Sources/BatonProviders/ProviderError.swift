@@ -55,10 +55,13 @@ public enum ProviderError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Milliseconds to wait from `retry-after-ms`, `Retry-After` (seconds or an HTTP date).
     static func retryAfter(_ headers: [String: String], now: Date = Date()) -> Int64? {
-        if let ms = headers["retry-after-ms"].flatMap(Double.init), ms >= 0 { return Int64(ms) }
+        // Clamped to a day: a provider (or a proxy) asking for more is not believed, and
+        // no value can overflow.
+        let day = 86_400_000.0
+        if let ms = headers["retry-after-ms"].flatMap(Double.init), ms.isFinite, ms >= 0 { return Int64(min(ms, day)) }
         guard let text = headers["retry-after"]?.trimmingCharacters(in: .whitespaces) else { return nil }
-        if let s = Double(text), s >= 0 { return Int64(s * 1000) }
-        if let at = httpDate(text) { return max(0, at * 1000 - Int64(now.timeIntervalSince1970 * 1000)) }
+        if let s = Double(text), s.isFinite, s >= 0 { return Int64(min(s * 1000, day)) }
+        if let at = httpDate(text), at < 100_000_000_000 { return min(Int64(day), max(0, at * 1000 - Int64(now.timeIntervalSince1970 * 1000))) }
         return nil
     }
 }

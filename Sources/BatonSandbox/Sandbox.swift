@@ -14,6 +14,8 @@ public final class Sandbox: Sendable {
         public var errorRate = 0.0
         public var timeoutRate = 0.0
         public var seed: UInt64 = 0
+        /// `BATON_API_TOKEN`: when set, `/_sandbox/…` needs it as a bearer token.
+        public var token: String?
         public init() {}
     }
 
@@ -46,7 +48,13 @@ public final class Sandbox: Sendable {
 
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
         let path = request.path
-        if path.hasPrefix("/_sandbox/") { return await control(request) }
+        if path.hasPrefix("/_sandbox/") {
+            if let token = options.token, request.header("authorization") != "Bearer " + token {
+                return Self.json(401, ["error": "the sandbox's controls need the bearer token",
+                                       "hint": "send Authorization: Bearer <BATON_API_TOKEN>"])
+            }
+            return await control(request)
+        }
         let provider: Provider
         if path == "/v1/chat/completions" { provider = .openai }
         else if path == "/v1/messages" { provider = .anthropic }

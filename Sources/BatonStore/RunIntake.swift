@@ -9,6 +9,9 @@ public struct RunIntake: Sendable, Equatable {
     /// A key naming the signed request itself (its signature): a second arrival while it
     /// lives is a replay and starts nothing.
     public var replayKey: String?
+    /// Where the replay key is remembered: the endpoint (`POST /hooks/JOB`), since the
+    /// signature covers the timestamp and body, not the path. Default: the run's job.
+    public var replayScope: String?
     /// When each key is forgotten (epoch ms).
     public var idempotencyExpiresAt: Int64
     public var replayExpiresAt: Int64

@@ -85,6 +85,11 @@ public protocol RunStore: Sendable {
     /// forgotten.
     func createRuns(_ batch: [RunIntake], at: Int64) async throws(StoreError) -> [IntakeOutcome]
 
+    /// Remembers a signed request that starts no run (a cancel) at `scope` (its
+    /// endpoint) until `expiresAt`. Returns false when it was seen there before (a
+    /// replay): nothing is written then.
+    func rememberRequest(signature: String, scope: String, at: Int64, expiresAt: Int64) async throws(StoreError) -> Bool
+
     /// Takes lock `name` (a job's `lock=`) for `runId`, held by `owner` until
     /// `expiresAt`, unless another run holds it: a holder is live while its run is
     /// unfinished and its lock has not expired. Taking a lock `runId` holds renews it.

@@ -98,6 +98,12 @@ extension SQLiteRunStore {
         try await perform { tables throws(StoreError) in try tables.createRuns(batch, at: at) }
     }
 
+    public func rememberRequest(signature: String, scope: String, at: Int64, expiresAt: Int64) async throws(StoreError) -> Bool {
+        try await perform { tables throws(StoreError) in
+            try tables.rememberRequest(signature: signature, scope: scope, at: at, expiresAt: expiresAt)
+        }
+    }
+
     public func acquireLock(name: String, runId: String, owner: String, now: Int64, expiresAt: Int64) async throws(StoreError) -> String? {
         try await perform { tables throws(StoreError) in
             try tables.acquireLock(name: name, runId: runId, owner: owner, now: now, expiresAt: expiresAt)

@@ -170,13 +170,16 @@ final class SQLiteRunTables {
             var out: [IntakeOutcome] = []
             for item in batch {
                 let job = item.run.job
-                if let key = item.idempotencyKey,
-                   let first = try liveKey(job: job, key: "idem:" + key, at: at) {
-                    out.append(.existing(runId: first ?? ""))
+                let first = try item.idempotencyKey.map { k throws(StoreError) in try liveKey(job: job, key: "idem:" + k, at: at) } ?? nil
+                // A signed request seen before, on any job or endpoint: a replay, unless it
+                // repeats, with the same idempotency key, the call that started that run.
+                let scope = item.replayScope ?? job
+                if let key = item.replayKey, let seen = try liveKey(job: scope, key: "sig:" + key, at: at) {
+                    if let first, let firstRun = first, firstRun == seen { out.append(.existing(runId: firstRun)) } else { out.append(.replay) }
                     continue
                 }
-                if item.idempotencyKey == nil, let key = item.replayKey, try liveKey(job: job, key: "sig:" + key, at: at) != nil {
-                    out.append(.replay)
+                if let first {
+                    out.append(.existing(runId: first ?? ""))
                     continue
                 }
                 if let why = item.refusal {
@@ -193,17 +196,29 @@ final class SQLiteRunTables {
                                    start.sqliteValues(outcome: .running))
                 }
                 let run = RunRecord(item.run)
-                for (key, expires) in [(item.idempotencyKey.map { "idem:" + $0 }, item.idempotencyExpiresAt),
-                                       (item.replayKey.map { "sig:" + $0 }, item.replayExpiresAt)] {
+                for (scope, key, expires) in [(job, item.idempotencyKey.map { "idem:" + $0 }, item.idempotencyExpiresAt),
+                                              (scope, item.replayKey.map { "sig:" + $0 }, item.replayExpiresAt)] {
                     guard let key else { continue }
-                    try db.execute("""
-                        INSERT INTO request_keys (job, key, run_id, expires_at) VALUES (?1, ?2, ?3, ?4) \
-                        ON CONFLICT (job, key) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at
-                        """, [.text(job), .text(key), .text(run.id), .integer(expires)])
+                    try rememberKey(job: scope, key: key, runId: run.id, expiresAt: expires)
                 }
                 out.append(.created(run))
             }
             return out
+        }
+    }
+
+    func rememberKey(job: String, key: String, runId: String?, expiresAt: Int64) throws(StoreError) {
+        try db.execute("""
+            INSERT INTO request_keys (job, key, run_id, expires_at) VALUES (?1, ?2, ?3, ?4) \
+            ON CONFLICT (job, key) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at
+            """, [.text(job), .text(key), .string(runId), .integer(expiresAt)])
+    }
+
+    func rememberRequest(signature: String, scope: String, at: Int64, expiresAt: Int64) throws(StoreError) -> Bool {
+        try db.transaction { () throws(StoreError) in
+            if try liveKey(job: scope, key: "sig:" + signature, at: at) != nil { return false }
+            try rememberKey(job: scope, key: "sig:" + signature, runId: nil, expiresAt: expiresAt)
+            return true
         }
     }
 

@@ -25,9 +25,6 @@ struct PollLoop {
     var statusLost = false
     /// With a periodic look at stop requests (`stopState` asks one), the longest poll.
     var checkEveryMs: Int64?
-    /// The thread that spawned the child, when it is this one: strays are looked for
-    /// among its children only.
-    var sweepThread: pid_t?
 
     static let maxLine = 16 * 1024
 
@@ -98,7 +95,7 @@ struct PollLoop {
         }
         flushLine(force: true)
         for fd in [stdinFD, stdoutFD, stderrFD, pidFD] where fd >= 0 { close(fd) }
-        let strays = spec.marker.map { Supervisor.sweepStrays(marker: $0, startedAfterTicks: startTicks - 1, thread: sweepThread) } ?? 0
+        let strays = spec.marker.map { Supervisor.sweepStrays(marker: $0, startedAfterTicks: startTicks - 1) } ?? 0
         let st = status ?? 0
         let termination: SliceExit.Termination = baton_wifsignaled(st) != 0
             ? .signaled(baton_wtermsig(st)) : .exited(baton_wexitstatus(st))

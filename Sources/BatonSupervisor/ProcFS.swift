@@ -6,11 +6,9 @@ enum ProcFS {
     struct Stat { var state: UInt8; var parent: pid_t; var startTicks: Int64 }
 
     /// This process's children: /proc/self/task/*/children (each thread's own).
-    /// Children of this process, or with `thread`, of that one thread (orphans are
-    /// handed to the thread whose child their tree began as, while it lives).
-    static func childrenOfSelf(thread: pid_t? = nil) -> [pid_t] {
+    static func childrenOfSelf() -> [pid_t] {
         var out: [pid_t] = []
-        for tid in thread.map({ [$0] }) ?? numericEntries("/proc/self/task") {
+        for tid in numericEntries("/proc/self/task") {
             guard let bytes = read("/proc/self/task/\(tid)/children", limit: 64 * 1024) else { continue }
             for field in bytes.split(separator: UInt8(ascii: " ")) {
                 let v = field.reduce(0) { $0 * 10 + pid_t($1) - 48 }

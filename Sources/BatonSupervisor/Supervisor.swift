@@ -38,7 +38,6 @@ public enum Supervisor {
             active.withLock { $0.pids.insert(child.pid); $0.spawning -= 1 }
             var loop = PollLoop(spec: spec, child: child, wakeRead: -1, onLogLine: onLogLine)
             loop.checkEveryMs = 200
-            loop.sweepThread = baton_gettid()
             var stop = false, kill = false
             let exit = loop.run(stopState: {
                 switch check() {
@@ -92,10 +91,7 @@ public enum Supervisor {
     /// only a process that starts children through `Supervisor` alone should ask that.
     /// Returns how many processes it stopped.
     @discardableResult
-    /// With `thread`, only that thread's children are looked at: the thread that spawned
-    /// the slice, to which its orphaned descendants are handed while it lives.
-    public static func sweepStrays(marker: String? = nil, startedAfterTicks: Int64 = 0, reapZombies: Bool = false,
-                                   thread: pid_t? = nil) -> Int {
+    public static func sweepStrays(marker: String? = nil, startedAfterTicks: Int64 = 0, reapZombies: Bool = false) -> Int {
         let markerBytes = marker.map { Array($0.utf8) }
         var stopped = 0
         for _ in 0..<64 {
@@ -104,7 +100,7 @@ public enum Supervisor {
             // was recorded: while a spawn is under way, zombies are left for the next sweep.
             let reap = reapZombies && spawning == 0
             var found = false
-            for pid in ProcFS.childrenOfSelf(thread: thread) where !keep.contains(pid) {
+            for pid in ProcFS.childrenOfSelf() where !keep.contains(pid) {
                 guard let stat = ProcFS.stat(pid) else { continue }
                 let zombie = stat.state == UInt8(ascii: "Z")
                 var carries = false

@@ -29,6 +29,7 @@ struct SandboxCommand {
             throw UsageError(message: "refusing to listen on \(a) without BATON_API_TOKEN", hint: "the sandbox is for this machine: use 127.0.0.1")
         }
         var options = Sandbox.Options()
+        options.token = token
         if let d = args.value("--latency") {
             do { options.latency = try DurationText.parse(d) } catch { throw UsageError(message: "--latency: \(error.message)", hint: error.hint) }
         }

@@ -35,6 +35,16 @@ extension RunStoreConformance {
         guard case .created = later[2] else { return XCTFail("\(later)") }
         let ids = Set(try await again.runs(job: Self.job, status: nil, limit: 100).map(\.id))
         XCTAssertEqual(ids, ["r_1", "r_2", "r_7"])
+        // A seen signature is a replay under any other idempotency key; with the key of
+        // the call it started, it finds that call's run. Signatures are remembered per
+        // scope (an endpoint): the same one elsewhere is not a replay there.
+        var elsewhere = Self.intake("r_8", sig: "s1")
+        elsewhere.replayScope = "POST /hooks/another-job"
+        let third = try await again.createRuns([Self.intake("r_9", idem: "fresh", sig: "s1"),
+                                                Self.intake("r_10", idem: "k1", sig: "s1"), elsewhere], at: 30_000)
+        XCTAssertEqual(third[0], .replay)
+        XCTAssertEqual(third[1], .existing(runId: "r_1"))
+        guard case .created = third[2] else { return XCTFail("\(third)") }
     }
 
     /// Keys are forgotten when they expire; a refused intake writes nothing, yet still
