@@ -25,6 +25,8 @@ struct PollLoop {
     var statusLost = false
     /// With a periodic look at stop requests (`stopState` asks one), the longest poll.
     var checkEveryMs: Int64?
+    /// The threads whose children the stray sweep reads (nil: every thread).
+    var sweepThreads: [pid_t]?
 
     static let maxLine = 16 * 1024
 
@@ -95,7 +97,7 @@ struct PollLoop {
         }
         flushLine(force: true)
         for fd in [stdinFD, stdoutFD, stderrFD, pidFD] where fd >= 0 { close(fd) }
-        let strays = spec.marker.map { Supervisor.sweepStrays(marker: $0, startedAfterTicks: startTicks - 1) } ?? 0
+        let strays = spec.marker.map { Supervisor.sweepStrays(marker: $0, startedAfterTicks: startTicks - 1, threads: sweepThreads) } ?? 0
         let st = status ?? 0
         let termination: SliceExit.Termination = baton_wifsignaled(st) != 0
             ? .signaled(baton_wtermsig(st)) : .exited(baton_wexitstatus(st))

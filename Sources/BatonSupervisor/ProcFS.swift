@@ -6,9 +6,10 @@ enum ProcFS {
     struct Stat { var state: UInt8; var parent: pid_t; var startTicks: Int64 }
 
     /// This process's children: /proc/self/task/*/children (each thread's own).
-    static func childrenOfSelf() -> [pid_t] {
+    /// With `threads`, only those threads' children.
+    static func childrenOfSelf(threads: [pid_t]? = nil) -> [pid_t] {
         var out: [pid_t] = []
-        for tid in numericEntries("/proc/self/task") {
+        for tid in threads ?? numericEntries("/proc/self/task") {
             guard let bytes = read("/proc/self/task/\(tid)/children", limit: 64 * 1024) else { continue }
             for field in bytes.split(separator: UInt8(ascii: " ")) {
                 let v = field.reduce(0) { $0 * 10 + pid_t($1) - 48 }

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +36,8 @@ static inline int baton_spawn_chdir(posix_spawn_file_actions_t *fa, const char *
 /// Wraps `pipe2(2)` (a GNU extension the Swift Glibc module leaves out).
 extern int pipe2(int pipefd[2], int flags);
 static inline int baton_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+// The calling thread's id (gettid(2)).
+static inline pid_t baton_gettid(void) { return (pid_t)syscall(SYS_gettid); }
 
 
 static inline int baton_wifexited(int status) { return WIFEXITED(status); }

@@ -24,6 +24,12 @@ final class SupervisorTests: XCTestCase {
         return !stat.contains(") Z ")
     }
 
+    /// The poll loop wakes on the child's pidfd; without one (a build that lost the
+    /// syscall number, an old kernel) every slice would wait out a 20 ms poll.
+    func testPidfdsAreAvailable() {
+        XCTAssertTrue(Supervisor.hasPidfd, "pidfd_open(2) failed: slices would end 20 ms late")
+    }
+
     func testPassesInputAndCapturesOutputLogAndExitStatus() async throws {
         let lines = LinesBox()
         let slice = try Supervisor.start(spec("echo-input.sh", ["3"], input: "{\"a\":1}")) { lines.append($0) }
