@@ -3,6 +3,7 @@
 #ifndef BATON_PROCESS_SHIMS_H
 #define BATON_PROCESS_SHIMS_H
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
@@ -36,6 +37,8 @@ static inline int baton_spawn_chdir(posix_spawn_file_actions_t *fa, const char *
 /// Wraps `pipe2(2)` (a GNU extension the Swift Glibc module leaves out).
 extern int pipe2(int pipefd[2], int flags);
 static inline int baton_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+// At most `n` malloc arenas (mallopt(M_ARENA_MAX)).
+static inline int baton_limit_malloc_arenas(int n) { return mallopt(M_ARENA_MAX, n); }
 // The calling thread's id (gettid(2)).
 static inline pid_t baton_gettid(void) { return (pid_t)syscall(SYS_gettid); }
 
