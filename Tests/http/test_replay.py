@@ -94,3 +94,36 @@ class ReplayTests(ApiTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ReplayHardeningTests(ReplayTests):
+    """Defects a review found, kept as regressions (docs/http.md, Signatures)."""
+
+    def testAnAddedIdempotencyKeyDoesNotLetAReplayThrough(self):
+        body, ts = nonce_body(), int(time.time())
+        self.assertAccepted(self.send("quick", body, ts))
+        for key in ("attacker-1", "attacker-2"):
+            self.assertError(self.send("quick", body, ts, key=key), 401, "replay")
+        self.assertEqual(self.count("quick"), 1)
+
+    def testTheSameKeyWithTheSameSignedRequestFindsItsRun(self):
+        body, ts, key = nonce_body(), int(time.time()), uuid.uuid4().hex
+        first = self.assertAccepted(self.send("quick", body, ts, key=key))
+        again = self.assertAccepted(self.send("quick", body, ts, key=key))
+        self.assertEqual(again["run_id"], first["run_id"])
+        self.assertEqual(self.count("quick"), 1)
+
+    def testAHugeOrNegativeTimestampIsRefusedAndBatonStaysUp(self):
+        body = nonce_body()
+        for ts in ("-9223372036854775000", "99999999999999999999", "+1795612201", "1e9"):
+            headers = {"X-Baton-Timestamp": ts, "X-Baton-Signature": sign(SECRET, 0, body).replace("0", "1", 1)}
+            resp = self.server.request("POST", "/hooks/quick", body=body, headers=headers)
+            self.assertError(resp, 401)
+        self.assertEqual(self.server.get("/healthz").status, 200, "baton stopped answering")
+
+    def testASignedCancelIsNotTakenTwice(self):
+        run = self.assertAccepted(self.server.hook("slow"))["run_id"]
+        ts = int(time.time())
+        headers = {"X-Baton-Timestamp": str(ts), "X-Baton-Signature": sign(SECRET, ts, b"")}
+        self.assertEqual(self.server.request("POST", f"/runs/{run}/cancel", body=b"", headers=headers).status, 202)
+        self.assertError(self.server.request("POST", f"/runs/{run}/cancel", body=b"", headers=headers), 401, "replay")

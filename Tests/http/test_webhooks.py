@@ -238,3 +238,42 @@ class OverlapReplaceTests(ServerTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ExactlyOnceUnderLoadTests(unittest.TestCase):
+    """Webhook runs recorded owned by the server are started by exactly one driver: a
+    review found handlers run twice (a second driver taking a just-recorded run) when
+    hooks arrive a few at a time while runs are being driven."""
+
+    def testEachWebhookRunsItsHandlerOnce(self):
+        import sqlite3
+        from concurrent.futures import ThreadPoolExecutor
+        from harness import Server, World, finish_world
+        world = World()
+        server = Server(world).start()
+        try:
+            with ThreadPoolExecutor(3) as pool:
+                answers = list(pool.map(lambda _: server.hook("quick"), range(300)))
+            ids = [a.json["run_id"] for a in answers if a.status == 202]
+            self.assertEqual(len(ids), 300, [a for a in answers if a.status != 202][:3])
+
+            def unfinished():
+                db = sqlite3.connect(world.db)
+                try:
+                    return db.execute("SELECT count(*) FROM runs WHERE status IN ('running', 'queued')").fetchone()[0]
+                finally:
+                    db.close()
+            wait_for("every run to finish", lambda: unfinished() == 0, timeout=60)
+            db = sqlite3.connect(world.db)
+            try:
+                # (history= prunes the oldest runs as it goes: every slice left is checked.)
+                odd = db.execute("SELECT run_id, number, attempt, outcome FROM slices "
+                                 "WHERE outcome != 'succeeded' OR attempt != 1").fetchall()
+            finally:
+                db.close()
+            self.assertEqual(odd, [], "a run's first slice was lost or run again")
+            invoked = {rid: len(world.records(rid)) for rid in ids}
+            self.assertEqual([rid for rid, n in invoked.items() if n != 1], [], "handlers that ran other than once")
+        finally:
+            server.stop()
+            finish_world(world, server)
