@@ -158,6 +158,11 @@ extension RunEngine {
 
     /// Records the run `on-failure=` names for `failed`, under the target's overlap=.
     public func startOnFailure(of failed: RunRecord, target: JobRunSpec) async throws(EngineError) -> RequestResult {
-        try await accept([RunRequest(job: target, trigger: .manual, payload: Self.onFailurePayload(failed))])[0]
+        // A run that on-failure= started does not start another when it fails itself:
+        // two jobs naming each other would otherwise ping-pong for ever.
+        if failed.payload?.contains("\"on_failure_of\"") == true {
+            return .refused("run \(failed.id) was itself started by on-failure=; not followed again")
+        }
+        return try await accept([RunRequest(job: target, trigger: .manual, payload: Self.onFailurePayload(failed))])[0]
     }
 }

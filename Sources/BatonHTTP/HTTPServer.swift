@@ -18,6 +18,9 @@ public final class HTTPServer: @unchecked Sendable {
         public var idleTimeoutSeconds: UInt32 = 10
         public var headerMemory: Int = 32 * 1024
         public var bodyLimit: Int = 1 << 20
+        /// Request bodies held at once across all connections: past it, new bodies are
+        /// refused with 503, so slow clients cannot make baton hold a body per connection.
+        public var bufferedBodiesLimit: Int = 64 << 20
         public init() {}
     }
 
@@ -33,6 +36,10 @@ public final class HTTPServer: @unchecked Sendable {
     /// Answers being computed (suspended connections), and whether `stop` has begun:
     /// one lock, so no request is suspended after `stop` saw none in flight.
     private let flight = Mutex<(count: Int, stopping: Bool)>((0, false))
+    /// Bytes of request bodies held now, across connections.
+    private let buffered = Atomic<Int>(0)
+    static let overloaded = HTTPResponse(status: 503, contentType: "application/json",
+                                         text: #"{"error":"baton is holding too many request bodies","hint":"retry shortly"}"#)
     /// What a request gets once `stop` has begun.
     static let shuttingDown = HTTPResponse(status: 503, contentType: "application/json",
                                            text: #"{"error":"baton is shutting down","hint":"retry against another baton, or later"}"#)
@@ -105,18 +112,27 @@ public final class HTTPServer: @unchecked Sendable {
                 exchange.discarded += n
                 return exchange.discarded > Self.discardLimit ? CMHD_NO : CMHD_YES
             }
+            if buffered.add(n, ordering: .relaxed).newValue > options.bufferedBodiesLimit {
+                buffered.subtract(n, ordering: .relaxed)
+                exchange.overloaded = true
+                exchange.body = []
+                return CMHD_YES  // read on and drop; answered 503 when the upload ends
+            }
+            exchange.held += n
             if let upload {
                 upload.withMemoryRebound(to: UInt8.self, capacity: n) { exchange.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
             }
             return CMHD_YES
         }
         if exchange.tooLarge { return queue(tooLarge, on: connection) }
+        if exchange.overloaded { return queue(Self.overloaded, on: connection) }
         if let answer = exchange.takeAnswer() { return queue(answer, on: connection) }
         if exchange.dispatched { return CMHD_YES }
         exchange.dispatched = true
         let request = HTTPRequest(method: method, path: url, query: Self.values(connection, CMHD_GET_ARGUMENT_KIND, lowercased: false),
                                   headers: Self.values(connection, CMHD_HEADER_KIND, lowercased: true), body: exchange.body)
         exchange.body = []
+        release(exchange)
         let admitted = flight.withLock { f -> Bool in
             if f.stopping { return false }
             f.count += 1
@@ -133,6 +149,11 @@ public final class HTTPServer: @unchecked Sendable {
             self.flight.withLock { $0.count -= 1 }
         }
         return CMHD_YES
+    }
+
+    /// Gives back the exchange's share of `buffered`.
+    fileprivate func release(_ exchange: Exchange) {
+        if exchange.held > 0 { buffered.subtract(exchange.held, ordering: .relaxed); exchange.held = 0 }
     }
 
     private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
@@ -170,6 +191,9 @@ public final class HTTPServer: @unchecked Sendable {
 private final class Exchange: @unchecked Sendable {
     var body: [UInt8] = []
     var tooLarge = false
+    var overloaded = false
+    /// Bytes of this body counted in the server's `buffered`.
+    var held = 0
     /// Bytes of a too-large body read and dropped.
     var discarded = 0
     var dispatched = false
@@ -199,8 +223,9 @@ private let accessHandler: MHD_AccessHandlerCallback = { context, connection, ur
                          upload: upload, uploadSize: uploadSize, state: slot)
 }
 
-private let completedHandler: MHD_RequestCompletedCallback = { _, _, slot, _ in
+private let completedHandler: MHD_RequestCompletedCallback = { context, _, slot, _ in
     guard let slot, let raw = slot.pointee else { return }
+    if let context { Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue().release(Unmanaged<Exchange>.fromOpaque(raw).takeUnretainedValue()) }
     Unmanaged<Exchange>.fromOpaque(raw).release()
     slot.pointee = nil
 }

@@ -89,3 +89,16 @@ extension DaemonTests {
         XCTAssertTrue(log.contains("event=on_failure job=flaky"), log)
     }
 }
+
+extension DaemonTests {
+    func testTwoJobsNamingEachOtherOnFailureDoNotPingPong() throws {
+        try schedule("""
+            @yearly ping retries=0 on-failure=pong /bin/false
+            @yearly pong retries=0 on-failure=ping /bin/false
+            """)
+        _ = try baton(["invoke", "ping"])
+        let all = try runs()
+        XCTAssertEqual(all.filter { $0["job"] as? String == "ping" }.count, 1, "\(all)")
+        XCTAssertEqual(all.filter { $0["job"] as? String == "pong" }.count, 1, "\(all)")
+    }
+}
