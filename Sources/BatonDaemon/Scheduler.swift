@@ -14,6 +14,9 @@ public actor Scheduler {
         /// False for `baton serve`: no schedule fires, only runs started by requests
         /// (and unfinished ones found at start) are driven.
         public var fires: Bool
+        /// False for `baton serve --intake-only`: runs are recorded elsewhere and driven
+        /// by another baton; this one drives none, not even leftovers.
+        public var drives = true
         /// The wall clock fire times are read from (Unix ms); tests step it to check
         /// how the loop meets a clock that jumps.
         public var wallClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
@@ -208,7 +211,7 @@ public actor Scheduler {
     /// side by side; any other job one at a time (a queued run starts when the one
     /// before it ends).
     func driveQueue(_ name: String) async {
-        guard !stopping, let job = set.job(named: name) else { return }
+        guard !stopping, options.drives, let job = set.job(named: name) else { return }
         let limit = job.options.overlap == .allow ? options.maxConcurrent : 1
         if drivers[name, default: 0] >= limit {
             // A driver of this job is going: it looks again before it stops.

@@ -60,7 +60,9 @@ struct RunCommand {
                                                               workingDirectory: FileManager.default.currentDirectoryPath,
                                                               owner: RunID.localOwner()),
                                observer: Observers([log, metrics]))
-        let scheduler = Scheduler(engine: engine, set: set, options: .init(maxConcurrent: concurrency, fires: fires)) { event in
+        var schedulerOptions = Scheduler.Options(maxConcurrent: concurrency, fires: fires)
+        schedulerOptions.drives = !args.has("--intake-only")
+        let scheduler = Scheduler(engine: engine, set: set, options: schedulerOptions) { event in
             log.scheduler(event, metrics: metrics)
         }
         log.info("start", ["jobs": String(set.jobs.count), "state": global.state, "schedules": global.schedules,

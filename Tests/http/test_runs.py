@@ -6,7 +6,7 @@ import os
 import time
 import unittest
 
-from harness import ServerTestCase, wait_for
+from harness import Server, ServerTestCase, World, finish_world, wait_for
 
 JOB_NAMES = ("quick", "count", "slow", "queued", "other", "yearly")
 
@@ -209,6 +209,23 @@ class IntakeOnlyTests(ServerTestCase):
         self.assertEqual(len(records), 1, "the handler ran more than once")
         self.assertEqual(records[0]["payload"], body)
         self.assertEqual(records[0]["trigger"], "webhook")
+
+    def testARestartedIntakeServerLeavesRecordedRunsAlone(self):
+        world = World()
+        server = Server(world, args=("--intake-only",)).start()
+        try:
+            run_id = self.assertAccepted(server.hook("quick"))["run_id"]
+            server.stop()
+            # A new intake-only server on the same store: its start-up (and periodic)
+            # look for undriven runs must not take this one.
+            server = Server(world, args=("--intake-only",)).start()
+            self.assertEqual(server.get("/healthz").status, 200)
+            server.stop()  # a drain: anything it had started would have run by now
+            self.assertEqual(world.records(run_id), [], "an intake-only server ran the handler")
+            self.assertEqual(world.cli_json("show", run_id)["slices"], [])
+        finally:
+            server.stop()
+            finish_world(world, server)
 
 
 if __name__ == "__main__":
