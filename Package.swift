@@ -35,7 +35,7 @@ let package = Package(
         // One reused easy handle: HTTP(S) and SMTP, bounded by a timeout.
         .target(name: "BatonCurl", dependencies: ["CCurl"]),
         // `baton sandbox`: the providers' stand-ins over BatonHTTP, deliveries in SQLite.
-        .target(name: "BatonSandbox", dependencies: ["BatonHTTP", "BatonCrypto", "BatonSQLite", "BatonStore"]),
+        .target(name: "BatonSandbox", dependencies: ["BatonCore", "BatonHTTP", "BatonCrypto", "BatonSQLite", "BatonStore"]),
         // Typed clients of the AI and messaging providers (HANDLERS.md).
         .target(name: "BatonProviders", dependencies: ["BatonCurl", "BatonJSON"]),
         // What every handler executable links: the slice, its deadline, SIGTERM, the result.

@@ -1,3 +1,4 @@
+import BatonCore
 import BatonCrypto
 import BatonHTTP
 import Foundation
@@ -162,19 +163,6 @@ public final class Sandbox: Sendable {
     }
 }
 
-/// A small deterministic random source (SplitMix64) for fault injection with `--seed`.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func nextDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}
 
 extension Sandbox {
     /// Starts the SMTP receiver; returns the address it bound.
