@@ -129,11 +129,12 @@ public final class API: Sendable {
         var list: [[String: Any]] = []
         do {
             let states = try await engine.store.jobStates()
+            let latest = try await engine.store.latestRuns(jobs: snapshot.set.jobs.map(\.name))
             for job in snapshot.set.jobs {
                 let paused = states[job.name]?.paused ?? false
                 let zone = snapshot.set.zone(of: job)
                 let next = snapshot.fires ? snapshot.next[job.name] : job.schedule.fires(after: nowMs / 1000, zone: zone, count: 1).first
-                let last = try await engine.store.runs(job: job.name, status: nil, limit: 1).first
+                let last = latest[job.name]
                 var o = JobText.json(job, zone: zone, next: paused ? nil : next, last: last, paused: paused, now: nowMs / 1000)
                 o["overlap"] = job.options.overlap.rawValue
                 if let last { o["last_run"] = RunText.json(last, now: nowMs) }

@@ -37,6 +37,10 @@ public protocol RunStore: Sendable {
     func run(id: String) async throws(StoreError) -> RunRecord?
     /// Newest first.
     func runs(job: String?, status: RunStatus?, limit: Int) async throws(StoreError) -> [RunRecord]
+    /// The newest run of each of `jobs` that has one (`baton jobs`, `GET /jobs`), in one
+    /// call rather than one per job.
+    func latestRuns(jobs: [String]) async throws(StoreError) -> [String: RunRecord]
+
     /// The job's unfinished (running or queued) runs, OLDEST first: the order drivers
     /// take them in.
     func unfinishedRuns(job: String, limit: Int) async throws(StoreError) -> [RunRecord]

@@ -56,6 +56,14 @@ extension SQLiteRunStore {
         try await perform { tables throws(StoreError) in try tables.runs(job: job, status: status, limit: limit) }
     }
 
+    public func latestRuns(jobs: [String]) async throws(StoreError) -> [String: RunRecord] {
+        try await perform { tables throws(StoreError) in
+            var out: [String: RunRecord] = [:]
+            for job in jobs { out[job] = try tables.runs(job: job, status: nil, limit: 1).first }
+            return out
+        }
+    }
+
     public func unfinishedRuns(job: String, limit: Int) async throws(StoreError) -> [RunRecord] {
         try await perform { tables throws(StoreError) in try tables.unfinishedRuns(job: job, limit: limit) }
     }

@@ -19,6 +19,7 @@ struct JobsCommand {
         for p in set.allProblems where p.severity == .error { Console.err(CheckCommand.render(p, source: set.sources[p.at.file])) }
         let store = try StateStore.open(global.state)
         let states = try await store.jobStates()
+        let latest = try await store.latestRuns(jobs: set.jobs.map(\.name))
         let nowMs = RunText.nowMs()
         let now = nowMs / 1000
         var rows = [["JOB", "SCHEDULE", "ZONE", "NEXT FIRE", "IN", "LAST RUN", "STATUS", "PAUSED"]]
@@ -26,7 +27,7 @@ struct JobsCommand {
         for job in set.jobs {
             let zone = set.zone(of: job)
             let next = job.schedule.fires(after: now, zone: zone, count: 1).first
-            let last = try await store.runs(job: job.name, status: nil, limit: 1).first
+            let last = latest[job.name]
             let paused = states[job.name]?.paused ?? false
             list.append(JobText.json(job, zone: zone, next: paused ? nil : next, last: last, paused: paused, now: now))
             rows.append([job.name, job.schedule.description, job.zone,

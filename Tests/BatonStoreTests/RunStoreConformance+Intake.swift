@@ -124,3 +124,15 @@ extension RunStoreConformance {
         XCTAssertNil(afterFinish)
     }
 }
+
+extension RunStoreConformance {
+    /// Each job's newest run, in one call; jobs without runs are absent.
+    func latestRunsAreEachJobsNewest() async throws {
+        let store = try await open()
+        _ = try await store.createRun(Self.run("r_a1", job: "a", createdAt: 1_000))
+        _ = try await store.createRun(Self.run("r_a2", job: "a", createdAt: 2_000))
+        _ = try await store.createRun(Self.run("r_b1", job: "b", createdAt: 1_500))
+        let latest = try await store.latestRuns(jobs: ["a", "b", "c"])
+        XCTAssertEqual(latest.mapValues(\.id), ["a": "r_a2", "b": "r_b1"])
+    }
+}

@@ -21,6 +21,7 @@ final class SQLiteRunStoreConformanceTests: XCTestCase {
 
     func testCreatedRunReadsBackEveryField() async throws { try await suite.createdRunReadsBackEveryField() }
     func testLocksHaveOneLiveHolder() async throws { try await suite.locksHaveOneLiveHolder() }
+    func testLatestRunsAreEachJobsNewest() async throws { try await suite.latestRunsAreEachJobsNewest() }
     func testUnfinishedRunsAreTheJobsRunningAndQueuedOldestFirst() async throws {
         try await suite.unfinishedRunsAreTheJobsRunningAndQueuedOldestFirst()
     }
