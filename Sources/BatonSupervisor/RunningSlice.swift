@@ -19,48 +19,27 @@ public final class RunningSlice: Sendable {
     /// Written to wake the poll loop when a stop is requested.
     private let wakeWrite: Int32
 
-    /// What a periodic look (`check`) asks of the slice.
+    /// What a periodic look (`Supervisor.launch`'s `check`) asks of a slice.
     public enum Request: Sendable { case none, terminate, kill }
 
-    /// - Parameters:
-    ///   - check: asked on the poll thread at least every `checkInterval` while the
-    ///     process runs (a cancel from elsewhere); it may block briefly (a store read).
-    ///   - onExit: runs on the poll thread once the slice is over, before `wait()`
-    ///     returns: work that must follow at once (committing the outcome) without a
-    ///     hop to another thread.
-    init(spec: SliceSpec, onLogLine: (@Sendable (String) -> Void)?, check: (@Sendable () -> Request)? = nil,
-         onExit: (@Sendable (SliceExit) -> Void)? = nil) throws(SystemError) {
+    init(spec: SliceSpec, onLogLine: (@Sendable (String) -> Void)?) throws(SystemError) {
         var wake: [Int32] = [-1, -1]
         guard baton_pipe2(&wake, O_CLOEXEC | O_NONBLOCK) == 0 else { throw SystemError("pipe2", errno: errno) }
         let child: SpawnedProcess
-        Supervisor.active.withLock { $0.spawning += 1 }
         do {
-            child = try Spawner.spawn(spec)
+            child = try Supervisor.spawnTracked(spec)
         } catch {
-            Supervisor.active.withLock { $0.spawning -= 1 }
             close(wake[0]); close(wake[1])
             throw error
         }
-        Supervisor.active.withLock { $0.pids.insert(child.pid); $0.spawning -= 1 }
         pid = child.pid
         wakeWrite = wake[1]
         let wakeRead = wake[0]
         PollThreads.shared.run { [self] in
             var loop = PollLoop(spec: spec, child: child, wakeRead: wakeRead, onLogLine: onLogLine)
-            loop.checkEveryMs = check == nil ? nil : 200
-            let exit = loop.run(stopState: {
-                if let check {
-                    switch check() {
-                    case .none: break
-                    case .terminate: self.shared.withLock { $0.stopRequested = true }
-                    case .kill: self.shared.withLock { $0.stopRequested = true; $0.killRequested = true }
-                    }
-                }
-                return self.shared.withLock { ($0.stopRequested, $0.killRequested) }
-            })
+            let exit = loop.run(stopState: { self.shared.withLock { ($0.stopRequested, $0.killRequested) } })
             close(wakeRead)
-            Supervisor.active.withLock { _ = $0.pids.remove(child.pid) }
-            onExit?(exit)
+            Supervisor.untrack(child.pid)
             self.finish(exit)
         }
     }

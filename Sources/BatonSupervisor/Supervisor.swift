@@ -18,9 +18,6 @@ public enum Supervisor {
         if baton_set_child_subreaper() != 0 { throw SystemError("prctl(PR_SET_CHILD_SUBREAPER)", errno: errno) }
     }
 
-    /// Starts a slice. Its process runs under a dedicated thread that polls its pipes;
-    /// `onLogLine` receives each stderr line (within the log bound) on that thread.
-    /// - Throws: `SystemError` when the process cannot be started.
     /// Starts a slice entirely on a poll thread of its own: the spawn (posix_spawn
     /// blocks until the child has exec'd, so not on Swift's cooperative pool), the
     /// polling, and `onExit` once it is over, with the exit or the reason it could not
@@ -29,16 +26,13 @@ public enum Supervisor {
                               check: @escaping @Sendable () -> RunningSlice.Request,
                               onExit: @escaping @Sendable (Result<SliceExit, SystemError>) -> Void) {
         PollThreads.shared.run {
-            active.withLock { $0.spawning += 1 }
             let child: SpawnedProcess
             do throws(SystemError) {
-                child = try Spawner.spawn(spec)
+                child = try spawnTracked(spec)
             } catch {
-                active.withLock { $0.spawning -= 1 }
                 onExit(.failure(error))
                 return
             }
-            active.withLock { $0.pids.insert(child.pid); $0.spawning -= 1 }
             var loop = PollLoop(spec: spec, child: child, wakeRead: -1, onLogLine: onLogLine)
             loop.checkEveryMs = 200
             // A subreaper's orphans are handed to its main thread; the handler itself was
@@ -53,9 +47,28 @@ public enum Supervisor {
                 }
                 return (stop, kill)
             })
-            active.withLock { _ = $0.pids.remove(child.pid) }
+            untrack(child.pid)
             onExit(.success(exit))
         }
+    }
+
+    /// Spawns, recording the child among the slices in flight (see `active`) so no
+    /// sweep takes it for a stray.
+    static func spawnTracked(_ spec: SliceSpec) throws(SystemError) -> SpawnedProcess {
+        active.withLock { $0.spawning += 1 }
+        do throws(SystemError) {
+            let child = try Spawner.spawn(spec)
+            active.withLock { $0.pids.insert(child.pid); $0.spawning -= 1 }
+            return child
+        } catch {
+            active.withLock { $0.spawning -= 1 }
+            throw error
+        }
+    }
+
+    /// The slice's process is reaped: it is no longer in flight.
+    static func untrack(_ pid: pid_t) {
+        active.withLock { _ = $0.pids.remove(pid) }
     }
 
     /// Whether this kernel (5.3+) and build give pidfds, so a slice's exit wakes its poll
@@ -66,10 +79,13 @@ public enum Supervisor {
         return fd >= 0
     }
 
-    public static func start(_ spec: SliceSpec, onLogLine: (@Sendable (String) -> Void)? = nil,
-                             check: (@Sendable () -> RunningSlice.Request)? = nil,
-                             onExit: (@Sendable (SliceExit) -> Void)? = nil) throws(SystemError) -> RunningSlice {
-        try RunningSlice(spec: spec, onLogLine: onLogLine, check: check, onExit: onExit)
+    /// Starts a slice and returns a handle to stop it or wait for it. Its process runs
+    /// under a poll thread; `onLogLine` receives each stderr line (within the log bound)
+    /// on that thread. The engine uses `launch`; this handle suits callers that stop a
+    /// slice from outside.
+    /// - Throws: `SystemError` when the process cannot be started.
+    public static func start(_ spec: SliceSpec, onLogLine: (@Sendable (String) -> Void)? = nil) throws(SystemError) -> RunningSlice {
+        try RunningSlice(spec: spec, onLogLine: onLogLine)
     }
 
     /// The path of `command`: as given when it contains a slash (relative to
