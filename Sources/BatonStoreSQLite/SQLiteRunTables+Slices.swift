@@ -2,6 +2,14 @@ import BatonSQLite
 import BatonStore
 
 extension SQLiteRunTables {
+    /// A slice's start record (outcome `running`), unless its key exists already.
+    func insertStart(_ slice: SliceRecord) throws(StoreError) {
+        try db.execute("""
+            INSERT INTO slices (\(SliceRecord.sqliteColumns)) VALUES (\(SliceRecord.sqlitePlaceholders)) \
+            ON CONFLICT (run_id, number, attempt) DO NOTHING
+            """, slice.sqliteValues(outcome: .running))
+    }
+
     /// Inserts the slice as `running` unless a row with its key exists (idempotent), and
     /// renews the run's owner (kept when the slice names none) and lease.
     ///
@@ -17,10 +25,7 @@ extension SQLiteRunTables {
                 WHERE id = ?1
                 """, [.text(slice.runId), .string(slice.owner), .int64(leaseExpiresAt), .integer(slice.startedAt)])
             if db.changes == 0 { throw notFound(slice.runId) }
-            try db.execute("""
-                INSERT INTO slices (\(SliceRecord.sqliteColumns)) VALUES (\(SliceRecord.sqlitePlaceholders)) \
-                ON CONFLICT (run_id, number, attempt) DO NOTHING
-                """, slice.sqliteValues(outcome: .running))
+            try insertStart(slice)
         }
     }
 
@@ -59,10 +64,7 @@ extension SQLiteRunTables {
             try writeRun(completion.run, cancelRule: "max(cancel_requested, ?19)")
             if let next = completion.next {
                 precondition(next.runId == slice.runId, "the next slice of run \(slice.runId) names run \(next.runId)")
-                try db.execute("""
-                    INSERT INTO slices (\(SliceRecord.sqliteColumns)) VALUES (\(SliceRecord.sqlitePlaceholders)) \
-                    ON CONFLICT (run_id, number, attempt) DO NOTHING
-                    """, next.sqliteValues(outcome: .running))
+                try insertStart(next)
             }
             return try readRun(id: slice.runId)
         }

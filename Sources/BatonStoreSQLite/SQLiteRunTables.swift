@@ -115,8 +115,7 @@ final class SQLiteRunTables {
                 if recorded, let run = f.run {
                     try db.execute(NewRun.sqliteInsert, run.sqliteValues)
                     if let start = f.start {
-                        try db.execute("INSERT INTO slices (\(SliceRecord.sqliteColumns)) VALUES (\(SliceRecord.sqlitePlaceholders))",
-                                       start.sqliteValues(outcome: .running))
+                        try insertStart(start)
                     }
                 }
                 out.append(recorded)
@@ -192,8 +191,7 @@ final class SQLiteRunTables {
                     throw StoreError(.conflict, location: db.path, "a run with id \(item.run.id) exists already", code: error.code)
                 }
                 if let start = item.start {
-                    try db.execute("INSERT INTO slices (\(SliceRecord.sqliteColumns)) VALUES (\(SliceRecord.sqlitePlaceholders))",
-                                   start.sqliteValues(outcome: .running))
+                    try insertStart(start)
                 }
                 let run = RunRecord(item.run)
                 for (scope, key, expires) in [(job, item.idempotencyKey.map { "idem:" + $0 }, item.idempotencyExpiresAt),
