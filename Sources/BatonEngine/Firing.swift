@@ -58,12 +58,7 @@ extension RunEngine {
                 }
                 var new = NewRun(id: RunID.make(now), job: job.name, trigger: trigger, scheduledAt: f.at * 1000,
                                  createdAt: now, status: status)
-                var start: SliceRecord?
-                if prepare && status == .running {
-                    new.owner = environment.owner
-                    new.leaseExpiresAt = now + lease(JobRunSpec(job))
-                    start = SliceRecord(runId: new.id, number: 1, attempt: 1, startedAt: now, owner: environment.owner)
-                }
+                let start = prepare && status == .running ? own(&new, job: JobRunSpec(job), at: now) : nil
                 records.append(FireRecord(job: job.name, scheduledAt: f.at * 1000, kind: f.kind, run: new, start: start))
                 let run = RunRecord(new)
                 planned.append(status == .queued ? .queued(run) : .started(run))
@@ -75,5 +70,16 @@ extension RunEngine {
         } catch {
             throw .store(error)
         }
+    }
+}
+
+extension RunEngine {
+    /// Makes a run about to be recorded this process's, with its first slice's start
+    /// record to commit alongside: the recorder drives it at once with
+    /// `drive(…, startRecorded: true)`, with no claim and no start of its own.
+    func own(_ new: inout NewRun, job: JobRunSpec, at now: Int64) -> SliceRecord {
+        new.owner = environment.owner
+        new.leaseExpiresAt = now + lease(job)
+        return SliceRecord(runId: new.id, number: 1, attempt: 1, startedAt: now, owner: environment.owner)
     }
 }

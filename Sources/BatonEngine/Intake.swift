@@ -86,12 +86,7 @@ extension RunEngine {
                 }
                 var new = NewRun(id: RunID.make(now), job: r.job.name, trigger: r.trigger, scheduledAt: now, createdAt: now,
                                  params: r.params, payload: r.payload, parentRun: r.parentRun, status: status)
-                var start: SliceRecord?
-                if r.prepare && status == .running && refusal == nil {
-                    new.owner = environment.owner
-                    new.leaseExpiresAt = now + lease(r.job)
-                    start = SliceRecord(runId: new.id, number: 1, attempt: 1, startedAt: now, owner: environment.owner)
-                }
+                let start = r.prepare && status == .running && refusal == nil ? own(&new, job: r.job, at: now) : nil
                 var item = RunIntake(run: new, idempotencyKey: r.idempotencyKey, replayKey: r.replayKey,
                                      idempotencyExpiresAt: now + Self.idempotencyWindowMs,
                                      replayExpiresAt: now + Self.replayWindowMs, refusal: refusal, start: start)
