@@ -3,17 +3,30 @@
 # Non-interactive; safe to run again (a second run only checks, in well under a second).
 #   ops/install-deps.sh          what building and running baton needs
 #   ops/install-deps.sh --test   also the outside tools the tests use as judges
+#   ops/install-deps.sh --list [--test]   print the Debian packages it would install, one a line
 set -euo pipefail
+list=0; test=0
+for arg in "$@"; do
+  case "$arg" in
+    --list) list=1 ;;
+    --test) test=1 ;;
+    *) echo "install-deps: unknown option $arg (use --test and/or --list)" >&2; exit 2 ;;
+  esac
+done
 
 # Debian packages: the tz database (cron engine), SQLite (the store; the sqlite3 shell
 # is the second process of its tests), libmicrohttpd (the HTTP server), libcrypto
-# (HMAC for webhook signatures), Python's venv (test oracles).
-packages=(tzdata ca-certificates libsqlite3-dev pkg-config sqlite3 libmicrohttpd-dev libssl-dev python3 python3-venv)
-if [ "${1:-}" = "--test" ]; then
+# (HMAC for webhook signatures), libcurl (every outbound HTTP and SMTP call), Python's
+# venv (test oracles). Every `.apt([...])` provider of Package.swift's system-library
+# targets must be listed here: Tests/ops/test_install_deps.py fails `make test` if not.
+packages=(tzdata ca-certificates pkg-config sqlite3 python3 python3-venv
+          libsqlite3-dev libmicrohttpd-dev libssl-dev libcurl4-openssl-dev)
+if [ "$test" = 1 ]; then
   # openssl (an independent signer), promtool (judges /metrics), headless Chromium
   # (renders the dashboard), wrk (the webhook bench).
   packages+=(openssl prometheus chromium wrk)
 fi
+if [ "$list" = 1 ]; then printf '%s\n' "${packages[@]}"; exit 0; fi
 
 missing=()
 for p in "${packages[@]}"; do
