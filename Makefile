@@ -32,6 +32,7 @@ test-deps:
 	@bash ops/install-deps.sh --test
 
 test: test-deps venv
+	python3 -m unittest discover -s Tests/ops -t Tests/ops
 	$(SWIFT) build --build-tests
 	BATON_BIN=$(abspath $(BATON)) $(SWIFT) test --skip-build
 	$(PY) Tests/oracle/cronsim_diff.py --baton $(BATON) --cases $(CASES)
