@@ -138,10 +138,10 @@ struct CronFieldParser {
             if base == "*" {
                 (lo, hi) = (kind.range.lowerBound, kind.range.upperBound)
             } else if base.contains("-") {
+                // A range keeps its bounds with a step, even one naming a single value:
+                // `8-8/3` is just 8, as in Debian cron and cronsim 2.9 (2.8 read it as
+                // `8/3`, which baton once copied: issue 11).
                 (lo, hi) = try range(base, at: col)
-                // As cronsim (the reference) reads it: a range naming one value steps on
-                // to the field's end, like `a/n` (`8-8/3` in months is 8 and 11).
-                if lo == hi { hi = kind.range.upperBound }
             } else {
                 (lo, hi) = (try value(base, at: col), kind.range.upperBound)
             }

@@ -48,6 +48,25 @@ final class CronParserTests: XCTestCase {
         }
     }
 
+    /// Issue 11: a range with a step keeps its range, even a range of one value, as in
+    /// Debian cron and cronsim 2.9 (cronsim 2.8 read `a-a/n` as `a/n`; baton copied it).
+    func testRangeWithStepKeepsItsRange() throws {
+        let table: [(expr: String, from: String, expected: [String])] = [
+            ("1-1/22 * * * *", "2026-01-01T00:00:00Z", ["2026-01-01T00:01:00+00:00", "2026-01-01T01:01:00+00:00"]),
+            ("0 20-20/3 * * *", "2026-01-01T00:00:00Z", ["2026-01-01T20:00:00+00:00", "2026-01-02T20:00:00+00:00"]),
+            ("0 0 1 8-8/3 *", "2026-01-01T00:00:00Z", ["2026-08-01T00:00:00+00:00", "2027-08-01T00:00:00+00:00"]),
+            ("0 0 * * 5-5/2", "2026-01-01T00:00:00Z", ["2026-01-02T00:00:00+00:00", "2026-01-09T00:00:00+00:00"]),
+            ("5-5/10 * * * * *", "2026-01-01T00:00:00Z", ["2026-01-01T00:00:05+00:00", "2026-01-01T00:01:05+00:00"]),
+            ("0 0 3-3/7,20 * *", "2026-01-01T00:00:00Z", ["2026-01-03T00:00:00+00:00", "2026-01-20T00:00:00+00:00"]),
+            ("0 0 1-10/4 * *", "2026-01-01T00:00:00Z", ["2026-01-05T00:00:00+00:00", "2026-01-09T00:00:00+00:00", "2026-02-01T00:00:00+00:00"]),
+            // `a/n` without a range still runs to the field's end.
+            ("0 0 1 8/3 *", "2026-01-01T00:00:00Z", ["2026-08-01T00:00:00+00:00", "2026-11-01T00:00:00+00:00"]),
+        ]
+        for row in table {
+            XCTAssertEqual(try fires(row.expr, "UTC", from: row.from, count: row.expected.count), row.expected, row.expr)
+        }
+    }
+
     func testMacrosAndUnknownMacros() throws {
         XCTAssertEqual(try Schedule("@daily").description, "@daily")
         XCTAssertThrowsError(try Schedule("@dayly")) { e in

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Differential test of `baton next` against cronsim 2.8 (the reference, SPEC section 2).
+"""Differential test of `baton next` against cronsim 2.9 (the reference, SPEC section 2).
 
 Usage:
     python Tests/oracle/cronsim_diff.py --baton .build/debug/baton [--cases 6000] [--seed S] [--n 5]
 
-It generates random cron expressions from the grammar both cronsim 2.8 and baton
+It generates random cron expressions from the grammar both cronsim 2.9 and baton
 accept, random zones and start instants (half of them near a DST transition of the
 zone), asks cronsim for the next N fires strictly after the start, asks baton the
 same through ONE `baton next --batch` process (JSON lines in, JSON lines out), and
@@ -28,7 +28,7 @@ cronsim is also not an exact real-elapsed-time evaluator across DST changes of
 a gap (midnight transitions); such mismatches are marked, and with
 --accept-real-elapsed a baton answer matching real elapsed time there passes.
 
-Needs Python 3.11 and cronsim==2.8 (e.g. the repo's .venv-test).
+Needs Python 3.11 and cronsim==2.9 (e.g. the repo's .venv-test).
 """
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ try:
     from cronsim import CronSim, CronSimError
 except ImportError:  # pragma: no cover - environment problem
     sys.stderr.write(
-        "cronsim_diff: cronsim is not installed; use a venv with `pip install cronsim==2.8`\n"
+        "cronsim_diff: cronsim is not installed; use a venv with `pip install cronsim==2.9`\n"
     )
     sys.exit(2)
 
@@ -147,7 +147,7 @@ def rand_case(rng: random.Random, name: str) -> str:
 
 
 class Gen:
-    """Random cron fields. Every generated field is accepted by cronsim 2.8's
+    """Random cron fields. Every generated field is accepted by cronsim 2.9's
     parser (no `?`, no `nW`, no `L/n`, no wrap-around ranges, values in range);
     the expression as a whole may still be rejected (e.g. `0 0 30 2 *`) or never
     fire: both are compared too."""
@@ -428,6 +428,15 @@ FIXED_CASES = [
     # grammar corners
     ("0 0 * * 1/2", "UTC", "2026-01-01T00:00:00+00:00"),  # a/n runs to 7: includes Sunday
     ("0 0 * * 5/2", "UTC", "2026-01-01T00:00:00+00:00"),  # Friday and Sunday
+    # a range with a step keeps its range, even a range of one value (Debian cron,
+    # cronsim 2.9; 2.8 read a-a/n as a/n and baton copied it: issue 11)
+    ("1-1/22 * * * *", "UTC", "2026-01-01T00:00:00+00:00"),  # minute 1 only, not 1 and 23
+    ("0 20-20/3 * * *", "UTC", "2026-01-01T00:00:00+00:00"),  # 20:00 only
+    ("0 0 1 8-8/3 *", "UTC", "2026-01-01T00:00:00+00:00"),  # August only, not November
+    ("0 0 * * 5-5/2", "UTC", "2026-01-01T00:00:00+00:00"),  # Friday only, not Sunday
+    ("5-5/10 * * * * *", "UTC", "2026-01-01T00:00:00+00:00"),  # second 5 of each minute
+    ("0 0 3-3/7,20 * *", "UTC", "2026-01-01T00:00:00+00:00"),  # in a list: 3 and 20
+    ("0 0 1-10/4 * *", "UTC", "2026-01-01T00:00:00+00:00"),  # 1, 5, 9
     ("0 0 * * 7L", "UTC", "2026-01-01T00:00:00+00:00"),
     ("0 0 * * 7#1", "UTC", "2026-01-01T00:00:00+00:00"),
     ("0 0 LW * *", "America/Santiago", "2026-01-01T00:00:00-03:00"),
@@ -841,7 +850,7 @@ def compare(case: Case, answer: object, n: int) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Differential test of `baton next` against cronsim 2.8.")
+    p = argparse.ArgumentParser(description="Differential test of `baton next` against cronsim 2.9.")
     p.add_argument("--baton", help="path to the baton executable")
     p.add_argument("--cases", type=int, default=6000)
     p.add_argument("--seed", type=int, default=None)
@@ -866,8 +875,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         from importlib.metadata import version
-        if version("cronsim") != "2.8":
-            print(f"cronsim-diff: warning: cronsim {version('cronsim')} installed, the reference is 2.8")
+        if version("cronsim") != "2.9":
+            print(f"cronsim-diff: warning: cronsim {version('cronsim')} installed, the reference is 2.9")
     except Exception:  # noqa: BLE001 - metadata missing: not worth failing for
         pass
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 2**31)
