@@ -45,13 +45,14 @@ public struct JobOptions: Sendable, Equatable {
     public var history = 200
     public var lock: String?
     public var webhookSecretEnv = "BATON_WEBHOOK_SECRET"
+    public var tolerate: Tolerance = .none
 
     public init() {}
 
     /// Every option name, in the order the docs list them.
     public static let names = ["budget", "grace", "overlap", "misfire", "retries", "backoff", "pace",
                                "max-slices", "jitter", "pass-env", "mode", "deadline", "on-failure",
-                               "history", "lock", "webhook-secret-env"]
+                               "history", "lock", "webhook-secret-env", "tolerate"]
 
     /// Sets one option from its text.
     /// - Throws: `ExpressionError` whose column counts within `value`.
@@ -69,6 +70,7 @@ public struct JobOptions: Sendable, Equatable {
         case "retries": retries = try Self.integer(value, name, 0...1000)
         case "max-slices": maxSlices = try Self.integer(value, name, 1...100_000_000)
         case "history": history = try Self.integer(value, name, 1...1_000_000)
+        case "tolerate": tolerate = try Tolerance.parse(value)
         case "pass-env":
             passEnv = []
             var col = 1

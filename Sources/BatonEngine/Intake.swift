@@ -116,12 +116,14 @@ extension RunEngine {
 
 extension RunEngine {
     /// The payload of a retry of `run` (SPEC §4 `baton retry`): the old payload with
-    /// `items` listing the failed (or unknown) item ids once each, and `retry_of`.
-    /// Returns nil when the run reported no failed items.
-    public func retryPayload(of run: RunRecord) async throws(EngineError) -> (payload: String, items: Int)? {
+    /// `items` listing the failed item ids once each, and `retry_of`. Items whose outcome
+    /// is `unknown` (a send that may have been delivered) only with `includeUnknown`.
+    /// Returns nil when the run reported no such items.
+    public func retryPayload(of run: RunRecord, includeUnknown: Bool = false) async throws(EngineError) -> (payload: String, items: Int)? {
         let failed: [ItemRecord]
         do {
-            failed = try await store.items(runId: run.id, status: "failed") + (try await store.items(runId: run.id, status: "unknown"))
+            failed = try await store.items(runId: run.id, status: "failed")
+                + (includeUnknown ? try await store.items(runId: run.id, status: "unknown") : [])
         } catch {
             throw .store(error)
         }

@@ -118,8 +118,14 @@ struct SliceExecution: Sendable {
             next.nextAttempt = 1
             next.failedAttempts = 0
             if !(parsed?.hasMore ?? false) {
-                next.status = .succeeded
-                next.error = nil
+                // The run reached its end; its failed items decide whether it succeeded.
+                if options.tolerate.allows(failed: next.counts.failed, processed: next.counts.processed) {
+                    next.status = .succeeded
+                    next.error = nil
+                } else {
+                    next.status = .failed
+                    next.error = "\(next.counts.failed) item(s) failed, more than tolerate=\(options.tolerate) allows"
+                }
             } else if cancelRequested {
                 next.status = .cancelled
                 next.error = "cancelled; resume continues from cursor \(next.cursor.map { "\"\($0)\"" } ?? "null")"

@@ -18,9 +18,6 @@ public struct SliceResult: Sendable, Equatable {
             && a.retryAfterMs == b.retryAfterMs && a.message == b.message
     }
 
-    /// At most this many items are kept from one result.
-    public static let maxItems = 10_000
-
     /// Reads a result. Fields it does not know are ignored (later protocol versions).
     /// - Throws: `ResultError` naming the field at fault and what was expected.
     public static func parse(_ output: [UInt8]) throws(ResultError) -> SliceResult {
@@ -64,7 +61,10 @@ public struct SliceResult: Sendable, Equatable {
         }
         if let v = o["items"], v != .null {
             guard case let .array(list) = v else { throw ResultError.field("items", "an array of {\"id\",\"status\"}", v) }
-            for (i, item) in list.prefix(maxItems).enumerated() {
+            // Every item is kept as written: the 1 MiB bound on a result bounds them, and an
+            // item dropped or cut here would be one `baton retry` never redoes (issue 11).
+            r.items.reserveCapacity(list.count)
+            for (i, item) in list.enumerated() {
                 guard case let .object(it) = item else { throw ResultError.field("items[\(i)]", "an object with \"id\" and \"status\"", item) }
                 let id: String
                 switch it["id"] {
@@ -78,9 +78,9 @@ public struct SliceResult: Sendable, Equatable {
                 var error: String?
                 if let e = it["error"], e != .null {
                     guard case let .string(s) = e else { throw ResultError.field("items[\(i)].error", "a string", e) }
-                    error = String(s.prefix(1000))
+                    error = s
                 }
-                r.items.append((String(id.prefix(500)), String(status.prefix(50)), error))
+                r.items.append((id, status, error))
             }
         }
         if let v = o["retry_after_ms"], v != .null {

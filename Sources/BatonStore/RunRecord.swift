@@ -145,4 +145,9 @@ public struct RunRecord: Sendable, Equatable {
         self.parentRun = parentRun; self.owner = owner; self.leaseExpiresAt = leaseExpiresAt
         self.cancelRequested = cancelRequested
     }
+
+    /// The run reached its end but more of its items failed than `tolerate=` allows:
+    /// `baton retry` redoes them; there is nothing left to resume. (A run failed by its
+    /// slices has spent its retries, so `failedAttempts` is above zero.)
+    public var failedOnItems: Bool { status == .failed && failedAttempts == 0 }
 }

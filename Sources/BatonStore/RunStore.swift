@@ -41,6 +41,9 @@ public protocol RunStore: Sendable {
     /// call rather than one per job.
     func latestRuns(jobs: [String]) async throws(StoreError) -> [String: RunRecord]
 
+    /// The runs started by `baton retry` of `runId`, newest first (an indexed read).
+    func retries(of runId: String) async throws(StoreError) -> [RunRecord]
+
     /// The job's unfinished (running or queued) runs, OLDEST first: the order drivers
     /// take them in.
     func unfinishedRuns(job: String, limit: Int) async throws(StoreError) -> [RunRecord]

@@ -64,6 +64,10 @@ extension SQLiteRunStore {
         }
     }
 
+    public func retries(of runId: String) async throws(StoreError) -> [RunRecord] {
+        try await perform { tables throws(StoreError) in try tables.retries(of: runId) }
+    }
+
     public func unfinishedRuns(job: String, limit: Int) async throws(StoreError) -> [RunRecord] {
         try await perform { tables throws(StoreError) in try tables.unfinishedRuns(job: job, limit: limit) }
     }

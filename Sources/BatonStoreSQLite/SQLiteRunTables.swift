@@ -57,6 +57,11 @@ final class SQLiteRunTables {
         return try db.query(sql, values, row: RunRecord.init)
     }
 
+    func retries(of runId: String) throws(StoreError) -> [RunRecord] {
+        try db.query("SELECT \(RunRecord.sqliteColumns) FROM runs WHERE parent_run = ?1 ORDER BY created_at DESC, id DESC",
+                     [.text(runId)], row: RunRecord.init)
+    }
+
     /// Sets the flag of an unfinished run that does not have it yet; a finished run, or
     /// one already flagged, is returned as it is.
     func requestCancel(runId: String, at: Int64) throws(StoreError) -> RunRecord? {

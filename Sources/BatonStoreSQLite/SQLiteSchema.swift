@@ -124,6 +124,11 @@ enum SQLiteSchema {
             expires_at  INTEGER NOT NULL
         ) STRICT;
         """,
+        // 7: a run's retries (`baton show` links them; `baton retry` does not offer
+        // items a retry already took).
+        """
+        CREATE INDEX runs_parent ON runs(parent_run) WHERE parent_run IS NOT NULL;
+        """,
     ]
 
     /// The version this baton writes and understands.

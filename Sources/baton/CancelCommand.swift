@@ -27,7 +27,7 @@ struct CancelCommand {
         if args.has("--json") {
             Console.out(JSON.encode(RunText.json(updated)))
         } else if updated.status == .cancelled {
-            Console.err("baton: run \(id) cancelled; continue it with: baton resume \(id)")
+            Console.err("baton: run \(id) cancelled; continue it with: \(global.command("resume", id))")
         } else {
             Console.err("baton: cancel requested; \(updated.owner ?? "its driver") stops slice \(updated.nextSlice) with SIGTERM within a second and keeps the cursor")
         }

@@ -28,4 +28,19 @@ struct GlobalOptions {
     }
 
     func loader() -> ScheduleLoader { ScheduleLoader(defaultZone: zoneName) }
+
+    /// A follow-up command to print (`baton resume RUN`), carrying the `--schedules` and
+    /// `--state` this command was given, so that it works when pasted as printed.
+    func command(_ verb: String, _ operand: String, _ extra: String...) -> String {
+        var words = ["baton", verb, operand] + extra
+        if schedules != "./schedules" { words += ["--schedules", Self.shellQuoted(schedules)] }
+        if state != "sqlite:var/baton.db" { words += ["--state", Self.shellQuoted(state)] }
+        return words.joined(separator: " ")
+    }
+
+    /// `text` as one shell word: unchanged when it is plain, else in single quotes.
+    static func shellQuoted(_ text: String) -> String {
+        let plain = !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "/._-:@%+=,".contains($0)) }
+        return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
 }

@@ -21,6 +21,11 @@ struct ResumeCommand {
             Console.err("baton: run \(id) already succeeded; nothing to resume")
             return .success
         }
+        if run.failedOnItems {
+            // It reached its end: resuming would run its last cursor again.
+            throw UsageError(message: "run \(id) reached its end; \(run.counts.failed) item(s) failed, so there is nothing to resume",
+                             hint: "run the failed items again with: \(global.command("retry", id))")
+        }
         let job = try RunDriver.job(for: run, global: global)
         let driver = RunDriver(store: store, json: args.has("--json"), global: global)
         let progress = Progress()

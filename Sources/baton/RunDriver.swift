@@ -76,16 +76,25 @@ struct RunDriver {
             let took = RunText.duration(RunText.elapsed(run))
             Console.err("baton: run \(run.id) \(run.status.rawValue) after \(run.slicesDone) slice(s) in \(took): \(RunText.counts(run.counts))")
             if let e = run.error, run.status != .succeeded { Console.err("  \(e)") }
-            if !run.status.isFinished || [.cancelled, .failed, .partial].contains(run.status) {
-                Console.err("  continue with: baton resume \(run.id)")
+            if run.failedOnItems {
+                Console.err("  \(run.counts.failed) item(s) failed: \(command("retry", run.id))")
+            } else {
+                if !run.status.isFinished || [.cancelled, .failed, .partial].contains(run.status) {
+                    Console.err("  continue with: \(command("resume", run.id))")
+                }
+                if run.counts.failed > 0 { Console.err("  retry failed items with: \(command("retry", run.id))") }
             }
-            if run.counts.failed > 0 { Console.err("  retry failed items with: baton retry \(run.id)") }
         }
         switch run.status {
         case .succeeded: return .success
         case .running, .queued: return once && last?.outcome == .succeeded ? .success : .failure
         case .failed, .cancelled, .partial: return .failure
         }
+    }
+
+    /// A follow-up command that works as printed (with this command's --schedules/--state).
+    func command(_ verb: String, _ runId: String) -> String {
+        global?.command(verb, runId) ?? "baton \(verb) \(runId)"
     }
 
     /// SIGINT/SIGTERM: the first asks for a graceful cancel (the slice gets SIGTERM,

@@ -17,7 +17,9 @@ struct ShowCommand {
         let target = try await RunTarget.load(args, global: global, verb: "show")
         let (store, run, id) = (target.store, target.run, target.run.id)
         let slices = try await store.slices(runId: id)
-        let failed = try await store.items(runId: id, status: "failed") + (try await store.items(runId: id, status: "unknown"))
+        let failed = try await store.items(runId: id, status: "failed")
+        let unknown = try await store.items(runId: id, status: "unknown")
+        let retries = try await store.retries(of: id)
         if args.has("--json") {
             var doc = RunText.json(run)
             doc["slices"] = slices.map { s -> [String: Any] in
@@ -25,11 +27,16 @@ struct ShowCommand {
                 if args.has("--logs") { o["log"] = s.log }
                 return o
             }
-            doc["failed_items"] = failed.map { i -> [String: Any] in
-                var o: [String: Any] = ["id": i.itemId, "status": i.status, "slice": i.slice]
-                if let e = i.error { o["error"] = e }
-                return o
+            func list(_ items: [ItemRecord]) -> [[String: Any]] {
+                items.map { i -> [String: Any] in
+                    var o: [String: Any] = ["id": i.itemId, "status": i.status, "slice": i.slice]
+                    if let e = i.error { o["error"] = e }
+                    return o
+                }
             }
+            doc["failed_items"] = list(failed)
+            doc["unknown_items"] = list(unknown)
+            doc["retried_by"] = retries.map(\.id)
             Console.out(JSON.encode(doc))
             return .success
         }
@@ -47,6 +54,7 @@ struct ShowCommand {
         if let m = run.message { lines.append("Message:   \(m)") }
         if let e = run.error { lines.append("Error:     \(e)") }
         if let p = run.parentRun { lines.append("Retry of:  \(p)") }
+        for r in retries { lines.append("Retried by: \(r.id) (\(r.status.rawValue))") }
         if let c = run.command { lines.append("Command:   \(c.joined(separator: " "))") }
         lines.append("")
         var rows = [["SLICE", "ATTEMPT", "STARTED", "DURATION", "OUTCOME", "EXIT", "CURSOR IN", "CURSOR OUT", "PROCESSED", "ERROR"]]
@@ -58,11 +66,20 @@ struct ShowCommand {
                          String(s.counts.processed), String((s.error ?? "").prefix(60))])
         }
         lines.append(slices.isEmpty ? "no slices yet" : Table.render(rows))
-        if !failed.isEmpty {
+        if run.failedOnItems {
             lines.append("")
-            lines.append("Failed items (\(failed.count)): baton retry \(run.id) runs them again")
-            for i in failed.prefix(50) { lines.append("  \(i.itemId)  \(i.status)  \(i.error ?? "")") }
-            if failed.count > 50 { lines.append("  … and \(failed.count - 50) more (--json lists all)") }
+            lines.append(retries.isEmpty ? "\(run.counts.failed) items failed: \(global.command("retry", id))"
+                                         : "\(run.counts.failed) items failed: retried by \(retries[0].id)")
+        }
+        let itemLists = [("Failed items", failed, retries.isEmpty ? "\(global.command("retry", id)) runs them again"
+                                                                   : "retried by \(retries[0].id)"),
+                         ("Unknown items", unknown, "they may have been delivered; "
+                            + "\(global.command("retry", id, "--include-unknown")) sends them again")]
+        for (title, list, note) in itemLists where !list.isEmpty {
+            lines.append("")
+            lines.append("\(title) (\(list.count)): \(note)")
+            for i in list.prefix(50) { lines.append("  \(i.itemId)  \(i.status)  \(i.error ?? "")") }
+            if list.count > 50 { lines.append("  … and \(list.count - 50) more (--json lists all)") }
         }
         if args.has("--logs") {
             for s in slices where !s.log.isEmpty {

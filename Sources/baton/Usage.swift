@@ -174,11 +174,17 @@ enum Usage {
     """
 
     static let retry = """
-    Usage: baton retry RUN [--json]
+    Usage: baton retry RUN [--include-unknown] [--json]
 
     Starts a new run of RUN's job (trigger "retry") whose payload.items lists the
-    ids of the items RUN reported as failed or unknown, and drives it in the
-    foreground.
+    ids of the items RUN reported as failed, and drives it in the foreground.
+    'baton show RUN' then says "Retried by"; a run retried already is not retried
+    again (retry the newer run for what still failed there).
+
+    Options:
+      --include-unknown  also the items whose outcome is "unknown": a send that may
+                         have been delivered. Without it they are never sent again.
+      --json             print the new run as JSON
 
     Example:
       baton retry r_0mfl9c2k4abc1234

@@ -202,6 +202,51 @@ final class RunEngineTests: XCTestCase {
         XCTAssertEqual(failed.first?.error, "provider 500")
     }
 
+    /// Issue 11: a run whose items failed is not a success, unless `tolerate=` allows it.
+    func testFailedItemsFailTheRunBeyondTolerate() async throws {
+        // Two slices: 10 processed with 1 failed, then 10 processed with 2 failed.
+        let handler = try fx.script("items.sh", #"""
+            if [ -z "$BATON_CURSOR" ]; then
+              echo '{"cursor":"next","counts":{"processed":10,"succeeded":9,"failed":1},"items":[{"id":"a","status":"failed"}]}'
+            else
+              echo '{"cursor":null,"counts":{"processed":10,"succeeded":8,"failed":2},"items":[{"id":"b","status":"failed"},{"id":"c","status":"failed"}]}'
+            fi
+            """#)
+        let strict = try await fx.run(fx.job([handler]))
+        XCTAssertEqual(strict.status, .failed)
+        XCTAssertTrue(strict.failedOnItems)
+        XCTAssertEqual(strict.slicesDone, 2, "the run reached its end; no slice was retried")
+        XCTAssertEqual(strict.error, "3 item(s) failed, more than tolerate=0 allows")
+        XCTAssertNil(strict.owner, "a run that ended let go of itself")
+
+        for (tolerance, expected) in [(Tolerance.count(3), RunStatus.succeeded), (.count(2), .failed),
+                                      (.percent(15), .succeeded), (.percent(14.9), .failed)] {
+            let run = try await fx.run(fx.job([handler]) { $0.tolerate = tolerance })
+            XCTAssertEqual(run.status, expected, "tolerate=\(tolerance)")
+            XCTAssertEqual(run.failedOnItems, expected == .failed)
+        }
+
+        // A run failed by its slices is not one failed on items.
+        let crash = try await fx.run(fx.job(["/bin/false"]) { $0.retries = 0 })
+        XCTAssertEqual(crash.status, .failed)
+        XCTAssertFalse(crash.failedOnItems)
+    }
+
+    func testToleranceParsesCountsAndPercentagesAndRefusesTheRest() throws {
+        XCTAssertEqual(try Tolerance.parse("0"), .count(0))
+        XCTAssertEqual(try Tolerance.parse("25"), .count(25))
+        XCTAssertEqual(try Tolerance.parse("2%"), .percent(2))
+        XCTAssertEqual(try Tolerance.parse("0.5%"), .percent(0.5))
+        for bad in ["", "-1", "abc", "101%", "%", "1.5", "5 %"] {
+            XCTAssertThrowsError(try Tolerance.parse(Substring(bad)), bad) { e in
+                XCTAssertNotNil((e as? ExpressionError)?.hint, bad)
+            }
+        }
+        XCTAssertTrue(Tolerance.percent(10).allows(failed: 1, processed: 10))
+        XCTAssertFalse(Tolerance.percent(10).allows(failed: 2, processed: 10))
+        XCTAssertFalse(Tolerance.none.allows(failed: 1, processed: 1_000_000))
+    }
+
     func testBackoffDoublesWithFullJitterAndIsCappedAtAnHour() {
         let p = RetryPolicy(backoffMs: 10_000, retries: 20)
         XCTAssertEqual((1...4).map { p.ceiling(afterFailures: $0) }, [10_000, 20_000, 40_000, 80_000])

@@ -24,6 +24,20 @@ final class SliceResultTests: XCTestCase {
         XCTAssertEqual(r.message, "15 recipients sent")
     }
 
+    /// Issue 11: items past 10,000 were dropped and long ids cut, so `baton retry` never
+    /// redid them. Every item a result carries is kept as written.
+    func testKeepsEveryItemAndEveryLongIdAsWritten() throws {
+        let longId = String(repeating: "x", count: 3_000)
+        let longError = String(repeating: "e", count: 5_000)
+        var items = (0..<25_000).map { #"{"id":"i\#($0)","status":"failed"}"# }
+        items.append(#"{"id":"\#(longId)","status":"failed","error":"\#(longError)"}"#)
+        let r = try parse(#"{"cursor":null,"items":[\#(items.joined(separator: ","))]}"#)
+        XCTAssertEqual(r.items.count, 25_001)
+        XCTAssertEqual(r.items[24_999].id, "i24999")
+        XCTAssertEqual(r.items.last?.id, longId)
+        XCTAssertEqual(r.items.last?.error, longError)
+    }
+
     func testHasMoreDefaultsToWhetherTheCursorIsNull() throws {
         XCTAssertTrue(try parse(#"{"cursor":"x"}"#).hasMore)
         XCTAssertFalse(try parse(#"{"cursor":null}"#).hasMore)

@@ -52,6 +52,21 @@ struct RunStoreConformance {
         XCTAssertNil(missing)
     }
 
+    /// Issue 11: `baton show` links a run to its retries, `baton retry` sees them.
+    func retriesOfARunAreItsChildrenNewestFirst() async throws {
+        let store = try await open()
+        _ = try await store.createRun(Self.run("r_old", createdAt: 1_000))
+        var first = Self.run("r_retry1", createdAt: 2_000); first.parentRun = "r_old"
+        var second = Self.run("r_retry2", createdAt: 3_000); second.parentRun = "r_old"
+        var grandchild = Self.run("r_retry3", createdAt: 4_000); grandchild.parentRun = "r_retry2"
+        for r in [first, second, grandchild] { _ = try await store.createRun(r) }
+        _ = try await store.createRun(Self.run("r_other", createdAt: 5_000))
+        let retries = try await store.retries(of: "r_old")
+        XCTAssertEqual(retries.map(\.id), ["r_retry2", "r_retry1"])
+        let none = try await store.retries(of: "r_other")
+        XCTAssertEqual(none, [])
+    }
+
     func updateRunReplacesEveryMutableField() async throws {
         let store = try await open()
         var run = try await store.createRun(Self.fullRun())
