@@ -104,7 +104,7 @@ public struct JobOptions: Sendable, Equatable {
         }
     }
 
-    static func isVariableName(_ s: Substring) -> Bool {
+    public static func isVariableName(_ s: Substring) -> Bool {
         guard let f = s.first, f == "_" || (f.isASCII && f.isLetter) else { return false }
         return s.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
     }

@@ -159,7 +159,11 @@ struct SliceExecution: Sendable {
             next.failedAttempts += 1
             next.nextAttempt += 1
             let policy = RetryPolicy(backoffMs: RunEngine.ms(options.backoff), retries: options.retries)
-            if next.failedAttempts > options.retries {
+            if Self.cannotStart(exit) {
+                // Retrying cannot help until a person fixes the command (issue 11).
+                next.status = .failed
+                next.error = "\(slice.error ?? "the handler could not start"); not retried: fix the command, then resume the run"
+            } else if next.failedAttempts > options.retries {
                 next.status = .failed
                 next.error = "slice \(slice.number) failed \(next.failedAttempts) time(s): \(slice.error ?? "failed")"
             } else {
@@ -188,6 +192,15 @@ struct SliceExecution: Sendable {
     }
 
 
+    /// The handler never ran its own code: it could not be executed (ENOENT, EACCES), or
+    /// the shell running it said 126 (found but not executable) or 127 (not found).
+    static func cannotStart(_ exit: SpawnResult) -> Bool {
+        switch exit {
+        case .failure: true
+        case let .success(e): e.termination == .exited(126) || e.termination == .exited(127)
+        }
+    }
+
     enum SpawnResult: Sendable {
         case success(SliceExit)
         case failure(String, String)
@@ -211,7 +224,8 @@ struct SliceExecution: Sendable {
         guard let first = job.command.first,
               let executable = Supervisor.resolve(first, searchPath: path, workingDirectory: env.workingDirectory) else {
             let name = job.command.first ?? "(none)"
-            return .notStarted("command '\(name)' not found or not executable (relative to \(env.workingDirectory), PATH=\(path))")
+            let where_ = name.contains("/") ? "relative to \(env.workingDirectory)" : "on PATH \(path)"
+            return .notStarted("cannot start '\(name)': no executable file \(where_)")
         }
         var spec = SliceSpec(executable: executable, arguments: job.command, environment: invocation.environment,
                              workingDirectory: env.workingDirectory,
@@ -289,6 +303,12 @@ struct SliceExecution: Sendable {
             slice.outcome = .tempfail
             slice.error = "temporary failure (exit 75)"
             slice.retryAfterMs = (try? SliceResult.parse(e.output))?.retryAfterMs
+        case .exited(126):
+            slice.outcome = .failed
+            slice.error = "exit status 126: a command the handler runs was found but could not be executed"
+        case .exited(127):
+            slice.outcome = .failed
+            slice.error = "exit status 127: the handler, or a command it runs, was not found"
         case let .exited(code):
             slice.outcome = .failed
             slice.error = "exit status \(code)"

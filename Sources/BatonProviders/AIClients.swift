@@ -28,10 +28,9 @@ public protocol ChatProvider {
 /// A base URL without its trailing slash, so paths join with one.
 func trimmedBase(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
 
-/// A required secret from the environment, or the authentication error naming nothing
-/// but the provider.
+/// A required variable from the environment, or an error naming it (never its value).
 func secret(_ name: String, in environment: [String: String], provider: String) throws(ProviderError) -> String {
-    guard let value = environment[name], !value.isEmpty else { throw .authentication(provider: provider, status: 0) }
+    guard let value = environment[name], !value.isEmpty else { throw .notConfigured(provider: provider, variable: name) }
     return value
 }
 

@@ -135,7 +135,7 @@ public final class SMTPClient {
     /// `SMTP_URL` (`smtp://host:587`), `SMTP_USER`, `SMTP_PASSWORD`.
     public convenience init(environment: [String: String], deadline: Deadline) throws(ProviderError) {
         guard let url = environment["SMTP_URL"], !url.isEmpty else {
-            throw .connectionFailed(provider: "smtp", reason: "SMTP_URL is not set")
+            throw .notConfigured(provider: "smtp", variable: "SMTP_URL")
         }
         try self.init(url: url, user: environment["SMTP_USER"], password: environment["SMTP_PASSWORD"], deadline: deadline)
     }

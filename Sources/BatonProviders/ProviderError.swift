@@ -23,12 +23,14 @@ public enum ProviderError: Error, Sendable, Equatable, CustomStringConvertible {
     case badResponse(provider: String, field: String)
     /// Not enough budget left to make the call at all.
     case noTimeLeft(provider: String)
+    /// A variable the client needs is not set: nothing was sent.
+    case notConfigured(provider: String, variable: String)
 
     /// Worth trying again later (with the same input).
     public var isTransient: Bool {
         switch self {
         case .rateLimited, .server, .timeout, .connectionFailed: true
-        case .quotaExhausted, .authentication, .rejected, .badResponse, .noTimeLeft: false
+        case .quotaExhausted, .authentication, .rejected, .badResponse, .noTimeLeft, .notConfigured: false
         }
     }
 
@@ -43,6 +45,9 @@ public enum ProviderError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .rejected(p, s, code): "\(p): request refused (\(s)" + (code.map { ", code \($0)" } ?? "") + ")"
         case let .badResponse(p, field): "\(p): unexpected answer: \(field)"
         case let .noTimeLeft(p): "\(p): not enough budget left for a call"
+        case let .notConfigured(p, v):
+            "\(p): \(v) is not set; handlers get a clean environment: set it in the schedule file (\(v)=…), "
+                + "pass it from baton's own with pass-env=\(v), or with baton invoke --pass-env \(v)"
         }
     }
 

@@ -18,7 +18,7 @@ struct InvokeCommand {
             before = argv[argv.startIndex..<dash]
             after = Array(argv[(dash + 1)...])
         }
-        args = try Arguments(before, command: "invoke", values: ["--cursor", "--param", "--payload", "--budget"],
+        args = try Arguments(before, command: "invoke", values: Set(["--cursor", "--param", "--payload", "--budget"]).union(HandlerEnvironmentOptions.values),
                              flags: ["--once", "--json"])
         global = try GlobalOptions(args)
         adhoc = after
@@ -57,6 +57,7 @@ struct InvokeCommand {
             }
             if let b = budget { job.options.budget = b }
         }
+        try HandlerEnvironmentOptions.apply(args, to: &job)
         let store = try StateStore.open(global.state)
         let driver = RunDriver(store: store, json: args.has("--json"), global: global)
         let progress = Progress()

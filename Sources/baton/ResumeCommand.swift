@@ -8,7 +8,7 @@ struct ResumeCommand {
     let global: GlobalOptions
 
     init(_ argv: ArraySlice<String>) throws(UsageError) {
-        args = try Arguments(argv, command: "resume", values: [], flags: ["--json", "--once"])
+        args = try Arguments(argv, command: "resume", values: HandlerEnvironmentOptions.values, flags: ["--json", "--once"])
         global = try GlobalOptions(args)
     }
 
@@ -26,7 +26,8 @@ struct ResumeCommand {
             throw UsageError(message: "run \(id) reached its end; \(run.counts.failed) item(s) failed, so there is nothing to resume",
                              hint: "run the failed items again with: \(global.command("retry", id))")
         }
-        let job = try RunDriver.job(for: run, global: global)
+        var job = try RunDriver.job(for: run, global: global)
+        try HandlerEnvironmentOptions.apply(args, to: &job)
         let driver = RunDriver(store: store, json: args.has("--json"), global: global)
         let progress = Progress()
         let engine = driver.engine(progress: progress)

@@ -10,7 +10,7 @@ struct RetryCommand {
     let global: GlobalOptions
 
     init(_ argv: ArraySlice<String>) throws(UsageError) {
-        args = try Arguments(argv, command: "retry", values: [], flags: ["--json", "--include-unknown"])
+        args = try Arguments(argv, command: "retry", values: HandlerEnvironmentOptions.values, flags: ["--json", "--include-unknown"])
         global = try GlobalOptions(args)
     }
 
@@ -46,7 +46,8 @@ struct RetryCommand {
             }
             return .success
         }
-        let job = try RunDriver.job(for: old, global: global)
+        var job = try RunDriver.job(for: old, global: global)
+        try HandlerEnvironmentOptions.apply(args, to: &job)
         let run = try await engine.createRun(job: job, trigger: .retry, params: old.params, payload: payload,
                                              parentRun: id, command: old.command)
         if !args.has("--json") { Console.err("baton: retrying \(count) failed item(s) of \(id) as run \(run.id)") }

@@ -98,7 +98,8 @@ enum Usage {
     """
 
     static let invoke = """
-    Usage: baton invoke JOB [--cursor C] [--param K=V]... [--payload FILE|-] [--budget D] [--once] [--json]
+    Usage: baton invoke JOB [--cursor C] [--param K=V]... [--payload FILE|-] [--budget D]
+                        [--env K=V]... [--pass-env VAR]... [--once] [--json]
            baton invoke [OPTIONS] -- CMD [ARGS...]
 
     Runs a job now, in the foreground, as a chain of slices until it is done: each
@@ -113,6 +114,7 @@ enum Usage {
       --param K=V       a parameter for the handler (repeatable): stdin "params"
       --payload FILE    JSON for stdin "payload" (- reads stdin)
       --budget D        this run's slice budget instead of the job's budget=
+    \(HandlerEnvironmentOptions.help)
       --once            run a single slice and print its result
       --json            print the run (with --once, also the slice) as JSON
       -- CMD ARGS...    an ad-hoc handler (job name "adhoc"), job options' defaults
@@ -125,6 +127,7 @@ enum Usage {
       baton invoke send-batches --param channel=sms --budget 30s
       baton invoke regenerate-drafts --once --json
       baton invoke --state sqlite:/tmp/t.db -- handlers/examples/count-to 20
+      baton invoke --pass-env TWILIO_ACCOUNT_SID,TWILIO_AUTH_TOKEN -- .build/debug/send-sms
     """
 
     static let runs = """
@@ -163,11 +166,15 @@ enum Usage {
     """
 
     static let resume = """
-    Usage: baton resume RUN [--once] [--json]
+    Usage: baton resume RUN [--env K=V]... [--pass-env VAR]... [--once] [--json]
 
     Continues a cancelled, failed or partial run from its committed cursor, in the
     foreground, as invoke does. A run whose driver died (kill -9) is taken over: its
-    lost slice runs again with the same cursor and the next attempt number.
+    lost slice runs again with the same cursor and the next attempt number. A run
+    that reached its end with failed items has nothing to resume: use baton retry.
+
+    Options:
+    \(HandlerEnvironmentOptions.help)
 
     Example:
       baton resume r_0mfl9c2k4abc1234
@@ -185,6 +192,7 @@ enum Usage {
       --include-unknown  also the items whose outcome is "unknown": a send that may
                          have been delivered. Without it they are never sent again.
       --json             print the new run as JSON
+    \(HandlerEnvironmentOptions.help)
 
     Example:
       baton retry r_0mfl9c2k4abc1234

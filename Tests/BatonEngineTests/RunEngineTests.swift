@@ -232,6 +232,32 @@ final class RunEngineTests: XCTestCase {
         XCTAssertFalse(crash.failedOnItems)
     }
 
+    /// Issue 11 §4.3: a handler that cannot start failed its run at once, not after 30 s
+    /// of retries with back-off.
+    func testAHandlerThatCannotStartFailsTheRunAtOnceWithOneError() async throws {
+        let notExecutable = try fx.script("plain.txt", "echo hi")
+        chmod(notExecutable, 0o644)
+        let missingInside = try fx.script("wrapper.sh", "exec /nonexistent/handler")
+        let cases: [([String], String)] = [
+            (["no-such-handler"], "cannot start 'no-such-handler': no executable file on PATH /usr/bin:/bin"),
+            ([fx.dir + "/missing.sh"], "cannot start '\(fx.dir)/missing.sh': no executable file"),
+            ([notExecutable], "cannot start '\(notExecutable)'"),
+            ([missingInside], "exit status 127: the handler, or a command it runs, was not found"),
+        ]
+        for (command, message) in cases {
+            let started = Date()
+            // A back-off of a minute: any retry would show in the time taken.
+            let run = try await fx.run(fx.job(command) { $0.backoff = .seconds(60); $0.retries = 5 })
+            XCTAssertLessThan(Date().timeIntervalSince(started), 10, "\(command): retried?")
+            XCTAssertEqual(run.status, .failed, "\(command)")
+            XCTAssertFalse(run.failedOnItems)
+            let error = try XCTUnwrap(run.error)
+            XCTAssertTrue(error.contains(message) && error.contains("not retried"), error)
+            let slices = try await fx.store.slices(runId: run.id)
+            XCTAssertEqual(slices.count, 1, "\(command): one attempt, no retry")
+        }
+    }
+
     func testToleranceParsesCountsAndPercentagesAndRefusesTheRest() throws {
         XCTAssertEqual(try Tolerance.parse("0"), .count(0))
         XCTAssertEqual(try Tolerance.parse("25"), .count(25))

@@ -175,6 +175,31 @@ final class ProviderClientTests: XCTestCase {
         XCTAssertEqual(try deliveries().count, 0)
     }
 
+    /// Issue 11 §4.1: a variable a client needs and does not have is named at once, not
+    /// passed off as a refused key ("authentication refused (0)").
+    func testAMissingVariableIsNamedBeforeAnythingIsSent() throws {
+        let cases: [(ProviderError, () throws -> Void)] = [
+            (.notConfigured(provider: "twilio", variable: "TWILIO_ACCOUNT_SID"),
+             { _ = try TwilioClient(environment: ["TWILIO_BASE_URL": self.base, "TWILIO_AUTH_TOKEN": "t"], deadline: .after(ms: 5000)) }),
+            (.notConfigured(provider: "twilio", variable: "TWILIO_AUTH_TOKEN"),
+             { _ = try TwilioClient(environment: ["TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": ""], deadline: .after(ms: 5000)) }),
+            (.notConfigured(provider: "openai", variable: "OPENAI_API_KEY"),
+             { _ = try OpenAIClient(environment: [:], deadline: .after(ms: 5000)) }),
+            (.notConfigured(provider: "smtp", variable: "SMTP_URL"),
+             { _ = try SMTPClient(environment: [:], deadline: .after(ms: 5000)) }),
+        ]
+        for (expected, make) in cases {
+            XCTAssertThrowsError(try make()) { e in
+                XCTAssertEqual(e as? ProviderError, expected)
+                XCTAssertFalse((e as? ProviderError)?.isTransient ?? true)
+                if case let .notConfigured(_, variable) = expected {
+                    XCTAssertTrue("\(e)".contains("\(variable) is not set"), "\(e)")
+                }
+            }
+        }
+        XCTAssertEqual(try deliveries().count, 0)
+    }
+
     /// baton's SMTP client against aiosmtpd, an independent SMTP server (PyPI).
     func testTheSMTPClientDeliversToAiosmtpd() throws {
         let python = FileManager.default.currentDirectoryPath + "/.venv-test/bin/python"
