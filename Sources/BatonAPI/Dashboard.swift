@@ -30,6 +30,7 @@ enum Dashboard {
       .succeeded { background: #d9f2e3; color: #14532d; } .failed { background: #fde2e1; color: #7f1d1d; }
       .running { background: #dbeafe; color: #1e3a8a; } .queued { background: #eef; color: #334; }
       .cancelled, .partial { background: #fef3c7; color: #78350f; }
+      .waiting { background: #ede9fe; color: #4c1d95; border: 1px dashed #4c1d95; }
       #error { color: #7f1d1d; }
     </style>
     </head>
@@ -70,6 +71,7 @@ enum Dashboard {
         cell(r, run.run_id); cell(r, run.job); cell(r, run.trigger); badge(cell(r, ""), run.status);
         const p = document.createElement("progress"); p.max = 100;
         if (run.percent != null) { p.value = run.percent; p.title = run.percent + "%"; }
+        else if (run.status !== "running") p.value = 0;  // only live work animates
         const pc = cell(r, ""); pc.append(p, " " + (run.percent != null ? run.percent + "%" : ""));
         cell(r, run.counts.processed, "num"); cell(r, run.counts.failed, "num"); cell(r, run.slices, "num");
         cell(r, took(run.elapsed_ms)); cell(r, run.eta_ms != null ? took(run.eta_ms) : "");

@@ -45,6 +45,9 @@ public actor Scheduler {
         case lockWait(job: String, lock: String, holder: String)
         /// Run `run` of `job` failed; on-failure= started `started` of `target`.
         case onFailure(job: String, run: String, target: String, started: String?, why: String?)
+        /// A drain (or the end of `tick --max-time`) left run `run` of `job` unfinished,
+        /// with its cursor committed, waiting for a driver at slice `slice`.
+        case leftWaiting(job: String, run: String, slice: Int)
         case error(String)
     }
 
@@ -57,6 +60,8 @@ public actor Scheduler {
     var next: [String: Int64] = [:]
     var paused: Set<String> = []
     var active: [String: RunControl] = [:]      // run id -> control
+    /// Runs a drain stopped before they ended: the drain names them in the log.
+    var leftBehind: [RunRecord] = []
     var drivers: [String: Int] = [:]            // job -> tasks driving its runs
     var recheck: Set<String> = []               // jobs that got new runs while a driver was going
     var heldElsewhere: [String: ContinuousClock.Instant] = [:]  // runs another process drove when tried
@@ -300,6 +305,7 @@ public actor Scheduler {
                                               startRecorded: startRecorded)
             active[run.id] = nil
             if let lock = job.options.lock { try? await store.releaseLock(name: lock, runId: run.id) }
+            if stopping && !done.status.isFinished { leftBehind.append(done) }
             if done.status == .failed { await startOnFailure(of: done, job: job) }
             return done.status.isFinished
         } catch {
@@ -467,8 +473,11 @@ public actor Scheduler {
         for run in prepared.values {
             _ = try? await store.discardSlice(runId: run.id, number: 1, attempt: 1)
             _ = try? await store.release(runId: run.id, owner: engine.environment.owner)
+            leftBehind.append(run)
         }
         prepared.removeAll()
+        for run in leftBehind { report(.leftWaiting(job: run.job, run: run.id, slice: run.nextSlice)) }
+        leftBehind.removeAll()
     }
 
     static func wallMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

@@ -13,7 +13,7 @@ public enum JobText {
             o["next_unix"] = next
             o["next_in"] = TimeText.relative(next - now)
         }
-        if let last { o["last_run"] = ["run_id": last.id, "status": last.status.rawValue, "started_at": RunText.time(last.createdAt)] }
+        if let last { o["last_run"] = ["run_id": last.id, "status": RunText.state(last), "started_at": RunText.time(last.createdAt)] }
         return o
     }
 }

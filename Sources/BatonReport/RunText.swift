@@ -1,4 +1,5 @@
 import BatonCore
+import BatonEngine
 import BatonStore
 import Foundation
 
@@ -24,9 +25,22 @@ public enum RunText {
         return min(100, Double(run.counts.processed) * 100 / Double(total))
     }
 
-    /// Remaining time from the pace so far, for a run still going.
+    /// Where a run stands for a person (SPEC §1): its status, except that a `running`
+    /// run no driver holds reads `waiting` (no owner after a drain or `tick
+    /// --max-time`, an owner whose lease ran out, or an owner process of this host that
+    /// is gone). A waiting run continues when a driver takes it: the next `baton run`
+    /// or `tick`, or `baton resume`.
+    public static func state(_ run: RunRecord, now: Int64 = nowMs()) -> String {
+        guard run.status == .running else { return run.status.rawValue }
+        guard let owner = run.owner, let lease = run.leaseExpiresAt, lease > now, !RunID.isDeadLocalOwner(owner) else {
+            return "waiting"
+        }
+        return "running"
+    }
+
+    /// Remaining time from the pace so far, for a run a driver is moving.
     public static func eta(_ run: RunRecord, now: Int64 = nowMs()) -> Int64? {
-        guard !run.status.isFinished, let total = run.total, run.counts.processed > 0, total > run.counts.processed else { return nil }
+        guard !run.status.isFinished, state(run, now: now) == "running", let total = run.total, run.counts.processed > 0, total > run.counts.processed else { return nil }
         let elapsed = max(1, now - run.createdAt)
         return elapsed * Int64(total - run.counts.processed) / Int64(run.counts.processed)
     }
@@ -44,7 +58,7 @@ public enum RunText {
 
     public static func json(_ run: RunRecord, now: Int64 = nowMs()) -> [String: Any] {
         var o: [String: Any] = [
-            "run_id": run.id, "job": run.job, "trigger": run.trigger.rawValue, "status": run.status.rawValue,
+            "run_id": run.id, "job": run.job, "trigger": run.trigger.rawValue, "status": state(run, now: now),
             "scheduled_at": time(run.scheduledAt), "created_at": time(run.createdAt), "slices": run.slicesDone,
             "next_slice": run.nextSlice, "attempt": run.nextAttempt,
             "counts": ["processed": run.counts.processed, "succeeded": run.counts.succeeded,

@@ -78,6 +78,9 @@ extension EventLog {
         case let .lockWait(job, lock, holder): info("lock_wait", ["job": job, "lock": lock, "holder": holder])
         case let .onFailure(job, run, target, started, why):
             warn("on_failure", ["job": job, "run": run, "target": target, "started": started ?? "-", "problem": why ?? "-"])
+        case let .leftWaiting(job, run, slice):
+            info("left_waiting", ["job": job, "run": run, "slice": String(slice),
+                                  "continue": "the next 'baton run' or 'baton tick' drives it from its cursor, or: baton resume \(run)"])
         case let .error(why): error("scheduler", ["error": why])
         }
     }

@@ -15,17 +15,22 @@ struct RunsCommand {
     func run() async throws -> ExitStatus {
         if args.has("--help") { Console.out(Usage.runs); return .success }
         var status: RunStatus?
-        if let s = args.value("--status") {
+        // `waiting` is a running run no driver holds (RunText.state): read the running
+        // ones and keep those.
+        let waiting = args.value("--status") == "waiting"
+        if let s = args.value("--status"), !waiting {
             guard let v = RunStatus(rawValue: s) else {
                 throw UsageError(message: "--status '\(s)' is not a run status",
-                                 hint: "one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                                 hint: "one of \((RunStatus.allCases.map(\.rawValue) + ["waiting"]).joined(separator: ", "))")
             }
             status = v
         }
+        if waiting { status = .running }
         let limit = try args.integer("--limit", default: 20, range: 1...10_000)
         let store = try StateStore.open(global.state)
-        let runs = try await store.runs(job: args.value("--job"), status: status, limit: limit)
         let now = RunText.nowMs()
+        var runs = try await store.runs(job: args.value("--job"), status: status, limit: limit)
+        if waiting { runs = runs.filter { RunText.state($0, now: now) == "waiting" } }
         if args.has("--json") {
             Console.out(JSON.encode(runs.map { RunText.json($0, now: now) }))
             return .success
@@ -35,7 +40,7 @@ struct RunsCommand {
         for r in runs {
             let progress = r.total.map { "\(r.counts.processed)/\($0)" + (RunText.percent(r).map { String(format: " %.0f%%", $0) } ?? "") }
                 ?? "\(r.counts.processed)"
-            rows.append([r.id, r.job, r.status.rawValue, String(r.slicesDone), progress, String(r.counts.failed),
+            rows.append([r.id, r.job, RunText.state(r, now: now), String(r.slicesDone), progress, String(r.counts.failed),
                          RunText.duration(RunText.elapsed(r, now: now)), RunText.eta(r, now: now).map(RunText.duration) ?? "-",
                          RunText.time(r.createdAt)])
         }

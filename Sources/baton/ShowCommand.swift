@@ -42,7 +42,9 @@ struct ShowCommand {
         }
         var lines = [
             "Run:       \(run.id)", "Job:       \(run.job)", "Trigger:   \(run.trigger.rawValue)",
-            "Status:    \(run.status.rawValue)" + (run.cancelRequested && !run.status.isFinished ? " (cancel requested)" : ""),
+            "Status:    \(RunText.state(run))" + (run.cancelRequested && !run.status.isFinished ? " (cancel requested)" : "")
+                + (RunText.state(run) == "waiting" ? " for a driver: the next 'baton run' or 'baton tick' continues it, or \(global.command("resume", id))"
+                   : run.status == .running ? " (driven by \(run.owner ?? "?"))" : ""),
             "Scheduled: \(RunText.time(run.scheduledAt))", "Started:   \(RunText.time(run.createdAt))",
             "Elapsed:   \(RunText.duration(RunText.elapsed(run)))" + (run.finishedAt == nil ? "" : " (finished \(RunText.time(run.finishedAt!)))"),
             "Progress:  \(run.total.map { "\(run.counts.processed)/\($0)" } ?? "\(run.counts.processed)")"

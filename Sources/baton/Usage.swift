@@ -134,7 +134,10 @@ enum Usage {
     Usage: baton runs [--job J] [--status S] [--limit N] [--json]
 
     Recent runs, newest first: status, slices, progress, failed items, duration, ETA.
-    S is one of queued, running, succeeded, failed, cancelled, partial. N defaults to 20.
+    S is one of queued, running, waiting, succeeded, failed, cancelled, partial.
+    A waiting run is unfinished and no driver holds it (after a drain, a tick's
+    --max-time, or its driver's death): the next 'baton run' or 'baton tick'
+    continues it from its cursor, as does 'baton resume RUN'. N defaults to 20.
 
     Examples:
       baton runs

@@ -77,7 +77,7 @@ final class RunCommandsTests: XCTestCase {
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         let run = try onlyRun()
-        XCTAssertEqual(run["status"] as? String, "running")
+        XCTAssertEqual(run["status"] as? String, "waiting", "its driver is gone (issue 11 §4.4)")
         let id = try XCTUnwrap(run["run_id"] as? String)
         let (status, _, err) = try baton(["resume", id])
         XCTAssertEqual(status, 0, err)

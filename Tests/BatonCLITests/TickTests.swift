@@ -136,7 +136,7 @@ final class TickTests: XCTestCase {
         try schedule("* * * * * slow COUNT 8 0.3\n")
         try tick(["--max-time", "1s"])
         let first = try XCTUnwrap(try runs().first)
-        XCTAssertEqual(first["status"] as? String, "running")
+        XCTAssertEqual(first["status"] as? String, "waiting", "left for the next tick (issue 11 §4.4)")
         let cursor = Int(first["cursor"] as? String ?? "0") ?? 0
         XCTAssertGreaterThan(cursor, 0)
         XCTAssertLessThan(cursor, 8)
