@@ -39,10 +39,9 @@ let package = Package(
         // Typed clients of the AI and messaging providers (HANDLERS.md).
         .target(name: "BatonProviders", dependencies: ["BatonCurl", "BatonJSON"]),
         // What every handler executable links: the slice, its deadline, SIGTERM, the result.
-        .target(name: "BatonHandlerKit", dependencies: ["BatonProviders", "BatonSQLite", "BatonStore"]),
+        .target(name: "BatonHandlerKit", dependencies: ["BatonCore", "BatonJSON", "BatonProviders", "BatonSQLite", "BatonStore"]),
         // An example handler on the kit: sends APP_DB's outbox as SMS (docs/handlers.md).
-        .executableTarget(name: "send-sms", dependencies: ["BatonHandlerKit", "BatonProviders", "BatonSQLite"],
-                          path: "handlers/examples/send-sms"),
+        .executableTarget(name: "send-sms", dependencies: ["BatonHandlerKit"], path: "handlers/examples/send-sms"),
         // bench/providers: the Swift client's side of the comparison with curl.
         .executableTarget(name: "baton-bench-providers", dependencies: ["BatonProviders"], path: "bench/providers-swift"),
         // The daemon: the fire loop, reloads and drain, over the engine.
@@ -75,5 +74,7 @@ let package = Package(
         .testTarget(name: "BatonProvidersTests", dependencies: ["BatonProviders"]),
         .testTarget(name: "BatonDaemonTests", dependencies: ["BatonDaemon", "BatonConfig", "BatonEngine", "BatonStore", "BatonStoreSQLite", "BatonSupervisor"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonStoreSQLite", "BatonSQLite"]),
+        // The handler kit in-process: input, params, cursor, output, back-off, APP_DB.
+        .testTarget(name: "BatonHandlerKitTests", dependencies: ["BatonHandlerKit", "BatonEngine"]),
     ]
 )

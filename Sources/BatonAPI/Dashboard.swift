@@ -40,7 +40,7 @@ enum Dashboard {
     <h2>Jobs</h2>
     <table id="jobs"><thead><tr><th>job</th><th>schedule</th><th>zone</th><th>next fire</th><th>last run</th><th>paused</th></tr></thead><tbody></tbody></table>
     <h2>Recent runs</h2>
-    <table id="runs"><thead><tr><th>run</th><th>job</th><th>trigger</th><th>status</th><th>progress</th><th class="num">processed</th><th class="num">failed</th><th class="num">slices</th><th>elapsed</th><th>ETA</th></tr></thead><tbody></tbody></table>
+    <table id="runs"><thead><tr><th>run</th><th>job</th><th>trigger</th><th>status</th><th>progress</th><th class="num">processed</th><th class="num">failed</th><th class="num">slices</th><th class="num">tokens</th><th>elapsed</th><th>ETA</th></tr></thead><tbody></tbody></table>
     <script>
     "use strict";
     function cell(row, text, cls) { const td = row.insertCell(); td.textContent = text; if (cls) td.className = cls; return td; }
@@ -74,6 +74,7 @@ enum Dashboard {
         else if (run.status !== "running") p.value = 0;  // only live work animates
         const pc = cell(r, ""); pc.append(p, " " + (run.percent != null ? run.percent + "%" : ""));
         cell(r, run.counts.processed, "num"); cell(r, run.counts.failed, "num"); cell(r, run.slices, "num");
+        cell(r, run.usage && (run.usage.input_tokens + run.usage.output_tokens) > 0 ? (run.usage.input_tokens + run.usage.output_tokens).toLocaleString("en") : "", "num");
         cell(r, took(run.elapsed_ms)); cell(r, run.eta_ms != null ? took(run.eta_ms) : "");
       }
     }

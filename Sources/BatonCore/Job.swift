@@ -46,13 +46,16 @@ public struct JobOptions: Sendable, Equatable {
     public var lock: String?
     public var webhookSecretEnv = "BATON_WEBHOOK_SECRET"
     public var tolerate: Tolerance = .none
+    /// AI spend limits of one run (tokens in and out; US dollars).
+    public var maxTokens: Int?
+    public var maxCost: Double?
 
     public init() {}
 
     /// Every option name, in the order the docs list them.
     public static let names = ["budget", "grace", "overlap", "misfire", "retries", "backoff", "pace",
                                "max-slices", "jitter", "pass-env", "mode", "deadline", "on-failure",
-                               "history", "lock", "webhook-secret-env", "tolerate"]
+                               "history", "lock", "webhook-secret-env", "tolerate", "max-tokens", "max-cost"]
 
     /// Sets one option from its text.
     /// - Throws: `ExpressionError` whose column counts within `value`.
@@ -71,6 +74,24 @@ public struct JobOptions: Sendable, Equatable {
         case "max-slices": maxSlices = try Self.integer(value, name, 1...100_000_000)
         case "history": history = try Self.integer(value, name, 1...1_000_000)
         case "tolerate": tolerate = try Tolerance.parse(value)
+        case "max-tokens":
+            // 500000, 500k or 2M.
+            let scale = value.last.map { $0 == "k" || $0 == "K" ? 1_000 : $0 == "M" ? 1_000_000 : 1 } ?? 1
+            let digits = scale == 1 ? value : value.dropLast()
+            guard !digits.isEmpty, digits.count <= 10, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+                  let n = Int(digits), n > 0, n <= Int(Int32.max) / scale * 1000 else {
+                throw ExpressionError(column: 1, "max-tokens '\(value)' is not a positive whole number of tokens",
+                                      hint: "write e.g. 'max-tokens=200000' or 'max-tokens=200k'")
+            }
+            maxTokens = n * scale
+        case "max-cost":
+            let digits = value.hasPrefix("$") ? value.dropFirst() : value
+            guard !digits.isEmpty, digits.count <= 12, digits.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+                  let d = Double(digits), d > 0 else {
+                throw ExpressionError(column: 1, "max-cost '\(value)' is not a positive amount of US dollars",
+                                      hint: "write e.g. 'max-cost=5' or 'max-cost=0.50'")
+            }
+            maxCost = d
         case "pass-env":
             passEnv = []
             var col = 1

@@ -113,6 +113,10 @@ public final class RunEngine: Sendable {
             case .none: break
             }
             if run.cancelRequested { return try await finish(run, .cancelled, "cancelled; resume continues from the cursor") }
+            if let why = job.options.spendLimitReached(run.usage) {
+                // Still over after a resume: the limit was not raised.
+                return try await finish(run, .partial, why)
+            }
             if run.slicesDone - slicesAtStart >= job.options.maxSlices, run.slicesDone > slicesAtStart {
                 return try await finish(run, .partial, "stopped after \(job.options.maxSlices) slices (max-slices); resume continues from the cursor")
             }

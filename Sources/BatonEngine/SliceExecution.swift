@@ -108,6 +108,8 @@ struct SliceExecution: Sendable {
         // A cancel flagged in the store while the slice ran was seen by the watcher; one
         // flagged in the last instant is seen by the driver's next look at the run.
         let cancelRequested = control.current == .cancel || exitWasCancel
+        // Spent is spent: a failed slice's reported usage counts against the limits too.
+        next.usage = next.usage + slice.usage
         if slice.outcome == .succeeded {
             next.cursor = slice.cursorOut
             next.counts = next.counts + slice.counts
@@ -132,6 +134,9 @@ struct SliceExecution: Sendable {
             } else if next.slicesDone - slicesAtStart >= options.maxSlices {
                 next.status = .partial
                 next.error = "stopped after \(options.maxSlices) slices (max-slices); resume continues from the cursor"
+            } else if let why = options.spendLimitReached(next.usage) {
+                next.status = .partial
+                next.error = why
             } else {
                 delay = slice.retryAfterMs ?? RunEngine.ms(options.pace)
             }
@@ -294,6 +299,7 @@ struct SliceExecution: Sendable {
                 slice.counts = r.counts
                 slice.message = r.message
                 slice.retryAfterMs = r.retryAfterMs
+                slice.usage = r.usage
                 return r
             } catch {
                 slice.outcome = .failed
@@ -302,7 +308,9 @@ struct SliceExecution: Sendable {
         case .exited(75):
             slice.outcome = .tempfail
             slice.error = "temporary failure (exit 75)"
-            slice.retryAfterMs = (try? SliceResult.parse(e.output))?.retryAfterMs
+            let partial = try? SliceResult.parse(e.output)
+            slice.retryAfterMs = partial?.retryAfterMs
+            slice.usage = partial?.usage ?? TokenUsage()
         case .exited(126):
             slice.outcome = .failed
             slice.error = "exit status 126: a command the handler runs was found but could not be executed"

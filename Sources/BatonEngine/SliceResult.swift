@@ -11,11 +11,12 @@ public struct SliceResult: Sendable, Equatable {
     public var items: [(id: String, status: String, error: String?)] = []
     public var retryAfterMs: Int64?
     public var message: String?
+    public var usage = TokenUsage()
 
     public static func == (a: SliceResult, b: SliceResult) -> Bool {
         a.cursor == b.cursor && a.hasMore == b.hasMore && a.total == b.total && a.counts == b.counts
             && a.items.map { "\($0.id)|\($0.status)|\($0.error ?? "")" } == b.items.map { "\($0.id)|\($0.status)|\($0.error ?? "")" }
-            && a.retryAfterMs == b.retryAfterMs && a.message == b.message
+            && a.retryAfterMs == b.retryAfterMs && a.message == b.message && a.usage == b.usage
     }
 
     /// Reads a result. Fields it does not know are ignored (later protocol versions).
@@ -86,6 +87,24 @@ public struct SliceResult: Sendable, Equatable {
         if let v = o["retry_after_ms"], v != .null {
             guard let n = v.integer, n >= 0 else { throw ResultError.field("retry_after_ms", "a whole number of milliseconds", v) }
             r.retryAfterMs = min(n, 3_600_000)
+        }
+        if let v = o["usage"], v != .null {
+            guard case let .object(u) = v else {
+                throw ResultError.field("usage", "an object such as {\"input_tokens\":1200,\"output_tokens\":300,\"cost_usd\":0.004}", v)
+            }
+            func tokens(_ key: String) throws(ResultError) -> Int {
+                guard let x = u[key], x != .null else { return 0 }
+                guard let n = x.integer, n >= 0, n < 1 << 40 else { throw ResultError.field("usage.\(key)", "a whole number of 0 or more", x) }
+                return Int(n)
+            }
+            var cost = 0.0
+            if let x = u["cost_usd"], x != .null {
+                guard case let .number(text) = x, let d = Double(text), d.isFinite, d >= 0, d < 1e9 else {
+                    throw ResultError.field("usage.cost_usd", "a number of US dollars, 0 or more", x)
+                }
+                cost = d
+            }
+            r.usage = TokenUsage(inputTokens: try tokens("input_tokens"), outputTokens: try tokens("output_tokens"), costUsd: cost)
         }
         if let v = o["message"], v != .null {
             guard case let .string(s) = v else { throw ResultError.field("message", "a string", v) }

@@ -51,6 +51,28 @@ public enum RunText {
         "processed \(c.processed), succeeded \(c.succeeded), skipped \(c.skipped), failed \(c.failed)"
     }
 
+    /// "12,400 tokens (9,800 in, 2,600 out), $0.0123", or "-" when nothing was spent.
+    public static func usage(_ u: TokenUsage) -> String {
+        guard !u.isZero else { return "-" }
+        let cost = u.costUsd > 0 ? ", $" + String(format: "%.4f", u.costUsd) : ""
+        return "\(grouped(u.tokens)) tokens (\(grouped(u.inputTokens)) in, \(grouped(u.outputTokens)) out)\(cost)"
+    }
+
+    static func usageJSON(_ u: TokenUsage) -> [String: Any] {
+        ["input_tokens": u.inputTokens, "output_tokens": u.outputTokens, "cost_usd": (u.costUsd * 1_000_000).rounded() / 1_000_000]
+    }
+
+    /// 12400 as "12,400".
+    public static func grouped(_ n: Int) -> String {
+        let digits = String(abs(n))
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
     public static func cursor(_ c: String?) -> String {
         guard let c else { return "null" }
         return c.count > 24 ? "\"\(c.prefix(21))…\"" : "\"\(c)\""
@@ -63,6 +85,7 @@ public enum RunText {
             "next_slice": run.nextSlice, "attempt": run.nextAttempt,
             "counts": ["processed": run.counts.processed, "succeeded": run.counts.succeeded,
                        "skipped": run.counts.skipped, "failed": run.counts.failed],
+            "usage": usageJSON(run.usage),
             "elapsed_ms": elapsed(run, now: now), "cursor": run.cursor as Any? ?? NSNull(),
             "cancel_requested": run.cancelRequested,
         ]
@@ -84,7 +107,7 @@ public enum RunText {
             "cursor_in": s.cursorIn as Any? ?? NSNull(), "cursor_out": s.cursorOut as Any? ?? NSNull(),
             "counts": ["processed": s.counts.processed, "succeeded": s.counts.succeeded,
                        "skipped": s.counts.skipped, "failed": s.counts.failed],
-            "truncated": s.truncated,
+            "truncated": s.truncated, "usage": usageJSON(s.usage),
         ]
         if let f = s.finishedAt { o["finished_at"] = time(f); o["duration_ms"] = f - s.startedAt }
         if let e = s.exitCode { o["exit"] = e }

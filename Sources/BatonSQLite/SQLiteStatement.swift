@@ -33,6 +33,8 @@ public final class SQLiteStatement {
             switch value {
             case .integer(let v):
                 rc = sqlite3_bind_int64(handle, index, v)
+            case .real(let v):
+                rc = sqlite3_bind_double(handle, index, v)
             case .text(let s):
                 rc = Self.bindText(handle, index, s)
             case .blob(let bytes):
@@ -86,6 +88,23 @@ public final class SQLiteStatement {
     // MARK: Columns (0-based, as in `sqlite3_column_*(3)`)
 
     /// Wraps `sqlite3_column_type(3)`.
+    /// Wraps `sqlite3_column_count(3)`: the columns of the statement's rows.
+    public var columnCount: Int32 { sqlite3_column_count(handle) }
+
+    /// The column's value with the type SQLite stored it as (`sqlite3_column_type(3)`).
+    public func value(_ column: Int32) -> SQLiteValue {
+        switch sqlite3_column_type(handle, column) {
+        case SQLITE_NULL: .null
+        case SQLITE_INTEGER: .integer(sqlite3_column_int64(handle, column))
+        case SQLITE_FLOAT: .real(sqlite3_column_double(handle, column))
+        case SQLITE_BLOB: .blob(optionalBlob(column) ?? [])
+        default: .text(string(column))
+        }
+    }
+
+    /// Wraps `sqlite3_column_double(3)`.
+    public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+
     public func isNull(_ column: Int32) -> Bool {
         sqlite3_column_type(handle, column) == SQLITE_NULL
     }

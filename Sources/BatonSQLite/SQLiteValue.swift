@@ -1,6 +1,7 @@
 /// A value bound to a statement parameter. Optional Swift values bind as SQL NULL.
 public enum SQLiteValue {
     case integer(Int64)
+    case real(Double)
     case text(String)
     case blob([UInt8])
     case null

@@ -67,6 +67,24 @@ public struct Counts: Sendable, Equatable, Codable {
     }
 }
 
+/// What a run's slices spent on AI providers (SPEC §3 `usage`), summed like `Counts`.
+public struct TokenUsage: Sendable, Equatable {
+    public var inputTokens = 0, outputTokens = 0
+    public var costUsd = 0.0
+
+    public init(inputTokens: Int = 0, outputTokens: Int = 0, costUsd: Double = 0) {
+        self.inputTokens = inputTokens; self.outputTokens = outputTokens; self.costUsd = costUsd
+    }
+
+    public var tokens: Int { inputTokens + outputTokens }
+    public var isZero: Bool { inputTokens == 0 && outputTokens == 0 && costUsd == 0 }
+
+    public static func + (a: TokenUsage, b: TokenUsage) -> TokenUsage {
+        TokenUsage(inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens,
+                   costUsd: a.costUsd + b.costUsd)
+    }
+}
+
 /// What is needed to start a run. Times are Unix epoch milliseconds throughout the store.
 public struct NewRun: Sendable, Equatable {
     public var id: String
@@ -118,6 +136,8 @@ public struct RunRecord: Sendable, Equatable {
     /// Slices that finished with their result standing (the cursor advanced or the run ended).
     public var slicesDone: Int
     public var counts: Counts
+    /// AI spend of its slices so far.
+    public var usage: TokenUsage
     public var total: Int?
     /// The handler's last `message`.
     public var message: String?
@@ -133,14 +153,15 @@ public struct RunRecord: Sendable, Equatable {
 
     public init(id: String, job: String, trigger: Trigger, status: RunStatus, scheduledAt: Int64, createdAt: Int64,
                 updatedAt: Int64, finishedAt: Int64? = nil, cursor: String? = nil, nextSlice: Int = 1, nextAttempt: Int = 1,
-                failedAttempts: Int = 0, slicesDone: Int = 0, counts: Counts = Counts(), total: Int? = nil,
+                failedAttempts: Int = 0, slicesDone: Int = 0, counts: Counts = Counts(), usage: TokenUsage = TokenUsage(),
+                total: Int? = nil,
                 message: String? = nil, error: String? = nil, params: String = "{}", payload: String? = nil,
                 command: [String]? = nil, parentRun: String? = nil, owner: String? = nil, leaseExpiresAt: Int64? = nil,
                 cancelRequested: Bool = false) {
         self.id = id; self.job = job; self.trigger = trigger; self.status = status; self.scheduledAt = scheduledAt
         self.createdAt = createdAt; self.updatedAt = updatedAt; self.finishedAt = finishedAt; self.cursor = cursor
         self.nextSlice = nextSlice; self.nextAttempt = nextAttempt; self.failedAttempts = failedAttempts
-        self.slicesDone = slicesDone; self.counts = counts; self.total = total; self.message = message
+        self.slicesDone = slicesDone; self.counts = counts; self.usage = usage; self.total = total; self.message = message
         self.error = error; self.params = params; self.payload = payload; self.command = command
         self.parentRun = parentRun; self.owner = owner; self.leaseExpiresAt = leaseExpiresAt
         self.cancelRequested = cancelRequested

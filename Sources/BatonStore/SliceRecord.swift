@@ -29,6 +29,7 @@ public struct SliceRecord: Sendable, Equatable {
     public var exitCode: Int?
     public var signal: Int?
     public var counts: Counts
+    public var usage: TokenUsage
     public var error: String?
     public var message: String?
     /// Output went past its bound (result 1 MiB, log 4 MiB) and was cut.
@@ -40,12 +41,14 @@ public struct SliceRecord: Sendable, Equatable {
 
     public init(runId: String, number: Int, attempt: Int, startedAt: Int64, finishedAt: Int64? = nil,
                 cursorIn: String? = nil, cursorOut: String? = nil, outcome: SliceOutcome = .running,
-                exitCode: Int? = nil, signal: Int? = nil, counts: Counts = Counts(), error: String? = nil,
+                exitCode: Int? = nil, signal: Int? = nil, counts: Counts = Counts(), usage: TokenUsage = TokenUsage(),
+                error: String? = nil,
                 message: String? = nil, truncated: Bool = false, retryAfterMs: Int64? = nil, log: String = "",
                 owner: String? = nil) {
         self.runId = runId; self.number = number; self.attempt = attempt; self.startedAt = startedAt
         self.finishedAt = finishedAt; self.cursorIn = cursorIn; self.cursorOut = cursorOut; self.outcome = outcome
-        self.exitCode = exitCode; self.signal = signal; self.counts = counts; self.error = error; self.message = message
+        self.exitCode = exitCode; self.signal = signal; self.counts = counts; self.usage = usage; self.error = error
+        self.message = message
         self.truncated = truncated; self.retryAfterMs = retryAfterMs; self.log = log; self.owner = owner
     }
 }

@@ -7,7 +7,8 @@ extension RunRecord {
     static let sqliteColumns = """
         id, job, trigger_kind, status, scheduled_at, created_at, updated_at, finished_at, cursor, \
         next_slice, next_attempt, failed_attempts, slices_done, processed, succeeded, skipped, failed, total, \
-        message, error, params, payload, command, parent_run, owner, lease_expires_at, cancel_requested
+        message, error, params, payload, command, parent_run, owner, lease_expires_at, cancel_requested, \
+        input_tokens, output_tokens, cost_usd
         """
 
     /// Decodes a row selected with `sqliteColumns`.
@@ -32,6 +33,7 @@ extension RunRecord {
                   cursor: row.optionalString(8), nextSlice: row.int(9), nextAttempt: row.int(10),
                   failedAttempts: row.int(11), slicesDone: row.int(12),
                   counts: Counts(processed: row.int(13), succeeded: row.int(14), skipped: row.int(15), failed: row.int(16)),
+                  usage: TokenUsage(inputTokens: row.int(27), outputTokens: row.int(28), costUsd: row.double(29)),
                   total: row.optionalInt(17), message: row.optionalString(18), error: row.optionalString(19),
                   params: row.string(20), payload: row.optionalString(21), command: command,
                   parentRun: row.optionalString(23), owner: row.optionalString(24),
@@ -53,7 +55,8 @@ extension RunRecord {
         [.text(id), .text(status.rawValue), .integer(updatedAt), .int64(finishedAt), .string(cursor),
          .int(nextSlice), .int(nextAttempt), .int(failedAttempts), .int(slicesDone),
          .int(counts.processed), .int(counts.succeeded), .int(counts.skipped), .int(counts.failed), .int(total),
-         .string(message), .string(error), .string(owner), .int64(leaseExpiresAt), .bool(cancelRequested)]
+         .string(message), .string(error), .string(owner), .int64(leaseExpiresAt), .bool(cancelRequested),
+         .int(usage.inputTokens), .int(usage.outputTokens), .real(usage.costUsd)]
     }
 
     /// Writes the mutable fields. `cancelRule` is the SQL for the new cancel flag, with
@@ -63,7 +66,8 @@ extension RunRecord {
         UPDATE runs SET status = ?2, updated_at = ?3, finished_at = ?4, cursor = ?5, next_slice = ?6, \
         next_attempt = ?7, failed_attempts = ?8, slices_done = ?9, processed = ?10, succeeded = ?11, \
         skipped = ?12, failed = ?13, total = ?14, message = ?15, error = ?16, owner = ?17, \
-        lease_expires_at = ?18, cancel_requested = \(cancelRule) WHERE id = ?1
+        lease_expires_at = ?18, cancel_requested = \(cancelRule), input_tokens = ?20, output_tokens = ?21, \
+        cost_usd = ?22 WHERE id = ?1
         """
     }
 }

@@ -48,7 +48,8 @@ extension SQLiteRunTables {
                 exit_code = excluded.exit_code, signal = excluded.signal, processed = excluded.processed, \
                 succeeded = excluded.succeeded, skipped = excluded.skipped, failed = excluded.failed, \
                 error = excluded.error, message = excluded.message, truncated = excluded.truncated, \
-                retry_after_ms = excluded.retry_after_ms, log = excluded.log, owner = excluded.owner \
+                retry_after_ms = excluded.retry_after_ms, log = excluded.log, owner = excluded.owner, \
+                input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd \
                 WHERE slices.outcome = 'running'
                 """, slice.sqliteValues(outcome: slice.outcome))
             if db.changes == 0 { throw finishedAlready(slice.runId, slice.number, slice.attempt) }

@@ -129,6 +129,16 @@ enum SQLiteSchema {
         """
         CREATE INDEX runs_parent ON runs(parent_run) WHERE parent_run IS NOT NULL;
         """,
+        // 8: AI spend (SPEC §3 `usage`) per slice and summed per run, for max-tokens= and
+        // max-cost=.
+        """
+        ALTER TABLE runs ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;
+        ALTER TABLE slices ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE slices ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE slices ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;
+        """,
     ]
 
     /// The version this baton writes and understands.

@@ -5,7 +5,8 @@ extension SliceRecord {
     /// The columns `init(row:)` reads, in its order.
     static let sqliteColumns = """
         run_id, number, attempt, started_at, finished_at, cursor_in, cursor_out, outcome, exit_code, signal, \
-        processed, succeeded, skipped, failed, error, message, truncated, retry_after_ms, log, owner
+        processed, succeeded, skipped, failed, error, message, truncated, retry_after_ms, log, owner, \
+        input_tokens, output_tokens, cost_usd
         """
 
     /// Decodes a row selected with `sqliteColumns`.
@@ -18,19 +19,21 @@ extension SliceRecord {
                   finishedAt: row.optionalInt64(4), cursorIn: row.optionalString(5), cursorOut: row.optionalString(6),
                   outcome: outcome, exitCode: row.optionalInt(8), signal: row.optionalInt(9),
                   counts: Counts(processed: row.int(10), succeeded: row.int(11), skipped: row.int(12), failed: row.int(13)),
+                  usage: TokenUsage(inputTokens: row.int(20), outputTokens: row.int(21), costUsd: row.double(22)),
                   error: row.optionalString(14), message: row.optionalString(15), truncated: row.bool(16),
                   retryAfterMs: row.optionalInt64(17), log: row.string(18), owner: row.optionalString(19))
     }
 
-    /// Every column, as parameters ?1...?20 in `sqliteColumns` order, with `outcome` replaced.
+    /// Every column, as parameters ?1...?23 in `sqliteColumns` order, with `outcome` replaced.
     func sqliteValues(outcome: SliceOutcome) -> [SQLiteValue] {
         [.text(runId), .int(number), .int(attempt), .integer(startedAt), .int64(finishedAt), .string(cursorIn),
          .string(cursorOut), .text(outcome.rawValue), .int(exitCode), .int(signal), .int(counts.processed),
          .int(counts.succeeded), .int(counts.skipped), .int(counts.failed), .string(error), .string(message),
-         .bool(truncated), .int64(retryAfterMs), .text(log), .string(owner)]
+         .bool(truncated), .int64(retryAfterMs), .text(log), .string(owner),
+         .int(usage.inputTokens), .int(usage.outputTokens), .real(usage.costUsd)]
     }
 
-    static let sqlitePlaceholders = (1...20).map { "?\($0)" }.joined(separator: ", ")
+    static let sqlitePlaceholders = (1...23).map { "?\($0)" }.joined(separator: ", ")
 }
 
 extension ItemRecord {

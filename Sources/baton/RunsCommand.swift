@@ -44,6 +44,11 @@ struct RunsCommand {
                          RunText.duration(RunText.elapsed(r, now: now)), RunText.eta(r, now: now).map(RunText.duration) ?? "-",
                          RunText.time(r.createdAt)])
         }
+        // AI spend, for the runs that report it (SPEC §3 `usage`).
+        if runs.contains(where: { !$0.usage.isZero }) {
+            rows[0].insert("TOKENS", at: 6)
+            for (k, r) in runs.enumerated() { rows[k + 1].insert(r.usage.isZero ? "-" : RunText.grouped(r.usage.tokens), at: 6) }
+        }
         Console.out(Table.render(rows))
         return .success
     }

@@ -51,6 +51,7 @@ struct ShowCommand {
                 + (RunText.percent(run).map { String(format: " (%.0f%%)", $0) } ?? "")
                 + (RunText.eta(run).map { ", ETA \(RunText.duration($0))" } ?? ""),
             "Counts:    \(RunText.counts(run.counts))",
+            "Usage:     \(RunText.usage(run.usage))",
             "Cursor:    \(RunText.cursor(run.cursor))",
         ]
         if let m = run.message { lines.append("Message:   \(m)") }

@@ -1,0 +1,56 @@
+import BatonProviders
+
+/// The AI provider a handler calls (HANDLERS.md): OpenAI-compatible when
+/// `OPENAI_API_KEY` is set, else Anthropic when `ANTHROPIC_API_KEY` is; `AI_PROVIDER`
+/// forces one; neither is a clear error before any item is taken. `AI_MODEL` names the
+/// model. Each call's tokens (and, with `AI_PRICE_IN` / `AI_PRICE_OUT` in US dollars
+/// per million tokens, its cost) add up in `usage` for the slice's result.
+public final class AIModel {
+    public let provider: String
+    public let model: String
+    let client: any ChatProvider
+    let priceIn: Double, priceOut: Double
+    public private(set) var usage = Usage()
+
+    public init(client: any ChatProvider, provider: String, model: String, priceIn: Double = 0, priceOut: Double = 0) {
+        self.client = client; self.provider = provider; self.model = model; self.priceIn = priceIn; self.priceOut = priceOut
+    }
+
+    /// - Throws: `HandlerError` naming what to set when no provider is configured.
+    public convenience init(environment env: [String: String], deadline: Deadline) throws(HandlerError) {
+        let forced = env["AI_PROVIDER"].flatMap { $0.isEmpty ? nil : $0.lowercased() }
+        let has = { (k: String) in !(env[k] ?? "").isEmpty }
+        let which: String
+        switch forced {
+        case "openai"?, "anthropic"?: which = forced!
+        case let other?:
+            throw HandlerError("AI_PROVIDER='\(other)' is neither openai nor anthropic", hint: "set AI_PROVIDER=openai or anthropic, or unset it")
+        case nil:
+            if has("OPENAI_API_KEY") { which = "openai" } else if has("ANTHROPIC_API_KEY") { which = "anthropic" } else {
+                throw HandlerError("no AI provider is configured: neither OPENAI_API_KEY nor ANTHROPIC_API_KEY is set",
+                                   hint: "pass one to the handler (pass-env=OPENAI_API_KEY, or --pass-env); for the sandbox also OPENAI_BASE_URL")
+            }
+        }
+        let price = { (k: String) -> Double in env[k].flatMap(Double.init).map { max(0, $0) } ?? 0 }
+        do {
+            if which == "openai" {
+                self.init(client: try OpenAIClient(environment: env, deadline: deadline), provider: which,
+                          model: env["AI_MODEL"] ?? "gpt-4o-mini", priceIn: price("AI_PRICE_IN"), priceOut: price("AI_PRICE_OUT"))
+            } else {
+                self.init(client: try AnthropicClient(environment: env, deadline: deadline), provider: which,
+                          model: env["AI_MODEL"] ?? "claude-3-5-haiku-latest", priceIn: price("AI_PRICE_IN"), priceOut: price("AI_PRICE_OUT"))
+            }
+        } catch {
+            throw HandlerError(error.description)
+        }
+    }
+
+    /// One completion; its tokens are added to `usage` (also when the answer is then
+    /// found unusable: they were spent).
+    public func complete(_ messages: [ChatMessage], maxTokens: Int) throws(ProviderError) -> Completion {
+        let c = try client.complete(model: model, messages: messages, maxTokens: maxTokens)
+        usage += Usage(inputTokens: c.inputTokens, outputTokens: c.outputTokens,
+                       costUsd: (Double(c.inputTokens) * priceIn + Double(c.outputTokens) * priceOut) / 1_000_000)
+        return c
+    }
+}

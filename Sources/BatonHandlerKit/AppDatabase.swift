@@ -1,0 +1,120 @@
+import Foundation
+
+/// A value bound to, or read from, an application database: the types both backends
+/// share (times are RFC 3339 UTC text in SQLite, as HANDLERS.md fixes).
+public enum AppValue: Sendable, Equatable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+
+    public static func int(_ v: Int?) -> AppValue { v.map { .integer(Int64($0)) } ?? .null }
+    public static func string(_ v: String?) -> AppValue { v.map { .text($0) } ?? .null }
+    public static func bool(_ v: Bool) -> AppValue { .integer(v ? 1 : 0) }
+}
+
+/// One row of a query, read by column position.
+public struct AppRow: Sendable, Equatable {
+    public var values: [AppValue]
+
+    public init(_ values: [AppValue]) { self.values = values }
+
+    public func string(_ i: Int) -> String? {
+        switch values[i] {
+        case let .text(s): s
+        case let .integer(n): String(n)
+        case let .real(d): String(d)
+        case .null: nil
+        }
+    }
+    public func int64(_ i: Int) -> Int64? {
+        switch values[i] {
+        case let .integer(n): n
+        case let .real(d): Int64(exactly: d.rounded(.towardZero))
+        case let .text(s): Int64(s)
+        case .null: nil
+        }
+    }
+    public func int(_ i: Int) -> Int? { int64(i).map { Int($0) } }
+    public func double(_ i: Int) -> Double? {
+        switch values[i] {
+        case let .real(d): d
+        case let .integer(n): Double(n)
+        case let .text(s): Double(s)
+        case .null: nil
+        }
+    }
+    public func bool(_ i: Int) -> Bool { (int64(i) ?? 0) != 0 }
+}
+
+/// A handler's application database (`APP_DB`): one protocol, an implementation per
+/// backend (`sqlite:` now; `postgres://` adds one without touching handlers). SQL is
+/// written once for both: `?1`, `?2` placeholders, standard types, no backend-specific
+/// functions in handlers' statements.
+public protocol AppDatabase: AnyObject {
+    /// `sqlite` or `postgres`.
+    var backend: String { get }
+
+    /// Runs a statement; returns the rows it changed (the test of a conditional claim:
+    /// `UPDATE … WHERE status = 'pending'` changed 1 row, so this caller won).
+    @discardableResult
+    func execute(_ sql: String, _ args: [AppValue]) throws(HandlerError) -> Int
+
+    func query(_ sql: String, _ args: [AppValue]) throws(HandlerError) -> [AppRow]
+
+    /// Runs `body` in one write transaction; any error rolls it back.
+    func transaction<T>(_ body: () throws(HandlerError) -> T) throws(HandlerError) -> T
+
+    /// Applies `steps[k]` for every version k+1 above what `component` has reached,
+    /// each with its version stamp in one transaction, so a migration is applied once
+    /// even when several slices start together.
+    func migrate(_ component: String, _ steps: [String]) throws(HandlerError)
+}
+
+extension AppDatabase {
+    @discardableResult
+    public func execute(_ sql: String) throws(HandlerError) -> Int { try execute(sql, []) }
+
+    public func query(_ sql: String) throws(HandlerError) -> [AppRow] { try query(sql, []) }
+
+    public func queryOne(_ sql: String, _ args: [AppValue] = []) throws(HandlerError) -> AppRow? {
+        try query(sql, args).first
+    }
+}
+
+/// Opens the database `APP_DB` names.
+public enum AppDB {
+    public static let defaultURL = "sqlite:var/app.db"
+
+    /// - Throws: for an unknown scheme, an unwritable path, a foreign file.
+    public static func open(environment: [String: String]) throws(HandlerError) -> any AppDatabase {
+        let url = environment["APP_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultURL
+        if url.hasPrefix("sqlite:") {
+            var path = String(url.dropFirst("sqlite:".count))
+            if path.hasPrefix("//") { path.removeFirst(2) }
+            return try SQLiteAppDatabase(path: path)
+        }
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            throw HandlerError("APP_DB=postgres://… is not supported by this build yet",
+                               hint: "use APP_DB=sqlite:PATH until the PostgreSQL backend lands")
+        }
+        throw HandlerError("APP_DB '\(url)' is neither sqlite:PATH nor postgres://…", hint: "set APP_DB=sqlite:var/app.db")
+    }
+
+    /// Now as RFC 3339 UTC text, the times' format in application tables.
+    public static func timestamp(_ ms: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+
+    /// Reads an RFC 3339 time back (epoch ms), or nil.
+    public static func epochMs(_ text: String?) -> Int64? {
+        guard let text else { return nil }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        if let d = formatter.date(from: text) { return Int64(d.timeIntervalSince1970 * 1000) }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text).map { Int64($0.timeIntervalSince1970 * 1000) }
+    }
+}

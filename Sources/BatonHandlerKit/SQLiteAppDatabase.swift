@@ -1,0 +1,93 @@
+import BatonSQLite
+import BatonStore
+
+/// `APP_DB=sqlite:PATH`: WAL mode with a busy timeout, so several slices (of one run or
+/// of several) share the file, through the SQLite wrapper baton's store uses.
+final class SQLiteAppDatabase: AppDatabase {
+    let db: SQLiteConnection
+    var backend: String { "sqlite" }
+
+    init(path: String) throws(HandlerError) {
+        do {
+            try ParentDirectory.create(for: path)
+            db = try SQLiteConnection(path: path)
+            try db.executeScript("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON")
+        } catch {
+            throw HandlerError("APP_DB sqlite:\(path): \(error.message)", hint: error.hint ?? "check the path and its permissions")
+        }
+    }
+
+    func execute(_ sql: String, _ args: [AppValue]) throws(HandlerError) -> Int {
+        do {
+            try db.execute(sql, args.map(Self.bind))
+            return db.changes
+        } catch {
+            throw Self.wrap(error, sql)
+        }
+    }
+
+    func query(_ sql: String, _ args: [AppValue]) throws(HandlerError) -> [AppRow] {
+        do {
+            return try db.query(sql, args.map(Self.bind)) { s in
+                AppRow((0..<s.columnCount).map { Self.read(s.value($0)) })
+            }
+        } catch {
+            throw Self.wrap(error, sql)
+        }
+    }
+
+    func transaction<T>(_ body: () throws(HandlerError) -> T) throws(HandlerError) -> T {
+        var failure: HandlerError?
+        do {
+            let value: T? = try db.transaction { () throws(StoreError) -> T? in
+                do throws(HandlerError) { return try body() } catch {
+                    failure = error
+                    // Any error rolls back: hand the wrapper one to do so.
+                    throw StoreError(.conflict, location: "APP_DB", "rolled back: \(error.message)")
+                }
+            }
+            if let value { return value }
+        } catch {
+            if let failure { throw failure }
+            throw Self.wrap(error, "BEGIN")
+        }
+        throw failure ?? HandlerError("APP_DB transaction ended without a value")
+    }
+
+    func migrate(_ component: String, _ steps: [String]) throws(HandlerError) {
+        _ = try execute("CREATE TABLE IF NOT EXISTS app_migrations (component TEXT PRIMARY KEY NOT NULL, version INTEGER NOT NULL)", [])
+        try transaction { () throws(HandlerError) in
+            let found = try queryOne("SELECT version FROM app_migrations WHERE component = ?1", [.text(component)])?.int(0) ?? 0
+            guard found < steps.count else { return }
+            for step in steps[found...] {
+                do throws(StoreError) { try db.executeScript(step) } catch { throw Self.wrap(error, step) }
+            }
+            try execute("INSERT INTO app_migrations (component, version) VALUES (?1, ?2) "
+                        + "ON CONFLICT (component) DO UPDATE SET version = excluded.version", [.text(component), .int(steps.count)])
+        }
+    }
+
+    static func bind(_ v: AppValue) -> SQLiteValue {
+        switch v {
+        case .null: .null
+        case let .integer(n): .integer(n)
+        case let .real(d): .real(d)
+        case let .text(s): .text(s)
+        }
+    }
+
+    static func read(_ v: SQLiteValue) -> AppValue {
+        switch v {
+        case .null: .null
+        case let .integer(n): .integer(n)
+        case let .real(d): .real(d)
+        case let .text(s): .text(s)
+        case let .blob(b): .text(String(decoding: b, as: UTF8.self))
+        }
+    }
+
+    static func wrap(_ error: StoreError, _ sql: String) -> HandlerError {
+        let statement = sql.split(separator: "\n").first.map { String($0.prefix(80)) } ?? ""
+        return HandlerError("APP_DB: \(error.message) (in: \(statement))", hint: error.hint)
+    }
+}
