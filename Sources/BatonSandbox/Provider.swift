@@ -61,10 +61,7 @@ enum Provider: String {
 
     /// A deterministic answer for a prompt, and word counts standing in for tokens.
     static func reply(model: String, prompt: [String]) -> (text: String, input: Int, output: Int) {
-        let digest = Digest.hex(Digest.sha256(Array((model + "\n" + prompt.joined(separator: "\n")).utf8)))
-        let words = prompt.joined(separator: " ").split(whereSeparator: \.isWhitespace).count
-        let text = "Sandbox reply \(digest.prefix(12)) to a \(words)-word prompt."
-        return (text, max(1, words), text.split(separator: " ").count)
+        SandboxReplies.reply(model: model, prompt: prompt)
     }
 
     func openAI(_ request: HTTPRequest) -> (HTTPResponse, DeliveryNote?) {
