@@ -86,9 +86,10 @@ struct InvokeCommand {
         if source == "-" { data = FileHandle.standardInput.readDataToEndOfFile() } else { data = FileManager.default.contents(atPath: source) }
         guard let data else { throw UsageError(message: "cannot read --payload \(source)", hint: "give a readable JSON file, or - for stdin") }
         guard data.count <= 1 << 20 else { throw UsageError(message: "--payload is larger than 1 MiB", hint: "pass a smaller JSON document") }
-        guard let value = JSONValue.parse([UInt8](data)) else {
-            throw UsageError(message: "--payload \(source) is not JSON", hint: "check it with: python3 -m json.tool \(source)")
+        do {
+            return try JSONValue.decode([UInt8](data)).text
+        } catch {
+            throw UsageError(message: "--payload \(source) is not JSON: \(error)", hint: "check it with: python3 -m json.tool \(source)")
         }
-        return value.text
     }
 }
