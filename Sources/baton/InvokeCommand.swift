@@ -43,7 +43,7 @@ struct InvokeCommand {
             guard let found = set.job(named: name) else {
                 let near = Suggest.nearest(name, in: set.jobs.map(\.name))
                 throw UsageError(message: "no job named '\(name)' in \(global.schedules)",
-                                 hint: near.map { "did you mean '\($0)'?" } ?? "list jobs with 'baton check'")
+                                 hint: near.map { "did you mean '\($0)'?" } ?? "list jobs with 'baton jobs'")
             }
             job = JobRunSpec(found)
         }

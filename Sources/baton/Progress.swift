@@ -59,7 +59,7 @@ final class Progress: RunObserver {
     /// "42% 126/300, 3 slices, 1 failed, ETA 1m 20s"
     func summary(_ run: RunRecord) -> String {
         var parts: [String] = []
-        if let p = RunText.percent(run) { parts.append(String(format: "%.0f%%", p)) }
+        if let p = RunText.percentText(run) { parts.append(p) }
         parts.append(run.total.map { "\(run.counts.processed)/\($0)" } ?? "\(run.counts.processed) processed")
         parts.append("\(run.slicesDone) slice\(run.slicesDone == 1 ? "" : "s")")
         if run.counts.failed > 0 { parts.append("\(run.counts.failed) failed") }

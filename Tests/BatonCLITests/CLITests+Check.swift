@@ -29,3 +29,12 @@ extension CLITests {
         XCTAssertFalse(r.err.contains("not a valid job name"), r.err)
     }
 }
+
+extension CLITests {
+    /// Issue 11.9: `--explain` writes dates and times padded, as the fire lines are.
+    func testExplainPadsDatesAndTimes() throws {
+        let r = try baton(["next", "30 2 * * *", "--tz", "America/New_York", "--from", "2026-03-07T12:00:00-05:00", "-n", "1", "--explain"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("the fire at 03:00 local on 2026-03-08 comes within an hour"), r.out)
+    }
+}
