@@ -23,8 +23,9 @@ packages=(tzdata ca-certificates pkg-config sqlite3 python3 python3-venv
           libsqlite3-dev libmicrohttpd-dev libssl-dev libcurl4-openssl-dev)
 if [ "$test" = 1 ]; then
   # openssl (an independent signer), promtool (judges /metrics), headless Chromium
-  # (renders the dashboard), wrk (the webhook bench).
-  packages+=(openssl prometheus chromium wrk)
+  # (renders the dashboard), wrk (the webhook bench), tmux (a real terminal for
+  # invoke's progress bar, read back with capture-pane).
+  packages+=(openssl prometheus chromium wrk tmux)
 fi
 if [ "$list" = 1 ]; then printf '%s\n' "${packages[@]}"; exit 0; fi
 

@@ -65,6 +65,10 @@ public struct ScheduleLoader: Sendable {
     /// Checks that need every file: unique names, `on-failure` targets, zones, commands.
     private func link(_ set: inout ScheduleSet) {
         var byName: [String: Job] = [:]
+        // A bad CRON_TZ line is one mistake however many jobs sit below it: reported
+        // once, and those jobs are still checked for everything else.
+        var zoneReported: Set<SourceLocation> = []
+        var zoneless: Set<String> = []
         for file in set.files {
             for job in file.jobs {
                 if let first = byName[job.name] {
@@ -76,8 +80,9 @@ public struct ScheduleLoader: Sendable {
                 do {
                     if set.zones[job.zone] == nil { set.zones[job.zone] = try zones.zone(job.zone) }
                 } catch {
-                    set.problems.append(ScheduleError(at: job.zoneLocation ?? job.location, error.message, hint: error.hint))
-                    continue
+                    let at = job.zoneLocation ?? job.location
+                    if zoneReported.insert(at).inserted { set.problems.append(ScheduleError(at: at, error.message, hint: error.hint)) }
+                    zoneless.insert(job.name)
                 }
                 set.jobs.append(job)
                 if let warning = checkCommand(job) { set.problems.append(warning) }
@@ -95,7 +100,7 @@ public struct ScheduleLoader: Sendable {
             }
         }
         let bad = Set(set.problems.filter { $0.severity == .error }.map(\.at))
-        set.jobs.removeAll { bad.contains($0.location) }
+        set.jobs.removeAll { bad.contains($0.location) || zoneless.contains($0.name) }
     }
 
     /// A warning (not an error: it may be installed later) for a missing or

@@ -22,7 +22,9 @@ extension Schedule {
                 if off != before {
                     let f = LocalFields(localSeconds: t + Int64(off))
                     let shift = (Int(off) - Int(before)) / 60
-                    out.append("the fire at \(f.hour):\(f.minute < 10 ? "0" : "")\(f.minute) local on \(f.year)-\(f.month)-\(f.day) comes within an hour after the clocks moved \(shift > 0 ? "forward" : "back") \(abs(shift)) minutes")
+                    // Padded as the fire lines below it are (RFC 3339): 2026-03-08, 03:00.
+                    func pad(_ v: Int, _ width: Int = 2) -> String { String(repeating: "0", count: max(0, width - String(v).count)) + String(v) }
+                    out.append("the fire at \(pad(f.hour)):\(pad(f.minute)) local on \(pad(f.year, 4))-\(pad(f.month))-\(pad(f.day)) comes within an hour after the clocks moved \(shift > 0 ? "forward" : "back") \(abs(shift)) minutes")
                 }
             }
             return out

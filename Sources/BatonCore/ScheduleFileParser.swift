@@ -82,6 +82,7 @@ public struct ScheduleFileParser {
         // The schedule: a macro (with its argument for @every), or five or six fields.
         var schedule: Schedule?
         var next: Int
+        var six = false
         if tokens[0].text.hasPrefix("@") {
             let word = tokens[0].text
             next = 1
@@ -101,7 +102,7 @@ public struct ScheduleFileParser {
                 report(ScheduleError(at: at(line, error.column), error.message, hint: error.hint))
             }
         } else {
-            let six = tokens.count > 5 && !tokens[5].quoted && Job.isCronField(tokens[5].text)
+            six = tokens.count > 5 && !tokens[5].quoted && Job.isCronField(tokens[5].text)
             next = six ? 6 : 5
             if tokens.count < next {
                 report(ScheduleError(at: at(line, tokens.last!.column + tokens.last!.text.count),
@@ -115,6 +116,18 @@ public struct ScheduleFileParser {
             } catch {
                 report(ScheduleError(at: at(line, error.column), error.message, hint: error.hint))
             }
+        }
+
+        // `0 12 * * * 5 /bin/true`: the name `5` was taken as a sixth (day-of-week)
+        // field, so what follows makes no sense as name and command. Say so, rather than
+        // "'/bin/true' is not a valid job name". A `*` there means six fields were meant.
+        if six, !tokens[5].text.contains("*"),
+           next + 1 >= tokens.count || !Job.isValidName(String(tokens[next].text)) {
+            let word = tokens[5].text
+            report(ScheduleError(at: at(line, tokens[5].column),
+                                 "'\(word)' was read as a sixth time field (six fields: seconds first), so no job name and command follow it",
+                                 hint: "if '\(word)' is the job name, rename it: a job name starts with a letter and is never a valid cron field, e.g. 'job-\(word.lowercased())'"))
+            return nil
         }
 
         // The job name.

@@ -25,9 +25,12 @@ public struct SliceResult: Sendable, Equatable {
         if output.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }) {
             return SliceResult(cursor: nil, hasMore: false)
         }
-        guard let value = JSONValue.parse(output) else {
-            let preview = output.prefix(40).allSatisfy { $0 >= 32 && $0 < 127 } ? " (starts \"\(String(decoding: output.prefix(40), as: UTF8.self))\")" : ""
-            throw ResultError("stdout is not one JSON object\(preview)",
+        let value: JSONValue
+        do { value = try JSONValue.decode(output) } catch {
+            // The message is what `show`, `runs` and the invoke summary print: it carries
+            // the position, the line at fault, and the most common cause.
+            let excerpt = error.excerpt.isEmpty ? "" : ": \(JSONValue.quote(error.excerpt))"
+            throw ResultError("stdout is not one JSON object: \(error)\(excerpt); logs belong on stderr (>&2), stdout takes only the result",
                               hint: "print exactly one JSON object such as {\"cursor\":\"42\"} on stdout, or nothing; write logs to stderr")
         }
         guard case let .object(o) = value else {

@@ -65,7 +65,13 @@ public enum JSONValue: Sendable, Equatable {
 
     /// Parses JSON text; nil when it is not exactly one JSON value.
     public static func parse(_ bytes: [UInt8]) -> JSONValue? {
-        JSONParser.parse(bytes)
+        try? JSONParser.parse(bytes).get()
+    }
+
+    /// Parses JSON text that must be exactly one JSON value.
+    /// - Throws: `JSONSyntaxError` with the line and column of the first problem.
+    public static func decode(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+        try JSONParser.parse(bytes).get()
     }
 }
 

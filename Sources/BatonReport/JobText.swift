@@ -13,7 +13,8 @@ public enum JobText {
             o["next_unix"] = next
             o["next_in"] = TimeText.relative(next - now)
         }
-        if let last { o["last_run"] = ["run_id": last.id, "status": RunText.state(last), "started_at": RunText.time(last.createdAt)] }
+        // In the job's zone, as `next` is.
+        if let last { o["last_run"] = ["run_id": last.id, "status": RunText.state(last), "started_at": TimeText.rfc3339(last.createdAt / 1000, zone: zone)] }
         return o
     }
 }

@@ -20,9 +20,17 @@ public enum RunText {
         TimeText.rfc3339(ms >= 0 ? ms / 1000 : (ms - 999) / 1000, zone: .utc, utc: true)
     }
 
+    /// Percent done in tenths, rounded down (99.96 is 99.9: only a done run shows
+    /// 100): the one figure `runs`, `show`, the progress bar, the JSON and the
+    /// dashboard all show.
     public static func percent(_ run: RunRecord) -> Double? {
         guard let total = run.total, total > 0 else { return run.status == .succeeded ? 100 : nil }
-        return min(100, Double(run.counts.processed) * 100 / Double(total))
+        return min(1000, (Int64(run.counts.processed) * 1000 / Int64(total))).tenths
+    }
+
+    /// "66.6%", "100%": `percent` as text.
+    public static func percentText(_ run: RunRecord) -> String? {
+        percent(run).map { p in p.rounded() == p ? "\(Int(p))%" : String(format: "%.1f%%", p) }
     }
 
     /// Where a run stands for a person (SPEC §1): its status, except that a `running`
@@ -91,7 +99,7 @@ public enum RunText {
         ]
         if let f = run.finishedAt { o["finished_at"] = time(f) }
         if let t = run.total { o["total"] = t }
-        if let p = percent(run) { o["percent"] = (p * 10).rounded() / 10 }
+        if let p = percent(run) { o["percent"] = p }
         if let e = eta(run, now: now) { o["eta_ms"] = e }
         if let m = run.message { o["message"] = m }
         if let e = run.error { o["error"] = e }
@@ -117,4 +125,9 @@ public enum RunText {
         if let r = s.retryAfterMs { o["retry_after_ms"] = r }
         return o
     }
+}
+
+extension Int64 {
+    /// A count of tenths as a Double (666 is 66.6).
+    fileprivate var tenths: Double { Double(self) / 10 }
 }

@@ -43,7 +43,7 @@ struct InvokeCommand {
             guard let found = set.job(named: name) else {
                 let near = Suggest.nearest(name, in: set.jobs.map(\.name))
                 throw UsageError(message: "no job named '\(name)' in \(global.schedules)",
-                                 hint: near.map { "did you mean '\($0)'?" } ?? "list jobs with 'baton check'")
+                                 hint: near.map { "did you mean '\($0)'?" } ?? "list jobs with 'baton jobs'")
             }
             job = JobRunSpec(found)
         }
@@ -86,9 +86,10 @@ struct InvokeCommand {
         if source == "-" { data = FileHandle.standardInput.readDataToEndOfFile() } else { data = FileManager.default.contents(atPath: source) }
         guard let data else { throw UsageError(message: "cannot read --payload \(source)", hint: "give a readable JSON file, or - for stdin") }
         guard data.count <= 1 << 20 else { throw UsageError(message: "--payload is larger than 1 MiB", hint: "pass a smaller JSON document") }
-        guard let value = JSONValue.parse([UInt8](data)) else {
-            throw UsageError(message: "--payload \(source) is not JSON", hint: "check it with: python3 -m json.tool \(source)")
+        do {
+            return try JSONValue.decode([UInt8](data)).text
+        } catch {
+            throw UsageError(message: "--payload \(source) is not JSON: \(error)", hint: "check it with: python3 -m json.tool \(source)")
         }
-        return value.text
     }
 }

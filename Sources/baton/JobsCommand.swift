@@ -33,7 +33,7 @@ struct JobsCommand {
             rows.append([job.name, job.schedule.description, job.zone,
                          paused ? "(paused)" : next.map { TimeText.rfc3339($0, zone: zone) } ?? (job.schedule == .reboot ? "at boot" : "-"),
                          paused ? "-" : next.map { TimeText.relative($0 - now) } ?? "-",
-                         last.map { RunText.time($0.createdAt) } ?? "never", last.map { RunText.state($0) } ?? "-", paused ? "yes" : "no"])
+                         last.map { TimeText.rfc3339($0.createdAt / 1000, zone: zone) } ?? "never", last.map { RunText.state($0) } ?? "-", paused ? "yes" : "no"])
         }
         if args.has("--json") {
             Console.out(JSON.encode(list))

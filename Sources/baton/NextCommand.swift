@@ -43,7 +43,7 @@ struct NextCommand {
                 let near = Suggest.nearest(target, in: set.jobs.map(\.name))
                 throw UsageError(message: "no job named '\(target)' in \(global.schedules)",
                                  hint: near.map { "did you mean '\($0)'? (an expression needs quotes and spaces: '*/5 * * * *')" }
-                                     ?? "list jobs with 'baton check', or quote a cron expression: baton next '*/5 * * * *'")
+                                     ?? "list jobs with 'baton jobs', or quote a cron expression: baton next '*/5 * * * *'")
             }
             schedule = job.schedule
             zone = set.zone(of: job)

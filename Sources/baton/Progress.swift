@@ -8,9 +8,15 @@ import Synchronization
 /// Shows a run's progress while `invoke`, `resume` or `retry` drive it: on a terminal a
 /// live bar on stderr (percent, counts, slices, ETA), off a terminal one plain line per
 /// slice. Handler stderr is echoed line by line, prefixed with job and run id.
+///
+/// On a terminal the bar stays on the last line: every other line is printed above it
+/// (clear the bar's line, print, redraw the bar) in one write under one lock, so log
+/// lines scroll above the bar and never erase it (issue 11.5).
 final class Progress: RunObserver {
     let terminal = isatty(2) == 1
-    private let barShown = Mutex(false)
+    /// The bar as last drawn; nil when none is on screen. Every write to the terminal
+    /// holds this lock.
+    private let bar = Mutex<String?>(nil)
     /// Lines wait here for stderr, so a slow or blocked stderr never stalls the thread
     /// that watches the handler (and its budget). Past `maxPending` lines are dropped.
     private let writer = DispatchQueue(label: "baton.progress")
@@ -53,7 +59,7 @@ final class Progress: RunObserver {
     /// "42% 126/300, 3 slices, 1 failed, ETA 1m 20s"
     func summary(_ run: RunRecord) -> String {
         var parts: [String] = []
-        if let p = RunText.percent(run) { parts.append(String(format: "%.0f%%", p)) }
+        if let p = RunText.percentText(run) { parts.append(p) }
         parts.append(run.total.map { "\(run.counts.processed)/\($0)" } ?? "\(run.counts.processed) processed")
         parts.append("\(run.slicesDone) slice\(run.slicesDone == 1 ? "" : "s")")
         if run.counts.failed > 0 { parts.append("\(run.counts.failed) failed") }
@@ -66,27 +72,35 @@ final class Progress: RunObserver {
         let p = RunText.percent(run) ?? 0
         let filled = Int(Double(width) * p / 100)
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        let line = "[\(bar)] \(summary(run)) | \(note)"
-        barShown.withLock { shown in
-            Console.write(2, "\r\u{1B}[2K" + String(line.prefix(200)))
-            shown = true
+        // Wider than the terminal, it would wrap, and "clear the line" would clear only
+        // its last part.
+        let line = String("[\(bar)] \(summary(run)) | \(note)".prefix(max(20, Self.columns() - 1)))
+        self.bar.withLock { shown in
+            Console.write(2, "\r\u{1B}[2K" + line)
+            shown = line
         }
     }
 
-    /// Prints a line, moving the bar out of the way on a terminal.
+    /// Prints a line; on a terminal above the bar, which is drawn again below it.
     func write(_ line: String) {
-        barShown.withLock { shown in
-            let prefix = shown ? "\r\u{1B}[2K" : ""
-            Console.write(2, prefix + line + "\n")
-            shown = false
+        bar.withLock { shown in
+            if let shown { Console.write(2, "\r\u{1B}[2K" + line + "\n" + shown) } else { Console.write(2, line + "\n") }
         }
     }
 
+    /// Leaves the bar as it last stood, on a line of its own.
     func end() {
         writer.sync {}
-        barShown.withLock { shown in
-            if shown { Console.write(2, "\n") }
-            shown = false
+        bar.withLock { shown in
+            if shown != nil { Console.write(2, "\n") }
+            shown = nil
         }
+    }
+
+    /// The terminal's width (`ioctl(TIOCGWINSZ)` on stderr), 80 when it will not say.
+    static func columns() -> Int {
+        var size = winsize()
+        guard ioctl(2, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        return Int(size.ws_col)
     }
 }

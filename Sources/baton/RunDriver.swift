@@ -1,3 +1,4 @@
+import BatonJSON
 import BatonReport
 import BatonConfig
 import BatonCore
@@ -75,7 +76,7 @@ struct RunDriver {
         } else {
             let took = RunText.duration(RunText.elapsed(run))
             Console.err("baton: run \(run.id) \(run.status.rawValue) after \(run.slicesDone) slice(s) in \(took): \(RunText.counts(run.counts))")
-            if let e = run.error, run.status != .succeeded { Console.err("  \(e)") }
+            if let e = run.error, run.status != .succeeded { Console.err("  \(e)" + (try await lastLogNote(run))) }
             if run.failedOnItems {
                 Console.err("  \(run.counts.failed) item(s) failed: \(command("retry", run.id))")
             } else {
@@ -95,6 +96,13 @@ struct RunDriver {
     /// A follow-up command that works as printed (with this command's --schedules/--state).
     func command(_ verb: String, _ runId: String) -> String {
         global?.command(verb, runId) ?? "baton \(verb) \(runId)"
+    }
+
+    /// `: last log line: "db locked"` from the failed slice of a failed run, or "".
+    func lastLogNote(_ run: RunRecord) async throws -> String {
+        guard run.status == .failed, let failed = try await store.slices(runId: run.id).last(where: { $0.outcome != .succeeded }),
+              let line = RunText.lastLogLine(failed) else { return "" }
+        return ": last log line: \(JSONValue.quote(line))"
     }
 
     /// SIGINT/SIGTERM: the first asks for a graceful cancel (the slice gets SIGTERM,

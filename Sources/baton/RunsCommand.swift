@@ -1,3 +1,5 @@
+import BatonCore
+import BatonEngine
 import BatonReport
 import BatonStore
 import Foundation
@@ -26,10 +28,12 @@ struct RunsCommand {
             status = v
         }
         if waiting { status = .running }
-        let limit = try args.integer("--limit", default: 20, range: 1...10_000)
+        // GET /runs's default, so `runs --json` and the API list the same runs.
+        let limit = try args.integer("--limit", default: 50, range: 1...10_000)
         let store = try StateStore.open(global.state)
         let now = RunText.nowMs()
         var runs = try await store.runs(job: args.value("--job"), status: status, limit: limit)
+        if runs.isEmpty, let job = args.value("--job") { try await checkJobExists(job, store: store) }
         if waiting { runs = runs.filter { RunText.state($0, now: now) == "waiting" } }
         if args.has("--json") {
             Console.out(JSON.encode(runs.map { RunText.json($0, now: now) }))
@@ -38,7 +42,7 @@ struct RunsCommand {
         if runs.isEmpty { Console.out("no runs yet"); return .success }
         var rows = [["RUN", "JOB", "STATUS", "SLICES", "PROGRESS", "FAILED", "DURATION", "ETA", "STARTED"]]
         for r in runs {
-            let progress = r.total.map { "\(r.counts.processed)/\($0)" + (RunText.percent(r).map { String(format: " %.0f%%", $0) } ?? "") }
+            let progress = r.total.map { "\(r.counts.processed)/\($0)" + (RunText.percentText(r).map { " " + $0 } ?? "") }
                 ?? "\(r.counts.processed)"
             rows.append([r.id, r.job, RunText.state(r, now: now), String(r.slicesDone), progress, String(r.counts.failed),
                          RunText.duration(RunText.elapsed(r, now: now)), RunText.eta(r, now: now).map(RunText.duration) ?? "-",
@@ -51,6 +55,20 @@ struct RunsCommand {
         }
         Console.out(Table.render(rows))
         return .success
+    }
+}
+
+extension RunsCommand {
+    /// `--job` naming a job that no schedule defines and that has no runs is a typo, not
+    /// an empty history: exit 2 with the nearest name. (A job removed from the
+    /// schedules still lists its runs; an ad-hoc `invoke --` lists as `adhoc`.)
+    func checkJobExists(_ name: String, store: any RunStore) async throws {
+        guard name != JobRunSpec.adhocName, try await store.runs(job: name, status: nil, limit: 1).isEmpty else { return }
+        let set = global.loader().load(paths: [global.schedules])
+        guard set.job(named: name) == nil else { return }
+        let near = Suggest.nearest(name, in: set.jobs.map(\.name))
+        throw UsageError(message: "no job named '\(name)' in \(global.schedules), and no runs of it in the store",
+                         hint: near.map { "did you mean '\($0)'?" } ?? "list jobs with 'baton jobs'")
     }
 }
 

@@ -22,6 +22,8 @@ struct ShowCommand {
         let retries = try await store.retries(of: id)
         if args.has("--json") {
             var doc = RunText.json(run)
+            // As GET /runs/RUN: `slices` is the list here, the count stays as `slices_done`.
+            doc["slices_done"] = run.slicesDone
             doc["slices"] = slices.map { s -> [String: Any] in
                 var o = RunText.json(s)
                 if args.has("--logs") { o["log"] = s.log }
@@ -48,7 +50,7 @@ struct ShowCommand {
             "Scheduled: \(RunText.time(run.scheduledAt))", "Started:   \(RunText.time(run.createdAt))",
             "Elapsed:   \(RunText.duration(RunText.elapsed(run)))" + (run.finishedAt == nil ? "" : " (finished \(RunText.time(run.finishedAt!)))"),
             "Progress:  \(run.total.map { "\(run.counts.processed)/\($0)" } ?? "\(run.counts.processed)")"
-                + (RunText.percent(run).map { String(format: " (%.0f%%)", $0) } ?? "")
+                + (RunText.percentText(run).map { " (\($0))" } ?? "")
                 + (RunText.eta(run).map { ", ETA \(RunText.duration($0))" } ?? ""),
             "Counts:    \(RunText.counts(run.counts))",
             "Usage:     \(RunText.usage(run.usage))",

@@ -69,23 +69,22 @@ struct TickCommand {
                 let last = lastFires[job.name].map { $0 / 1000 }
                 let plan = MisfirePlan.plan(job.schedule, zone: set.zone(of: job), policy: job.options.misfire,
                                             lastFire: last, since: now - Self.window, now: now, window: Self.window)
-                if plan.dropped > 0 {
-                    log.warn("misfire", ["job": job.name, "missed": String(plan.dropped + plan.due.filter(\.catchUp).count),
-                                         "dropped": String(plan.dropped), "policy": job.options.misfire.rawValue])
-                }
+                // The daemon's own events, so tick and `baton run` log the same keys.
+                if plan.dropped > 0 { log.scheduler(.misfire(job: job.name, dropped: plan.dropped, policy: job.options.misfire.rawValue), metrics: nil) }
                 due = plan.due.map { ($0.at, $0.catchUp ? .catchup : .cron) }
             }
             batch += due.map { DueFire(job: job, at: $0.0, kind: $0.1) }
         }
         // All due fires, with their runs, in one commit (as the daemon does).
         for (f, result) in zip(batch, try await engine.fireAll(batch)) {
-            let when = TimeText.rfc3339(f.at, zone: .utc, utc: true)
+            let fired: Scheduler.Event
             switch result {
-            case let .started(run): log.info("fire", ["job": f.job.name, "run": run.id, "scheduled_at": when, "kind": f.kind.rawValue])
-            case let .queued(run): log.info("fire", ["job": f.job.name, "run": run.id, "scheduled_at": when, "queued": "true"])
-            case let .skipped(why): log.info("fire", ["job": f.job.name, "scheduled_at": when, "skipped": why])
-            case .duplicate: break
+            case let .started(run): fired = .fired(job: f.job.name, run: run.id, at: f.at, result: f.kind.rawValue)
+            case let .queued(run): fired = .fired(job: f.job.name, run: run.id, at: f.at, result: "queued")
+            case let .skipped(why): fired = .fired(job: f.job.name, run: nil, at: f.at, result: "skipped: \(why)")
+            case .duplicate: continue
             }
+            log.scheduler(fired, metrics: nil)
         }
     }
 

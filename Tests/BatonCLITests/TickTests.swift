@@ -86,6 +86,15 @@ final class TickTests: XCTestCase {
         XCTAssertEqual(try runs().count, 1, "the same fire is never acted on twice")
     }
 
+    /// Issue 11.9: tick logs a fire with the daemon's keys (`result=`, not `kind=`).
+    func testTickLogsFiresWithTheDaemonsKeys() throws {
+        try schedule("\(thisMinute) minutely COUNT 1\n")
+        let log = try tick()
+        let fire = try XCTUnwrap(log.split(separator: "\n").first { $0.contains("event=fire") }, log)
+        XCTAssertTrue(fire.contains(" job=minutely run=r_") && fire.hasSuffix(" result=cron"), String(fire))
+        XCTAssertFalse(log.contains("kind="), log)
+    }
+
     func testTwoTicksStartedTogetherActOnce() throws {
         try schedule("\(thisMinute) minutely COUNT 3 0.3\n")
         let a = try start(["tick"]), b = try start(["tick"])

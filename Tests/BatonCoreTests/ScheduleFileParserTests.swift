@@ -79,6 +79,23 @@ final class ScheduleFileParserTests: XCTestCase {
         XCTAssertEqual(six.jobs.first?.name, "job")
     }
 
+    /// Issue 11.6: a job name that is a cron field turns five fields into six; the error
+    /// says so instead of calling the command a bad job name.
+    func testANumericJobNameIsReportedAsReadAsASixthField() {
+        for (line, word) in [("0 12 * * * 5 /bin/true", "5"), ("0 12 * * * mon ./x", "mon"), ("0 12 * * * 5 backup", "5"),
+                             ("0 12 * * * 1-5 budget=5s ./x", "1-5"), ("0 12 * * * 5", "5")] {
+            let e = parse(line).errors
+            XCTAssertEqual(e.count, 1, e.map(\.description).joined(separator: "\n"))
+            XCTAssertEqual(e.first?.at.column, 12, line)
+            XCTAssertEqual(e.first?.message.hasPrefix("'\(word)' was read as a sixth time field"), true, e.first?.message ?? line)
+            XCTAssertEqual(e.first?.hint?.contains("job-\(word)"), true, e.first?.hint ?? line)
+        }
+        // A `*` in the sixth place means six fields were meant: the name is at fault.
+        let star = parse("0 0 12 * * * Bad_Name ./x").errors
+        XCTAssertEqual(star.map(\.message), ["'Bad_Name' is not a valid job name"])
+        XCTAssertEqual(parse("0 12 * * * 5 backup ./x").jobs.map(\.name), ["backup"], "six fields and a name: valid")
+    }
+
     func testRefusesDuplicatesUnknownValuesAndRepeatedOptions() {
         let file = parse("""
         @hourly a ./x

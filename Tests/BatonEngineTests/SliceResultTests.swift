@@ -56,11 +56,32 @@ final class SliceResultTests: XCTestCase {
             (#"{"items":[{"id":"a"}]}"#, "result field 'items[0].status' must be a string such as \"failed\", not null"),
             (#"{"items":{}}"#, "result field 'items' must be an array of {\"id\",\"status\"}, not an object"),
             (#"[1,2]"#, "stdout holds an array, not a JSON object"),
-            ("not json", "stdout is not one JSON object (starts \"not json\")"),
-            (#"{"cursor":"a"}{"cursor":"b"}"#, "stdout is not one JSON object (starts \"{\"cursor\":\"a\"}{\"cursor\":\"b\"}\")"),
         ]
         for (text, message) in cases {
             XCTAssertThrowsError(try parse(text), text) { XCTAssertEqual(($0 as? ResultError)?.message, message, text) }
+        }
+    }
+
+    /// Issue 11.7: a result that is not JSON says where, quotes the line, and says that
+    /// logs belong on stderr (the usual cause: a handler printing progress to stdout).
+    func testANonJSONResultNamesLineColumnAndTheLineAtFault() {
+        let cases: [(String, String)] = [
+            ("not json", #"stdout is not one JSON object: line 1, column 1: expected a value, found 'not': "not json"; logs belong on stderr"#),
+            ("loading 5 leads\n{\"cursor\":\"5\"}\n",
+             #"line 1, column 1: expected a value, found 'l': "loading 5 leads"; logs belong on stderr (>&2)"#),
+            ("{\"cursor\":\"5\"}\ndone: 5 sent\n", #"line 2, column 1: unexpected text after the JSON value (found 'd'): "done: 5 sent""#),
+            (#"{"cursor":"a"}{"cursor":"b"}"#, #"line 1, column 15: unexpected text after the JSON value (found '{')"#),
+            ("{\"cursor\": \"b:57\",\n \"has_more\": true\n \"total\": 1200}",
+             #"line 3, column 2: expected ',' or '}', found '"': " \"total\": 1200}""#),
+            ("{\"cursor\": \"é\" \"x\"}", "line 1, column 16: expected ',' or '}', found '\"'"),
+            (#"{"cursor":"a"#, #"line 1, column 11: the string never ends (no closing '"')"#),
+            (#"{"total":1.}"#, "line 1, column 12: expected a digit after '.', found '}'"),
+        ]
+        for (text, expected) in cases {
+            XCTAssertThrowsError(try parse(text), text) {
+                let message = ($0 as? ResultError)?.message ?? ""
+                XCTAssertTrue(message.contains(expected), "\(message)\n  does not contain\n\(expected)")
+            }
         }
     }
 
