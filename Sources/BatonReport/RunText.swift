@@ -34,14 +34,16 @@ public enum RunText {
     }
 
     /// Where a run stands for a person (SPEC §1): its status, except that a `running`
-    /// run no driver holds reads `waiting` (no owner after a drain or `tick
+    /// run no driver holds reads `waiting`, or `queued` when none of its slices has
+    /// started yet (no owner after a drain or `tick
     /// --max-time`, an owner whose lease ran out, or an owner process of this host that
     /// is gone). A waiting run continues when a driver takes it: the next `baton run`
     /// or `tick`, or `baton resume`.
     public static func state(_ run: RunRecord, now: Int64 = nowMs()) -> String {
         guard run.status == .running else { return run.status.rawValue }
         guard let owner = run.owner, let lease = run.leaseExpiresAt, lease > now, !RunID.isDeadLocalOwner(owner) else {
-            return "waiting"
+            // Recorded, no slice started yet (SPEC §1): queued, not waiting.
+            return run.slicesDone == 0 && run.nextAttempt == 1 ? "queued" : "waiting"
         }
         return "running"
     }

@@ -1,0 +1,112 @@
+"""What the handler suites share: a real `baton sandbox`, a scratch directory with an
+APP_DB SQLite file, and the built `baton` and handler binaries run as a user runs them.
+
+    with HandlerWorld() as w:
+        w.handler("regenerate-drafts", "--seed", "200")
+        r = w.baton("invoke", "--", w.bin("regenerate-drafts"))
+        w.sql("SELECT count(*) FROM ai_drafts WHERE regenerated_at IS NOT NULL")
+"""
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "providers"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from sandbox_harness import BATON_BIN, Sandbox  # noqa: E402
+from testkit import stop_process, wait_for  # noqa: E402,F401
+
+BIN_DIR = os.path.dirname(BATON_BIN)
+
+
+class HandlerWorld:
+    """A sandbox, a directory, an APP_DB and a baton state store. `env` holds what a
+    handler needs to reach the sandbox; `baton()` passes it with --pass-env."""
+
+    PASS = ["APP_DB", "OPENAI_BASE_URL", "OPENAI_API_KEY", "AI_PROVIDER", "AI_MODEL", "AI_PRICE_IN", "AI_PRICE_OUT",
+            "TWILIO_BASE_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "MESSENGER_BASE_URL", "MESSENGER_PAGE_TOKEN",
+            "SMTP_URL"]
+
+    def __init__(self, sandbox_args=()):
+        self.sandbox = Sandbox(extra_args=sandbox_args)
+
+    def __enter__(self):
+        self.sandbox.start()
+        self.dir = tempfile.mkdtemp(prefix="baton-handlers.")
+        self.app_db = os.path.join(self.dir, "app.db")
+        self.state = f"sqlite:{self.dir}/state.db"
+        self.env = dict(os.environ)
+        for k in self.PASS:
+            self.env.pop(k, None)
+        self.env.update({
+            "APP_DB": f"sqlite:{self.app_db}",
+            "OPENAI_BASE_URL": self.sandbox.base + "/v1", "OPENAI_API_KEY": "sk-sandbox",
+            "TWILIO_BASE_URL": self.sandbox.base, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "t",
+            "MESSENGER_BASE_URL": self.sandbox.base, "MESSENGER_PAGE_TOKEN": "page-token",
+        })
+        return self
+
+    def __exit__(self, *exc):
+        self.sandbox.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    @staticmethod
+    def bin(name):
+        return os.path.join(BIN_DIR, name)
+
+    def handler(self, name, *args, timeout=60, check=True):
+        """Runs a handler's own command (`--seed N`, `--list --json`)."""
+        r = subprocess.run([self.bin(name), *args], cwd=self.dir, env=self.env, capture_output=True, text=True,
+                           timeout=timeout, stdin=subprocess.DEVNULL)
+        if check and r.returncode != 0:
+            raise AssertionError(f"{name} {' '.join(args)} exited {r.returncode}: {r.stderr}")
+        return r
+
+    def baton(self, *args, timeout=120, env=None):
+        """`baton ARGS` with the store, passing the world's variables to handlers."""
+        argv = [BATON_BIN, *args]
+        if args and args[0] in ("invoke", "resume", "retry"):
+            argv[2:2] = ["--pass-env", ",".join(k for k in self.PASS if k in (env or self.env))]
+        return subprocess.run(argv + ["--state", self.state], cwd=self.dir, env=env or self.env, capture_output=True,
+                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+    def start_baton(self, *args, env=None):
+        """`baton ARGS` in the background (a Popen): an invoke to kill or cancel."""
+        argv = [BATON_BIN, *args]
+        if args and args[0] in ("invoke", "resume", "retry"):
+            argv[2:2] = ["--pass-env", ",".join(k for k in self.PASS if k in (env or self.env))]
+        return subprocess.Popen(argv + ["--state", self.state], cwd=self.dir, env=env or self.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+
+    def runs(self):
+        r = self.baton("runs", "--json", "--limit", "100")
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    def show(self, run_id):
+        r = self.baton("show", run_id, "--json")
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    def sql(self, query, *params):
+        """Rows of a query on APP_DB, from a connection of the test's own."""
+        con = sqlite3.connect(self.app_db, timeout=10)
+        try:
+            return con.execute(query, params).fetchall()
+        finally:
+            con.close()
+
+    def execute(self, statement, *params):
+        con = sqlite3.connect(self.app_db, timeout=10)
+        try:
+            con.execute(statement, params)
+            con.commit()
+        finally:
+            con.close()
+
+    def ai_calls(self):
+        """The sandbox's record of AI requests (its deliveries of provider openai)."""
+        return self.sandbox.deliveries(provider="openai")
