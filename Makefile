@@ -38,6 +38,7 @@ test: test-deps venv
 	$(PY) Tests/oracle/cronsim_diff.py --baton $(BATON) --cases $(CASES)
 	BATON_BIN=$(abspath $(BATON)) $(PY) -m unittest discover -s Tests/http -t Tests/http
 	BATON_BIN=$(abspath $(BATON)) $(PY) -m unittest discover -s Tests/providers -t Tests/providers
+	BATON_BIN=$(abspath $(BATON)) $(PY) -m unittest discover -s Tests/handlers -t Tests/handlers
 	BATON_BIN=$(abspath $(BATON)) $(PY) -m unittest discover -s Tests/cli -t Tests/cli
 
 run: build
