@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "baton", targets: ["baton"]),
         .executable(name: "send-sms", targets: ["send-sms"]),
+        .executable(name: "regenerate-reports", targets: ["regenerate-reports"]),
     ],
     targets: [
         // Grammar, cron engine, durations, zone rules: pure, no clock, no TZ variable.
@@ -42,6 +43,10 @@ let package = Package(
         .target(name: "BatonHandlerKit", dependencies: ["BatonCore", "BatonJSON", "BatonProviders", "BatonSQLite", "BatonStore"]),
         // An example handler on the kit: sends APP_DB's outbox as SMS (docs/handlers.md).
         .executableTarget(name: "send-sms", dependencies: ["BatonHandlerKit"], path: "handlers/examples/send-sms"),
+        // regenerate-reports (HANDLERS.md, seed 002): its logic in a library the tests call in-process.
+        .target(name: "RegenerateReports", dependencies: ["BatonHandlerKit", "BatonCore"], path: "handlers/regenerate-reports/Sources"),
+        .executableTarget(name: "regenerate-reports", dependencies: ["BatonHandlerKit", "RegenerateReports"],
+                          path: "handlers/regenerate-reports/main"),
         // bench/providers: the Swift client's side of the comparison with curl.
         .executableTarget(name: "baton-bench-providers", dependencies: ["BatonProviders"], path: "bench/providers-swift"),
         // The daemon: the fire loop, reloads and drain, over the engine.

@@ -14,7 +14,7 @@ public struct Params: Sendable, Equatable {
 
     /// `--name value` and `--name=value` pairs; a flag followed by another flag or
     /// nothing is `true`. Names use `_` for `-` (`--only-pending` is `only_pending`).
-    static func fromArguments(_ args: [String]) throws(HandlerError) -> Params {
+    public static func fromArguments(_ args: [String]) throws(HandlerError) -> Params {
         var values: [String: JSONValue] = [:]
         var i = 0
         while i < args.count {

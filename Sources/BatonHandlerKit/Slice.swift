@@ -28,6 +28,9 @@ public final class Slice: @unchecked Sendable {
     /// SIGTERM arrived (a cancel, a drain, the budget's end): take no new item.
     public var stopRequested: Bool { stop.isSet }
 
+    /// The slice's clock: Unix epoch milliseconds.
+    public var nowMs: Int64 { clock() }
+
     /// Milliseconds left before the slice's deadline.
     public var remainingMs: Int64 { input.deadlineMs - clock() }
 

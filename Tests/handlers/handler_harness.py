@@ -65,20 +65,24 @@ class HandlerWorld:
             raise AssertionError(f"{name} {' '.join(args)} exited {r.returncode}: {r.stderr}")
         return r
 
+    def argv(self, args, env):
+        """baton's argv: the store (and, for commands that drive runs, the world's
+        variables) right after the command name, before any `--` and handler argv."""
+        argv = [BATON_BIN, *args]
+        extra = ["--state", self.state]
+        if args and args[0] in ("invoke", "resume", "retry"):
+            extra += ["--pass-env", ",".join(k for k in self.PASS if k in (env or self.env))]
+        argv[2:2] = extra
+        return argv
+
     def baton(self, *args, timeout=120, env=None):
         """`baton ARGS` with the store, passing the world's variables to handlers."""
-        argv = [BATON_BIN, *args]
-        if args and args[0] in ("invoke", "resume", "retry"):
-            argv[2:2] = ["--pass-env", ",".join(k for k in self.PASS if k in (env or self.env))]
-        return subprocess.run(argv + ["--state", self.state], cwd=self.dir, env=env or self.env, capture_output=True,
+        return subprocess.run(self.argv(args, env), cwd=self.dir, env=env or self.env, capture_output=True,
                               text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
     def start_baton(self, *args, env=None):
         """`baton ARGS` in the background (a Popen): an invoke to kill or cancel."""
-        argv = [BATON_BIN, *args]
-        if args and args[0] in ("invoke", "resume", "retry"):
-            argv[2:2] = ["--pass-env", ",".join(k for k in self.PASS if k in (env or self.env))]
-        return subprocess.Popen(argv + ["--state", self.state], cwd=self.dir, env=env or self.env,
+        return subprocess.Popen(self.argv(args, env), cwd=self.dir, env=env or self.env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
 
     def runs(self):

@@ -1,0 +1,4 @@
+import BatonHandlerKit
+import RegenerateReports
+
+HandlerMain.run(RegenerateReportsHandler())
