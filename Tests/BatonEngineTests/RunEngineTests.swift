@@ -258,6 +258,73 @@ final class RunEngineTests: XCTestCase {
         }
     }
 
+    /// Issue 13: usage adds up per run (also from a slice that then failed: it was spent);
+    /// max-tokens= ends the run partial with its cursor, and resume goes on once the
+    /// limit is raised.
+    func testUsageAddsUpAndMaxTokensEndsTheRunPartialUntilRaised() async throws {
+        // 5 slices of 1,000 tokens each; the second slice's first attempt fails after spending 500.
+        let handler = try fx.script("spend.sh", #"""
+            c=${BATON_CURSOR:-0}
+            if [ "$c" = 1 ] && [ "$BATON_ATTEMPT" = 1 ]; then
+              echo '{"usage":{"input_tokens":400,"output_tokens":100,"cost_usd":0.0005}}'; exit 75
+            fi
+            n=$((c + 1))
+            if [ "$n" -ge 5 ]; then cur=null; else cur="\"$n\""; fi
+            printf '{"cursor":%s,"counts":{"processed":1,"succeeded":1},"usage":{"input_tokens":800,"output_tokens":200,"cost_usd":0.001}}\n' "$cur"
+            """#)
+        let free = try await fx.run(fx.job([handler]) { $0.retries = 3 })
+        XCTAssertEqual(free.status, .succeeded)
+        XCTAssertEqual(free.usage.inputTokens, 4_400, "5 slices of 800 and a failed attempt's 400")
+        XCTAssertEqual(free.usage.outputTokens, 1_100)
+        XCTAssertEqual(free.usage.costUsd, 0.0055, accuracy: 1e-9)
+        let slices = try await fx.store.slices(runId: free.id)
+        XCTAssertEqual(slices.first?.usage, TokenUsage(inputTokens: 800, outputTokens: 200, costUsd: 0.001))
+
+        let capped = try await fx.run(fx.job([handler]) { $0.maxTokens = 2_500 })
+        XCTAssertEqual(capped.status, .partial)
+        XCTAssertEqual(capped.cursor, "2", "stopped with its cursor kept after 1,000 + 500 (failed) + 1,000 tokens")
+        XCTAssertTrue(capped.error?.contains("max-tokens=2500 reached (2500 tokens spent)") ?? false, capped.error ?? "")
+
+        // Resumed with the same limit: it stops again at once; raised: it finishes.
+        let e = fx.engine()
+        let same = fx.job([handler]) { $0.maxTokens = 2_500 }
+        _ = try await e.reopen(runId: capped.id, job: same)
+        let again = try await e.drive(runId: capped.id, job: same)
+        XCTAssertEqual(again.status, .partial)
+        XCTAssertEqual(again.slicesDone, capped.slicesDone, "no slice ran")
+        let raised = fx.job([handler]) { $0.maxTokens = 100_000 }
+        _ = try await e.reopen(runId: capped.id, job: raised)
+        let done = try await e.drive(runId: capped.id, job: raised)
+        XCTAssertEqual(done.status, .succeeded)
+        XCTAssertEqual(done.usage.tokens, 5_500)
+
+        let costly = try await fx.run(fx.job([handler]) { $0.maxCost = 0.002 })
+        XCTAssertEqual(costly.status, .partial)
+        XCTAssertTrue(costly.error?.contains("max-cost=0.002 reached") ?? false, costly.error ?? "")
+    }
+
+    func testABadUsageFieldIsNamed() throws {
+        XCTAssertThrowsError(try SliceResult.parse(Array(#"{"usage":{"input_tokens":-3}}"#.utf8))) { e in
+            XCTAssertTrue("\(e)".contains("usage.input_tokens"), "\(e)")
+        }
+        XCTAssertThrowsError(try SliceResult.parse(Array(#"{"usage":{"cost_usd":"free"}}"#.utf8))) { e in
+            XCTAssertTrue("\(e)".contains("usage.cost_usd"), "\(e)")
+        }
+        XCTAssertThrowsError(try SliceResult.parse(Array(#"{"usage":12}"#.utf8)))
+    }
+
+    func testSpendLimitOptionsParse() throws {
+        var o = JobOptions()
+        try o.set("max-tokens", "200k")
+        XCTAssertEqual(o.maxTokens, 200_000)
+        try o.set("max-tokens", "2M")
+        XCTAssertEqual(o.maxTokens, 2_000_000)
+        try o.set("max-cost", "$1.50")
+        XCTAssertEqual(o.maxCost, 1.5)
+        for bad in ["0", "lots", "-5", "1.5k"] { XCTAssertThrowsError(try o.set("max-tokens", Substring(bad)), bad) }
+        for bad in ["0", "free", "-1"] { XCTAssertThrowsError(try o.set("max-cost", Substring(bad)), bad) }
+    }
+
     func testToleranceParsesCountsAndPercentagesAndRefusesTheRest() throws {
         XCTAssertEqual(try Tolerance.parse("0"), .count(0))
         XCTAssertEqual(try Tolerance.parse("25"), .count(25))

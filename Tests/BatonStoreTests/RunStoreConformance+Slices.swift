@@ -15,7 +15,10 @@ extension RunStoreConformance {
         slice.finishedAt = 2_500; slice.cursorOut = cursorOut; slice.outcome = .succeeded; slice.exitCode = 0
         slice.counts = Counts(processed: items.count, succeeded: items.count); slice.message = "sent"
         slice.log = "line 1\nline 2\n"
+        // AI spend round-trips exactly, down to a fraction of a cent (schema 8).
+        slice.usage = TokenUsage(inputTokens: 1_200, outputTokens: 300, costUsd: 0.012_345)
         var next = run
+        next.usage = run.usage + slice.usage
         next.status = status; next.cursor = cursorOut; next.nextSlice = number + 1; next.nextAttempt = 1
         next.slicesDone += 1; next.counts = run.counts + slice.counts; next.updatedAt = 2_500
         next.finishedAt = status.isFinished ? 2_500 : nil
