@@ -155,8 +155,13 @@ public final class API: Sendable {
             }
             status = parsed
         }
-        let limit = query["limit"].flatMap(Int.init) ?? 50
-        guard (1...1000).contains(limit) else { return Self.error(400, "limit must be from 1 to 1000", hint: "e.g. ?limit=50") }
+        var limit = 50
+        if let text = query["limit"] {
+            guard let n = Int(text), (1...1000).contains(n) else {
+                return Self.error(400, "limit '\(Self.printable(text))' is not a whole number from 1 to 1000", hint: "e.g. ?limit=50")
+            }
+            limit = n
+        }
         do {
             let now = Self.nowMs()
             let rows = try await engine.store.runs(job: query["job"], status: status, limit: limit)
