@@ -22,8 +22,15 @@ public final class API: Sendable {
         public var intakeOnly = false
         /// baton's environment, where webhook secrets are read.
         public var environment: [String: String] = [:]
+        /// Runs recorded `queued` (no slice started) past which a request that would
+        /// start one is answered 503 with `Retry-After`, recording nothing; 0: no limit.
+        public var maxBacklog = API.defaultMaxBacklog
         public init() {}
     }
+
+    public static let defaultMaxBacklog = 10_000
+    /// What a request refused for a full backlog is told to wait, in seconds.
+    static let backlogRetryAfter = 5
 
     /// How far a signed request's timestamp may be from baton's clock.
     public static let signatureWindowSeconds: Int64 = 300
@@ -33,12 +40,14 @@ public final class API: Sendable {
     let metrics: Metrics
     let options: Options
     let intake: IntakeQueue
+    /// When `/metrics` last read each job's last success from the store (API+Metrics).
+    let successesRead = Mutex<ContinuousClock.Instant?>(nil)
     let log: @Sendable (_ event: String, _ fields: [(String, String)]) -> Void
 
     public init(engine: RunEngine, scheduler: Scheduler, metrics: Metrics, options: Options,
                 log: @escaping @Sendable (_ event: String, _ fields: [(String, String)]) -> Void) {
         self.engine = engine; self.scheduler = scheduler; self.metrics = metrics; self.options = options; self.log = log
-        intake = IntakeQueue(engine: engine)
+        intake = IntakeQueue(engine: engine, maxBacklog: options.maxBacklog)
     }
 
     /// What a body over the limit gets, before it is read.
@@ -109,20 +118,6 @@ public final class API: Sendable {
         return Self.json(200, ["status": "ok", "loop": snapshot.fires ? "firing" : "serving"])
     }
 
-    func metricsText() async -> HTTPResponse {
-        let snapshot = await scheduler.snapshot()
-        var next = snapshot.next
-        if !snapshot.fires {
-            // baton serve fires nothing itself; the gauge shows when the schedules say.
-            let now = Self.nowMs() / 1000
-            for job in snapshot.set.jobs {
-                next[job.name] = job.schedule.fires(after: now, zone: snapshot.set.zone(of: job), count: 1).first
-            }
-        }
-        metrics.setNextFires(next.filter { !snapshot.paused.contains($0.key) })
-        return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", text: metrics.render())
-    }
-
     func jobs() async -> HTTPResponse {
         let snapshot = await scheduler.snapshot()
         let nowMs = Self.nowMs()
@@ -155,8 +150,13 @@ public final class API: Sendable {
             }
             status = parsed
         }
-        let limit = query["limit"].flatMap(Int.init) ?? 50
-        guard (1...1000).contains(limit) else { return Self.error(400, "limit must be from 1 to 1000", hint: "e.g. ?limit=50") }
+        var limit = 50
+        if let text = query["limit"] {
+            guard let n = Int(text), (1...1000).contains(n) else {
+                return Self.error(400, "limit '\(Self.printable(text))' is not a whole number from 1 to 1000", hint: "e.g. ?limit=50")
+            }
+            limit = n
+        }
         do {
             let now = Self.nowMs()
             let rows = try await engine.store.runs(job: query["job"], status: status, limit: limit)
@@ -208,7 +208,6 @@ public final class API: Sendable {
         }
         var call = RunRequest(job: JobRunSpec(job), trigger: .webhook, payload: payload, idempotencyKey: key, replayKey: signature)
         call.replayScope = "POST /hooks/" + job.name
-        call.prepare = !options.intakeOnly
         return await start(call, job: job.name)
     }
 
@@ -268,29 +267,40 @@ public final class API: Sendable {
         var call = RunRequest(job: JobRunSpec(job), trigger: .retry, payload: retry.payload, params: old.params,
                               parentRun: runId, idempotencyKey: key, replayKey: signature)
         call.replayScope = "POST /runs/\(runId)/retry"
-        call.prepare = !options.intakeOnly
         return await start(call, job: job.name)
     }
 
-    /// Records the run (group commit), answers, and sets it going.
+    /// Records the run (group commit), answers, and sets it going: `running` when a
+    /// driver slot is free for it now, else `queued` until one frees.
     func start(_ call: RunRequest, job: String) async -> HTTPResponse {
-        switch await intake.submit(call) {
-        case .failure:
-            return Self.storeDown()
-        case let .success(.started(run)):
-            if !options.intakeOnly {
+        var call = call
+        call.waits = true
+        if !options.intakeOnly { call.prepare = await scheduler.reserveStart(job: job) }
+        let answer = await intake.submit(call)
+        if call.prepare {
+            if case let .recorded(.started(run)) = answer, run.owner == engine.environment.owner {
                 // Handed over before the answer, so a cancel that follows it finds the run.
-                if run.owner == engine.environment.owner { await scheduler.adopt(run) }
-                else { Task { await scheduler.drive(job: job) } }
+                await scheduler.adopt(run)
             }
+            await scheduler.unreserve()
+        }
+        switch answer {
+        case .failed:
+            return Self.storeDown()
+        case .backlogFull:
+            return Self.error(503, "baton has \(options.maxBacklog) runs queued and takes no more for now",
+                              hint: "retry after \(Self.backlogRetryAfter)s; nothing was recorded (the limit is --max-backlog)",
+                              headers: [("Retry-After", String(Self.backlogRetryAfter))])
+        case let .recorded(.started(run)):
+            if !options.intakeOnly, run.owner != engine.environment.owner { Task { await scheduler.drive(job: job) } }
             log("webhook", [("job", job), ("run", run.id), ("trigger", call.trigger.rawValue), ("status", run.status.rawValue)])
             return Self.json(202, ["run_id": run.id, "status": run.status.rawValue])
-        case let .success(.existing(id)):
+        case let .recorded(.existing(id)):
             return Self.json(202, ["run_id": id, "idempotent_replay": true])
-        case .success(.replay):
+        case .recorded(.replay):
             return Self.error(401, "this signed request was received before (a replay)",
                               hint: "sign each call with a fresh timestamp; to repeat a call safely send an Idempotency-Key")
-        case let .success(.refused(why)):
+        case let .recorded(.refused(why)):
             return Self.error(409, why, hint: "wait for that run to finish, or cancel it; the job's overlap= decides")
         }
     }

@@ -37,6 +37,9 @@ public final class Metrics: RunObserver, Sendable {
         var lateness = Histogram(Metrics.latenessBuckets)
         var running = 0
         var nextFire: [String: Int64] = [:]
+        /// Each job's last successful run's end (Unix ms).
+        var lastSuccess: [String: Int64] = [:]
+        var failedItems: [String: Int] = [:]
     }
 
     struct Labels: Hashable { var job: String; var value: String }
@@ -63,6 +66,14 @@ public final class Metrics: RunObserver, Sendable {
         state.withLock { $0.webhooks[status, default: 0] += 1 }
     }
 
+    /// Each job's last successful run's end (Unix ms) as the store has it; a later one
+    /// this process saw stays.
+    public func noteLastSuccesses(_ ends: [String: Int64]) {
+        state.withLock { s in
+            for (job, at) in ends { s.lastSuccess[job] = max(s.lastSuccess[job] ?? at, at) }
+        }
+    }
+
     /// Each job's next fire (Unix seconds); jobs not listed have none.
     public func setNextFires(_ next: [String: Int64]) {
         state.withLock { $0.nextFire = next }
@@ -76,6 +87,8 @@ public final class Metrics: RunObserver, Sendable {
             state.withLock { s in
                 s.running = max(0, s.running - 1)
                 s.slices[Labels(job: run.job, value: slice.outcome.rawValue), default: 0] += 1
+                // Only a slice whose result stands adds its counts to the run.
+                if slice.outcome == .succeeded, slice.counts.failed > 0 { s.failedItems[run.job, default: 0] += slice.counts.failed }
                 if slice.outcome == .killed { s.kills[run.job, default: 0] += 1 }
                 let seconds = Double((slice.finishedAt ?? slice.startedAt) - slice.startedAt) / 1000
                 s.sliceDuration[run.job, default: Histogram(Self.durationBuckets)].observe(seconds, bounds: Self.durationBuckets)
@@ -83,7 +96,13 @@ public final class Metrics: RunObserver, Sendable {
         case let .retryScheduled(run, _, _):
             state.withLock { $0.retries[run.job, default: 0] += 1 }
         case let .runFinished(run):
-            state.withLock { $0.runsFinished[Labels(job: run.job, value: run.status.rawValue), default: 0] += 1 }
+            state.withLock { s in
+                s.runsFinished[Labels(job: run.job, value: run.status.rawValue), default: 0] += 1
+                if run.status == .succeeded {
+                    let at = run.finishedAt ?? run.updatedAt
+                    s.lastSuccess[run.job] = max(s.lastSuccess[run.job] ?? at, at)
+                }
+            }
         case .logLine:
             break
         }
@@ -143,6 +162,13 @@ public final class Metrics: RunObserver, Sendable {
         sample("baton_running_slices", [], String(s.running))
         family("baton_job_next_fire_timestamp_seconds", "gauge", "Each job's next fire, Unix seconds.")
         for (job, at) in s.nextFire.sorted(by: { $0.key < $1.key }) { sample("baton_job_next_fire_timestamp_seconds", [("job", job)], String(at)) }
+        family("baton_job_last_success_timestamp_seconds", "gauge",
+               "When each job's last successful run ended, Unix seconds (as kube_cronjob_status_last_successful_time); none for a job that never succeeded.")
+        for (job, at) in s.lastSuccess.sorted(by: { $0.key < $1.key }) {
+            sample("baton_job_last_success_timestamp_seconds", [("job", job)], Self.number(Double(at) / 1000))
+        }
+        family("baton_job_failed_items_total", "counter", "Items handlers reported failed (counts.failed of slices whose result stands), by job.")
+        perJob("baton_job_failed_items_total", s.failedItems)
         return out
     }
 

@@ -66,6 +66,7 @@ public actor Scheduler {
     var recheck: Set<String> = []               // jobs that got new runs while a driver was going
     var heldElsewhere: [String: ContinuousClock.Instant] = [:]  // runs another process drove when tried
     var prepared: [String: RunRecord] = [:]     // runs fired here, owned, first slice's start recorded
+    var reserved = 0                            // slots held for runs requests are recording (Scheduler+Intake)
     var waiting: [String] = []                  // jobs with runs to drive once a slot frees
     var waitingSet: Set<String> = []            // the same, to look up
     var lockWaiting: Set<String> = []           // jobs whose next run waits for its lock=

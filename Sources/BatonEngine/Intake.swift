@@ -18,6 +18,9 @@ public struct RunRequest: Sendable {
     /// Record the run owned by this process with its first slice's start, to drive it
     /// at once with `drive(…, startRecorded: true)` (as `fireAll(prepare:)` does).
     public var prepare = false
+    /// A run that is not `prepare`d is recorded `queued` (nobody starts it at once; a
+    /// driver claims it when a slot frees), not `running`.
+    public var waits = false
 
     public init(job: JobRunSpec, trigger: Trigger, payload: String? = nil, params: String = "{}", parentRun: String? = nil,
                 idempotencyKey: String? = nil, replayKey: String? = nil) {
@@ -84,6 +87,7 @@ extension RunEngine {
                 case let .replace(old): cancels[intake.count] = old
                 case let .refuse(why): refusal = why
                 }
+                if status == .running, r.waits, !r.prepare { status = .queued }
                 var new = NewRun(id: RunID.make(now), job: r.job.name, trigger: r.trigger, scheduledAt: now, createdAt: now,
                                  params: r.params, payload: r.payload, parentRun: r.parentRun, status: status)
                 let start = r.prepare && status == .running && refusal == nil ? own(&new, job: r.job, at: now) : nil

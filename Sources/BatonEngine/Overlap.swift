@@ -18,7 +18,10 @@ enum OverlapVerdict: Equatable {
         case .skip:
             if let b = busy.first { self = .refuse("run \(b.id) is unfinished (overlap=skip)") } else { self = .start(.running) }
         case .queue:
-            if let w = busy.first(where: { $0.status == .queued }) {
+            // One run waits behind a running one; with none running, the oldest queued
+            // run is the next to start, and one more may wait behind it.
+            let waiting = busy.filter { $0.status == .queued }
+            if let w = waiting.last, waiting.count >= (waiting.count < busy.count ? 1 : 2) {
                 self = .refuse("run \(w.id) is already waiting (overlap=queue keeps one)")
             } else {
                 self = .start(busy.isEmpty ? .running : .queued)

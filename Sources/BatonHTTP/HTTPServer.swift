@@ -1,21 +1,34 @@
 import CMicroHTTPD
 import Glibc
+import Dispatch
 import Synchronization
 
-/// An HTTP/1.1 server on libmicrohttpd: one epoll thread of libmicrohttpd's own does
-/// all socket work; each complete request is handed to `handler` in a Swift task while
-/// its connection is suspended, so a slow answer (a store commit) never holds up other
-/// connections, and nothing blocks Swift's cooperative pool.
+/// An HTTP/1.1 server on libmicrohttpd: a thread of libmicrohttpd's own per connection
+/// (polling with poll(2), not select, so past 1,024 descriptors too) does its socket
+/// work; each complete request is handed to `handler` in a Swift task while that thread
+/// waits for the answer, so a slow answer (a store commit) never holds up other
+/// connections, and nothing blocks Swift's cooperative pool. (Suspending connections
+/// in one epoll thread instead loses the answer of a client that half-closed its
+/// socket after its request: on resume libmicrohttpd reads the EOF and drops the
+/// connection.)
 ///
-/// Limits are enforced by libmicrohttpd before baton sees a request: a connection cap,
-/// an idle/slow-connection timeout, a per-connection memory pool for the headers. A body
+/// Limits are enforced by libmicrohttpd before baton sees a request: a connection cap in
+/// all and per client address, an idle timeout, a per-connection memory pool for the
+/// headers; and by baton around it: a deadline for a whole request to arrive
+/// (`RequestDeadlines`), so a client trickling bytes cannot hold a connection. A body
 /// longer than `bodyLimit` is refused from its `Content-Length` before any of it is
 /// read (the client's `Expect: 100-continue` gets the refusal instead of a 100); a
 /// chunked one is cut off at the limit.
 public final class HTTPServer: @unchecked Sendable {
     public struct Options: Sendable {
         public var connectionLimit: UInt32 = 1000
+        /// Connections from one client address at once; more are closed at accept, so
+        /// one client cannot take every connection.
+        public var perAddressLimit: UInt32 = 256
         public var idleTimeoutSeconds: UInt32 = 10
+        /// A request's headers and body must arrive within this, counted from the
+        /// connection's accept or its previous answer; past it the connection is closed.
+        public var requestDeadline: Duration = .seconds(10)
         public var headerMemory: Int = 32 * 1024
         public var bodyLimit: Int = 1 << 20
         /// Request bodies held at once across all connections: past it, new bodies are
@@ -33,11 +46,22 @@ public final class HTTPServer: @unchecked Sendable {
     /// What a request whose body is too long gets.
     let tooLarge: HTTPResponse
     private var daemon: OpaquePointer?
-    /// Answers being computed (suspended connections), and whether `stop` has begun:
-    /// one lock, so no request is suspended after `stop` saw none in flight.
+    let deadlines: RequestDeadlines
+    /// Answers being computed (connection threads waiting), and whether `stop` has
+    /// begun: one lock, so no request is taken after `stop` saw none in flight.
     private let flight = Mutex<(count: Int, stopping: Bool)>((0, false))
     /// Bytes of request bodies held now, across connections.
     private let buffered = Atomic<Int>(0)
+    /// A path whose raw form holds `%00`: libmicrohttpd decodes it to a C string that
+    /// ends there, so `/hooks/a%00b` would otherwise reach the handler as `/hooks/a`.
+    static let nulInPath = HTTPResponse(status: 404, contentType: "application/json",
+                                        text: #"{"error":"no such path: the path contains %00","hint":"see docs/http.md for the endpoints"}"#,
+                                        headers: [("Connection", "close")])
+    /// Two `Content-Length`s, or one with `Transfer-Encoding`: where the body ends is
+    /// ambiguous (request smuggling), so it is not read at all.
+    static let ambiguousLength = HTTPResponse(status: 400, contentType: "application/json",
+                                              text: #"{"error":"the request has more than one Content-Length, or Content-Length with Transfer-Encoding","hint":"send exactly one Content-Length, or Transfer-Encoding: chunked alone"}"#,
+                                              headers: [("Connection", "close")])
     static let overloaded = HTTPResponse(status: 503, contentType: "application/json",
                                          text: #"{"error":"baton is holding too many request bodies","hint":"retry shortly"}"#)
     /// What a request gets once `stop` has begun.
@@ -52,12 +76,15 @@ public final class HTTPServer: @unchecked Sendable {
         self.options = options
         self.handler = handler
         self.tooLarge = tooLarge
+        deadlines = RequestDeadlines(deadline: options.requestDeadline)
         let context = Unmanaged.passUnretained(self).toOpaque()
         let started = address.withSocketAddress { sa, _ in
-            cmhd_start(sa, address.isIPv6 ? 1 : 0, options.connectionLimit, options.idleTimeoutSeconds, options.headerMemory,
-                       accessHandler, context, completedHandler, context)
+            cmhd_start(sa, address.isIPv6 ? 1 : 0, options.connectionLimit, options.perAddressLimit, options.idleTimeoutSeconds,
+                       options.headerMemory, accessHandler, context, completedHandler, context, connectionHandler, context,
+                       uriHandler, context)
         }
         guard let started else {
+            deadlines.stop()
             let why = errno == EADDRINUSE ? "the address is in use (another server listens there)"
                 : errno == EADDRNOTAVAIL ? "the address is not one of this machine's"
                 : errno == EACCES ? "permission denied (ports below 1024 need privileges)"
@@ -75,9 +102,10 @@ public final class HTTPServer: @unchecked Sendable {
         flight.withLock { $0.stopping = true }
         let start = ContinuousClock.now
         while flight.withLock({ $0.count }) > 0, ContinuousClock.now - start < timeout { usleep(10_000) }
-        // libmicrohttpd refuses to stop with a connection still suspended; past the
+        // libmicrohttpd joins every connection's thread, one of which waits on an answer; past the
         // timeout the process is exiting anyway, so the daemon is left to it.
         if flight.withLock({ $0.count }) == 0 { MHD_stop_daemon(daemon) }
+        deadlines.stop()
         self.daemon = nil
     }
 
@@ -89,11 +117,17 @@ public final class HTTPServer: @unchecked Sendable {
 
     fileprivate func access(_ connection: OpaquePointer, url: String, method: String, upload: UnsafePointer<CChar>?,
                             uploadSize: UnsafeMutablePointer<Int>, state slot: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> MHD_Result {
-        guard let raw = slot.pointee else {
+        guard let raw = slot.pointee, raw != nulMarker else {
             // First call: headers only. A declared body over the limit is refused now,
             // before libmicrohttpd reads any of it.
+            let nul = slot.pointee == nulMarker
             let exchange = Exchange()
             slot.pointee = Unmanaged.passRetained(exchange).toOpaque()
+            if nul { return queue(Self.nulInPath, on: connection) }
+            let lengths = Self.count(connection, CMHD_HEADER_KIND, "Content-Length")
+            if lengths > 1 || (lengths == 1 && Self.count(connection, CMHD_HEADER_KIND, "Transfer-Encoding") > 0) {
+                return queue(Self.ambiguousLength, on: connection)
+            }
             if let length = Self.value(connection, CMHD_HEADER_KIND, "Content-Length").flatMap(Int.init), length > options.bodyLimit {
                 return queue(tooLarge, on: connection)
             }
@@ -139,16 +173,19 @@ public final class HTTPServer: @unchecked Sendable {
             return true
         }
         guard admitted else { return queue(Self.shuttingDown, on: connection) }
-        MHD_suspend_connection(connection)
+        deadlines.arrived(connection)
+        // This is the connection's own thread: it waits here for the answer, off Swift's
+        // pool, and libmicrohttpd reads nothing more from the socket meanwhile, so a
+        // client that half-closed after its request still gets the answer.
         let handler = self.handler
-        let box = ConnectionBox(connection)
+        let done = DispatchSemaphore(value: 0)
         Task {
-            let answer = await handler(request)
-            exchange.setAnswer(answer)
-            MHD_resume_connection(box.connection)
-            self.flight.withLock { $0.count -= 1 }
+            exchange.setAnswer(await handler(request))
+            done.signal()
         }
-        return CMHD_YES
+        done.wait()
+        flight.withLock { $0.count -= 1 }
+        return queue(exchange.takeAnswer() ?? Self.shuttingDown, on: connection)
     }
 
     /// Gives back the exchange's share of `buffered`.
@@ -157,6 +194,7 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
+        deadlines.arrived(connection)
         let made = response.body.withUnsafeBytes { bytes in
             MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), CMHD_RESPMEM_MUST_COPY)
         }
@@ -169,6 +207,19 @@ public final class HTTPServer: @unchecked Sendable {
 
     private static func value(_ connection: OpaquePointer, _ kind: MHD_ValueKind, _ name: String) -> String? {
         MHD_lookup_connection_value(connection, kind, name).map { String(cString: $0) }
+    }
+
+    /// How many headers (or arguments) named `name` the request has, any case.
+    private static func count(_ connection: OpaquePointer, _ kind: MHD_ValueKind, _ name: String) -> Int {
+        let collector = Collector(lowercased: true, only: name.lowercased())
+        let context = Unmanaged.passUnretained(collector).toOpaque()
+        _ = MHD_get_connection_values(connection, kind, { context, _, key, _ in
+            guard let context, let key else { return CMHD_YES }
+            let collector = Unmanaged<Collector>.fromOpaque(context).takeUnretainedValue()
+            if String(cString: key).lowercased() == collector.only { collector.count += 1 }
+            return CMHD_YES
+        }, context)
+        return collector.count
     }
 
     private static func values(_ connection: OpaquePointer, _ kind: MHD_ValueKind, lowercased: Bool) -> [String: String] {
@@ -205,15 +256,10 @@ private final class Exchange: @unchecked Sendable {
 
 private final class Collector {
     let lowercased: Bool
+    let only: String?
     var values: [String: String] = [:]
-    init(lowercased: Bool) { self.lowercased = lowercased }
-}
-
-/// A suspended connection handed to the task that answers it; libmicrohttpd keeps it
-/// alive until it is resumed.
-private struct ConnectionBox: @unchecked Sendable {
-    let connection: OpaquePointer
-    init(_ connection: OpaquePointer) { self.connection = connection }
+    var count = 0
+    init(lowercased: Bool, only: String? = nil) { self.lowercased = lowercased; self.only = only }
 }
 
 private let accessHandler: MHD_AccessHandlerCallback = { context, connection, url, method, _, upload, uploadSize, slot in
@@ -223,9 +269,34 @@ private let accessHandler: MHD_AccessHandlerCallback = { context, connection, ur
                          upload: upload, uploadSize: uploadSize, state: slot)
 }
 
-private let completedHandler: MHD_RequestCompletedCallback = { context, _, slot, _ in
-    guard let slot, let raw = slot.pointee else { return }
+private let completedHandler: MHD_RequestCompletedCallback = { context, connection, slot, _ in
+    if let context, let connection { Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue().deadlines.answered(connection) }
+    guard let slot, let raw = slot.pointee, raw != nulMarker else { slot?.pointee = nil; return }
     if let context { Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue().release(Unmanaged<Exchange>.fromOpaque(raw).takeUnretainedValue()) }
     Unmanaged<Exchange>.fromOpaque(raw).release()
     slot.pointee = nil
+}
+
+/// Connections opening and closing, for the request deadline.
+private let connectionHandler: MHD_NotifyConnectionCallback = { context, connection, _, event in
+    guard let context, let connection else { return }
+    let deadlines = Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue().deadlines
+    if event == CMHD_CONNECTION_STARTED { deadlines.opened(connection, fd: cmhd_connection_fd(connection)) }
+    else if event == CMHD_CONNECTION_CLOSED { deadlines.closed(connection) }
+}
+
+/// What the URI callback hands the access handler for a request whose raw path holds
+/// `%00`: not an object, never released.
+nonisolated(unsafe) private let nulMarker = UnsafeMutableRawPointer(bitPattern: 1)!
+
+/// Sees the request line's URI before libmicrohttpd decodes it (the access handler gets
+/// it decoded, cut at a `%00`): a NUL in the path is marked for a 404.
+private let uriHandler: cmhd_uri_callback = { _, uri, _ in
+    guard let uri else { return nil }
+    var p = uri
+    while p.pointee != 0, p.pointee != 0x3F /* ? */ {
+        if p.pointee == 0x25, p[1] == 0x30, p[2] == 0x30 { return nulMarker }  // %00
+        p += 1
+    }
+    return nil
 }

@@ -44,6 +44,11 @@ public protocol RunStore: Sendable {
     /// The runs started by `baton retry` of `runId`, newest first (an indexed read).
     func retries(of runId: String) async throws(StoreError) -> [RunRecord]
 
+    /// How many runs have `status`, counting at most `upTo` of them (a bounded read:
+    /// the webhook intake's backlog check). Every store answers it with `runs`;
+    /// SQLite counts its index instead.
+    func countRuns(status: RunStatus, upTo: Int) async throws(StoreError) -> Int
+
     /// The job's unfinished (running or queued) runs, OLDEST first: the order drivers
     /// take them in.
     func unfinishedRuns(job: String, limit: Int) async throws(StoreError) -> [RunRecord]
@@ -124,4 +129,10 @@ public protocol RunStore: Sendable {
     /// Deletes finished runs of `job` beyond the newest `keep`, with their slices and items.
     /// Returns how many runs were deleted.
     func prune(job: String, keep: Int) async throws(StoreError) -> Int
+}
+
+extension RunStore {
+    public func countRuns(status: RunStatus, upTo: Int) async throws(StoreError) -> Int {
+        try await runs(job: nil, status: status, limit: upTo).count
+    }
 }

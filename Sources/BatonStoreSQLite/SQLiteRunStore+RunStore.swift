@@ -68,6 +68,10 @@ extension SQLiteRunStore {
         try await perform { tables throws(StoreError) in try tables.retries(of: runId) }
     }
 
+    public func countRuns(status: RunStatus, upTo: Int) async throws(StoreError) -> Int {
+        try await perform { tables throws(StoreError) in try tables.countRuns(status: status, upTo: upTo) }
+    }
+
     public func unfinishedRuns(job: String, limit: Int) async throws(StoreError) -> [RunRecord] {
         try await perform { tables throws(StoreError) in try tables.unfinishedRuns(job: job, limit: limit) }
     }

@@ -62,6 +62,12 @@ final class SQLiteRunTables {
                      [.text(runId)], row: RunRecord.init)
     }
 
+    /// At most `upTo` runs with `status`, counted on the `runs_status` index.
+    func countRuns(status: RunStatus, upTo: Int) throws(StoreError) -> Int {
+        try db.queryOne("SELECT count(*) FROM (SELECT 1 FROM runs WHERE status = ?1 LIMIT ?2)",
+                        [.text(status.rawValue), .integer(Int64(max(0, upTo)))]) { $0.int(0) } ?? 0
+    }
+
     /// Sets the flag of an unfinished run that does not have it yet; a finished run, or
     /// one already flagged, is returned as it is.
     func requestCancel(runId: String, at: Int64) throws(StoreError) -> RunRecord? {

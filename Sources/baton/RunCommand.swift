@@ -23,7 +23,7 @@ struct RunCommand {
 
     init(_ argv: ArraySlice<String>, serve: Bool = false) throws(UsageError) {
         fires = !serve
-        args = try Arguments(argv, command: serve ? "serve" : "run", values: ["--max-concurrent", "--listen"],
+        args = try Arguments(argv, command: serve ? "serve" : "run", values: ["--max-concurrent", "--listen", "--max-backlog"],
                              flags: serve ? ["--intake-only"] : [])
         global = try GlobalOptions(args)
     }
@@ -31,6 +31,7 @@ struct RunCommand {
     func run() async throws -> ExitStatus {
         if args.has("--help") { Console.out(fires ? Usage.run : Usage.serve); return .success }
         let concurrency = try args.integer("--max-concurrent", default: 8, range: 1...1000)
+        let backlog = try args.integer("--max-backlog", default: API.defaultMaxBacklog, range: 0...100_000_000)
         let environment = ProcessInfo.processInfo.environment
         var listen: ListenAddress?
         if let text = args.value("--listen") {
@@ -73,6 +74,7 @@ struct RunCommand {
             options.token = token
             options.environment = environment
             options.intakeOnly = args.has("--intake-only")
+            options.maxBacklog = backlog
             let api = API(engine: engine, scheduler: scheduler, metrics: metrics, options: options) { event, fields in
                 log.write("info", event, fields: fields)
             }

@@ -213,7 +213,7 @@ enum Usage {
     """
 
     static let run = """
-    Usage: baton run [--max-concurrent N] [--listen ADDR]
+    Usage: baton run [--max-concurrent N] [--listen ADDR] [--max-backlog N]
 
     The daemon. Fires every job of --schedules on time (six-field jobs on their
     second), catches up fires missed while it was down per each job's misfire=,
@@ -228,6 +228,8 @@ enum Usage {
       --max-concurrent N   jobs whose runs are driven at once (default 8)
       --listen ADDR        also serve the HTTP API (webhooks, runs, metrics,
                            dashboard) on HOST:PORT; see 'baton serve --help'
+      --max-backlog N      with --listen: runs queued (recorded, not started) past
+                           which webhooks get 503 + Retry-After (default 10000; 0: none)
       --log-format F       logfmt (default) or json, one line per event on stderr
 
     Examples:
@@ -263,7 +265,7 @@ enum Usage {
     """
 
     static let serve = """
-    Usage: baton serve --listen ADDR [--max-concurrent N] [--intake-only]
+    Usage: baton serve --listen ADDR [--max-concurrent N] [--max-backlog N] [--intake-only]
 
     The HTTP API without cron firing (docs/http.md): POST /hooks/JOB starts a run
     of JOB with the body as payload when signed with the job's secret
@@ -280,6 +282,9 @@ enum Usage {
       --listen ADDR        HOST:PORT or [IPV6]:PORT; port 0 picks a free one (the
                            address bound is logged as event=listen)
       --max-concurrent N   jobs whose runs are driven at once (default 8)
+      --max-backlog N      runs queued (recorded, no slice started yet) past which
+                           webhooks and retries get 503 + Retry-After and nothing is
+                           recorded (default 10000; 0: no limit)
       --intake-only        record webhook runs but drive none (a 'baton run' or
                            'baton resume' elsewhere drives them)
       --log-format F       logfmt (default) or json

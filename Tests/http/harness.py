@@ -316,7 +316,7 @@ class Server:
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
 
-    def signed_post(self, path, body=b"", secret=SECRET, ts=None, key=None, headers=None, signer=sign):
+    def signed_post(self, path, body=b"", secret=SECRET, ts=None, key=None, headers=None, signer=sign, timeout=10):
         if isinstance(body, str):
             body = body.encode()
         ts = int(time.time()) if ts is None else ts
@@ -325,7 +325,7 @@ class Server:
         if key is not None:
             h["Idempotency-Key"] = key
         h.update(headers or {})
-        return self.request("POST", path, body=body, headers=h)
+        return self.request("POST", path, body=body, headers=h, timeout=timeout)
 
     def hook(self, job, body=None, **kw):
         return self.signed_post(f"/hooks/{job}", nonce_body() if body is None else body, **kw)

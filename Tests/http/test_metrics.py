@@ -25,7 +25,13 @@ FAMILIES = {
     "baton_fire_lateness_seconds": ("histogram", ()),
     "baton_running_slices": ("gauge", ()),
     "baton_job_next_fire_timestamp_seconds": ("gauge", ("job",)),
+    "baton_job_last_success_timestamp_seconds": ("gauge", ("job",)),
+    "baton_job_failed_items_total": ("counter", ("job",)),
 }
+
+
+def epoch(rfc3339):
+    return datetime.datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).timestamp()
 
 SAMPLE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$')
 LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -129,6 +135,39 @@ class ServeMetricsTests(MetricsMixin, ServerTestCase):
         wait_for("baton_running_slices to be 0 with nothing running",
                  lambda: self.value(parse(self.scrape())[1], "baton_running_slices") == 0, timeout=5)
 
+    def testEachJobsLastSuccessIsWhenItsLastSuccessfulRunEnded(self):
+        # Issue 11, 4.10: the cron alert "no success for too long" (as
+        # kube_cronjob_status_last_successful_time).
+        name = "baton_job_last_success_timestamp_seconds"
+        _, samples = parse(self.scrape())
+        ends = [epoch(r["finished_at"]) for r in self.server.get("/runs?job=quick&status=succeeded").json["runs"]]
+        self.assertEqual(len(ends), 2)
+        self.assertAlmostEqual(self.value(samples, name, job="quick"), max(ends), delta=1.0)
+        self.assertIsNotNone(self.value(samples, name, job="count"))
+        # A job that never succeeded has no sample (not 0, which would read as 1970).
+        self.assertIsNone(self.value(samples, name, job="stuck"))
+        self.assertIsNone(self.value(samples, name, job="yearly"))
+        # A later success moves it.
+        before = self.value(samples, name, job="quick")
+        run_id = self.server.hook("quick").json["run_id"]
+        run = self.server.wait_status(run_id, "succeeded")
+        _, samples = parse(self.scrape())
+        self.assertAlmostEqual(self.value(samples, name, job="quick"), epoch(run["finished_at"]), delta=1.0)
+        self.assertGreaterEqual(self.value(samples, name, job="quick"), before)
+
+    def testFailedItemsAreCountedByJob(self):
+        name = "baton_job_failed_items_total"
+        _, samples = parse(self.scrape())
+        # count3.sh reports item-2 failed once per run; quick reports none.
+        before = self.value(samples, name, job="count")
+        self.assertGreaterEqual(before, 1)
+        self.assertIsNone(self.value(samples, name, job="quick"))
+        run_id = self.server.hook("count").json["run_id"]
+        run = self.server.wait_status(run_id, "succeeded")
+        self.assertEqual(run["counts"]["failed"], 1, run)
+        _, samples = parse(self.scrape())
+        self.assertEqual(self.value(samples, name, job="count"), before + 1)
+
     def testRunningSlicesGaugeCountsASleepingSlice(self):
         run_id = self.server.hook("slow").json["run_id"]
         try:
@@ -183,6 +222,20 @@ class DaemonMetricsTests(MetricsMixin, ServerTestCase):
                 want = datetime.datetime.fromisoformat(job["next"].replace("Z", "+00:00")).timestamp()
                 # Read at different moments: an every-second job may have moved on by one.
                 self.assertAlmostEqual(got, want, delta=2.0)
+
+
+class LastSuccessFromTheStoreTests(MetricsMixin, ServerTestCase):
+    """A success recorded by another process (here `baton invoke`) shows too: the
+    gauge is read from the store, not only from what this process ran."""
+
+    def testASuccessOfAnotherProcessShows(self):
+        p = self.world.cli("invoke", "yearly")
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        run = self.world.cli_json("runs", "--job", "yearly")[0]
+        _, samples = parse(self.scrape())
+        got = self.value(samples, "baton_job_last_success_timestamp_seconds", job="yearly")
+        self.assertIsNotNone(got, "the store's success of yearly is not shown")
+        self.assertAlmostEqual(got, epoch(run["finished_at"]), delta=1.0)
 
 
 if __name__ == "__main__":
