@@ -40,6 +40,9 @@ public final class Metrics: RunObserver, Sendable {
         /// Each job's last successful run's end (Unix ms).
         var lastSuccess: [String: Int64] = [:]
         var failedItems: [String: Int] = [:]
+        /// AI spend slices reported (SPEC §3 `usage`), by job and direction (input, output).
+        var tokens: [Labels: Int] = [:]
+        var costUsd: [String: Double] = [:]
     }
 
     struct Labels: Hashable { var job: String; var value: String }
@@ -90,6 +93,10 @@ public final class Metrics: RunObserver, Sendable {
                 // Only a slice whose result stands adds its counts to the run.
                 if slice.outcome == .succeeded, slice.counts.failed > 0 { s.failedItems[run.job, default: 0] += slice.counts.failed }
                 if slice.outcome == .killed { s.kills[run.job, default: 0] += 1 }
+                // Spent is spent: counted whatever the slice's outcome.
+                if slice.usage.inputTokens > 0 { s.tokens[Labels(job: run.job, value: "input"), default: 0] += slice.usage.inputTokens }
+                if slice.usage.outputTokens > 0 { s.tokens[Labels(job: run.job, value: "output"), default: 0] += slice.usage.outputTokens }
+                if slice.usage.costUsd > 0 { s.costUsd[run.job, default: 0] += slice.usage.costUsd }
                 let seconds = Double((slice.finishedAt ?? slice.startedAt) - slice.startedAt) / 1000
                 s.sliceDuration[run.job, default: Histogram(Self.durationBuckets)].observe(seconds, bounds: Self.durationBuckets)
             }
@@ -169,6 +176,10 @@ public final class Metrics: RunObserver, Sendable {
         }
         family("baton_job_failed_items_total", "counter", "Items handlers reported failed (counts.failed of slices whose result stands), by job.")
         perJob("baton_job_failed_items_total", s.failedItems)
+        family("baton_ai_tokens_total", "counter", "AI tokens slices reported spending (usage), by job and direction (input, output).")
+        labelled("baton_ai_tokens_total", s.tokens, "direction")
+        family("baton_ai_cost_usd_total", "counter", "AI spend slices reported (usage.cost_usd), US dollars, by job.")
+        for (job, v) in s.costUsd.sorted(by: { $0.key < $1.key }) { sample("baton_ai_cost_usd_total", [("job", job)], String(v)) }
         return out
     }
 

@@ -57,6 +57,12 @@ else
 fi
 """
 
+SPEND_SH = """#!/bin/sh
+# One slice that reports AI spend (SPEC §3 usage): 1,200 tokens in, 300 out, $0.0125.
+cat > "$REC/$BATON_RUN_ID.$BATON_SLICE.$BATON_ATTEMPT.json"
+echo '{"cursor":null,"counts":{"processed":1,"succeeded":1},"usage":{"input_tokens":1200,"output_tokens":300,"cost_usd":0.0125}}'
+"""
+
 SLEEP_SH = """#!/bin/sh
 # Sleeps ${1:-30}s; on SIGTERM (cancel, budget, drain) hands back its cursor at once.
 trap 'touch "$REC/$BATON_RUN_ID.term"; echo "{\\"cursor\\":\\"stopped\\",\\"has_more\\":true}"; exit 0' TERM
@@ -85,6 +91,7 @@ echo '{"cursor":null}'
 
 DEFAULT_JOBS = """
 @daily  quick   overlap=allow                      {d}/quick.sh
+@daily  spend   overlap=allow                      {d}/spend.sh
 @daily  count   overlap=allow pace=300ms retries=0 tolerate=1 {d}/count3.sh
 @daily  slow    overlap=skip  budget=30s grace=1s  {d}/sleep.sh 30
 @daily  queued  overlap=queue budget=30s grace=1s  {d}/sleep.sh 30
@@ -152,7 +159,7 @@ class World:
         self.state_dir = os.path.join(self.dir, "state")
         self.db = os.path.join(self.state_dir, "baton.db")
         for name, text in (("quick.sh", QUICK_SH), ("count3.sh", COUNT3_SH), ("sleep.sh", SLEEP_SH),
-                           ("stubborn.sh", STUBBORN_SH), ("linger.sh", LINGER_SH)):
+                           ("stubborn.sh", STUBBORN_SH), ("linger.sh", LINGER_SH), ("spend.sh", SPEND_SH)):
             path = os.path.join(self.dir, name)
             with open(path, "w") as f:
                 f.write(text)

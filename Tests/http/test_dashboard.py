@@ -11,7 +11,7 @@ from collections import Counter
 import browser
 from harness import ServerTestCase, wait_for
 
-JOB_NAMES = ("quick", "count", "slow", "queued", "other", "yearly")
+JOB_NAMES = ("quick", "spend", "count", "slow", "queued", "other", "yearly")
 
 
 class DOM(html.parser.HTMLParser):

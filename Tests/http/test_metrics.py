@@ -27,6 +27,8 @@ FAMILIES = {
     "baton_job_next_fire_timestamp_seconds": ("gauge", ("job",)),
     "baton_job_last_success_timestamp_seconds": ("gauge", ("job",)),
     "baton_job_failed_items_total": ("counter", ("job",)),
+    "baton_ai_tokens_total": ("counter", ("job", "direction")),
+    "baton_ai_cost_usd_total": ("counter", ("job",)),
 }
 
 
@@ -167,6 +169,23 @@ class ServeMetricsTests(MetricsMixin, ServerTestCase):
         self.assertEqual(run["counts"]["failed"], 1, run)
         _, samples = parse(self.scrape())
         self.assertEqual(self.value(samples, name, job="count"), before + 1)
+
+    def testAISpendIsCountedByJob(self):
+        """Issue 13: the usage slices report adds up per job in /metrics and per run in
+        GET /runs/RUN."""
+        run_id = self.server.hook("spend").json["run_id"]
+        run = self.server.wait_status(run_id, "succeeded")
+        self.assertEqual(run["usage"], {"input_tokens": 1200, "output_tokens": 300, "cost_usd": 0.0125}, run)
+        _, samples = parse(self.scrape())
+        before_in = self.value(samples, "baton_ai_tokens_total", job="spend", direction="input")
+        before_cost = self.value(samples, "baton_ai_cost_usd_total", job="spend")
+        self.assertGreaterEqual(before_in, 1200)
+        run_id = self.server.hook("spend").json["run_id"]
+        self.server.wait_status(run_id, "succeeded")
+        _, samples = parse(self.scrape())
+        self.assertEqual(self.value(samples, "baton_ai_tokens_total", job="spend", direction="input"), before_in + 1200)
+        self.assertAlmostEqual(self.value(samples, "baton_ai_cost_usd_total", job="spend"), before_cost + 0.0125, places=6)
+        self.assertIsNone(self.value(samples, "baton_ai_tokens_total", job="quick", direction="input"))
 
     def testRunningSlicesGaugeCountsASleepingSlice(self):
         run_id = self.server.hook("slow").json["run_id"]

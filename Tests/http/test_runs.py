@@ -8,7 +8,7 @@ import unittest
 
 from harness import Server, ServerTestCase, World, finish_world, wait_for
 
-JOB_NAMES = ("quick", "count", "slow", "queued", "other", "yearly")
+JOB_NAMES = ("quick", "spend", "count", "slow", "queued", "other", "yearly")
 
 
 def slice_count(run):
