@@ -153,6 +153,12 @@ final class GenerateStoriesTests: XCTestCase {
         XCTAssertEqual(try w.rows("SELECT count(*) FROM story_runs"), [["0"]])
     }
 
+    func testABudgetTooSmallForOneEpicFailsTheSliceInsteadOfLooping() throws {
+        try w.project("p1", [("e1", 1, 1)])
+        XCTAssertThrowsError(try w.slice("run-a", budgetMs: 2_000)) { XCTAssertTrue("\($0)".contains("too little time for one epic")) }
+        XCTAssertEqual(try w.rows("SELECT status FROM story_runs"), [["pending"]])
+    }
+
     func testAnUnknownProjectOrPacingIsABadParameter() throws {
         try w.project("p1", [("e1", 1, 1)])
         XCTAssertThrowsError(try w.slice("run-a", params: ["project": "nope"])) { XCTAssertTrue("\($0)".contains("project 'nope'")) }

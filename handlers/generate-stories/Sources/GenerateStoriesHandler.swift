@@ -93,6 +93,11 @@ public struct GenerateStoriesHandler: SliceHandler {
             if stopNow || slice.stopRequested { break }
         }
         let more = try queue.hasOpenRows(after: after)
+        if more, calls == 0, out.retryAfterMs == nil, !slice.stopRequested {
+            // No epic fits: the run would go round in empty slices.
+            throw HandlerError("the slice's budget (\(slice.input.budgetMs) ms) leaves too little time for one epic",
+                               hint: "give the job budget=30s or more")
+        }
         var cursor = Cursor(after: String(after), backoff: state.backoff.multiplier)
         if state.attempts > 0 { cursor.extra["attempts"] = .number(state.attempts) }
         out.cursor = cursor
