@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "baton", targets: ["baton"]),
         .executable(name: "send-sms", targets: ["send-sms"]),
         .executable(name: "regenerate-reports", targets: ["regenerate-reports"]),
+        .executable(name: "generate-stories", targets: ["generate-stories"]),
     ],
     targets: [
         // Grammar, cron engine, durations, zone rules: pure, no clock, no TZ variable.
@@ -47,6 +48,11 @@ let package = Package(
         .target(name: "RegenerateReports", dependencies: ["BatonHandlerKit", "BatonCore"], path: "handlers/regenerate-reports/Sources"),
         .executableTarget(name: "regenerate-reports", dependencies: ["BatonHandlerKit", "RegenerateReports"],
                           path: "handlers/regenerate-reports/main"),
+        // generate-stories (seed 001): user stories per epic, paced, one active run per project.
+        .target(name: "GenerateStories", dependencies: ["BatonHandlerKit"], path: "handlers/generate-stories/Sources"),
+        .executableTarget(name: "generate-stories", dependencies: ["BatonHandlerKit", "GenerateStories"],
+                          path: "handlers/generate-stories/main"),
+        .testTarget(name: "GenerateStoriesTests", dependencies: ["GenerateStories", "BatonHandlerKit"]),
         // bench/providers: the Swift client's side of the comparison with curl.
         .executableTarget(name: "baton-bench-providers", dependencies: ["BatonProviders"], path: "bench/providers-swift"),
         // The daemon: the fire loop, reloads and drain, over the engine.

@@ -1,0 +1,3 @@
+import BatonHandlerKit
+import GenerateStories
+HandlerMain.run(GenerateStoriesHandler())
