@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # `make run`: validate the bundled schedules, show when every job fires next, make
-# one real run, then start the daemon with the HTTP API in the foreground: jobs fire
-# every few seconds and their slices scroll by; Ctrl-C drains and exits.
+# one real run, start the provider sandbox and seed the AI handlers' data, then start
+# the daemon with the HTTP API in the foreground: jobs fire every few seconds and
+# their slices scroll by; Ctrl-C drains and exits (and stops the sandbox).
 set -euo pipefail
 baton=${1:-.build/debug/baton}
+bin=$(dirname "$baton")
 listen=${BATON_LISTEN:-127.0.0.1:8080}
+sandbox=${BATON_SANDBOX_LISTEN:-127.0.0.1:9090}
 state=sqlite:var/demo.db
 echo "== baton check schedules/"
 "$baton" check --schedules schedules
@@ -23,6 +26,22 @@ echo
 echo "== baton runs"
 "$baton" runs --state "$state" --limit 5
 echo
+# The providers' stand-ins, so the AI handlers (schedules/ai.cron) do real work with no
+# API key: deterministic answers with token counts, 20 ms a call.
+echo "== baton sandbox --listen $sandbox   (OpenAI, Anthropic, Twilio, Messenger stand-ins)"
+"$baton" sandbox --listen "$sandbox" --db sqlite:var/sandbox.db --latency 20ms 2>var/sandbox.log &
+sandbox_pid=$!
+trap 'kill "$sandbox_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -sf "http://$sandbox/_sandbox/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+export APP_DB=sqlite:var/app.db OPENAI_BASE_URL=http://$sandbox/v1 OPENAI_API_KEY=sandbox-key
+# Demo prices (US dollars per million tokens), so runs show a cost as well as tokens.
+export AI_PRICE_IN=${AI_PRICE_IN:-0.15} AI_PRICE_OUT=${AI_PRICE_OUT:-0.60}
+if [ ! -f var/app.db ]; then
+  echo "== seeding var/app.db: reports, epics"
+  "$bin/regenerate-reports" --seed 40
+  "$bin/generate-stories" --seed 12
+fi
+echo
 # A demo secret so the webhook example below works; set your own in real use.
 export BATON_WEBHOOK_SECRET=${BATON_WEBHOOK_SECRET:-demo-secret}
 cat <<TEXT
@@ -34,5 +53,8 @@ cat <<TEXT
                curl -s -X POST http://$listen/hooks/count-to-100 -H "X-Baton-Timestamp: \$ts" \\
                     -H "X-Baton-Signature: sha256=\$sig" --data "\$body"
 
+   AI work:    $bin/regenerate-reports --list       $bin/generate-stories --list
+               $baton runs --state $state --job regenerate-reports   (tokens and cost per run)
+
 TEXT
-exec "$baton" run --schedules schedules --state "$state" --listen "$listen"
+"$baton" run --schedules schedules --state "$state" --listen "$listen"

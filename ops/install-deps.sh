@@ -19,7 +19,7 @@ done
 # (HMAC for webhook signatures), libcurl (every outbound HTTP and SMTP call), Python's
 # venv (test oracles). Every `.apt([...])` provider of Package.swift's system-library
 # targets must be listed here: Tests/ops/test_install_deps.py fails `make test` if not.
-packages=(tzdata ca-certificates pkg-config sqlite3 python3 python3-venv
+packages=(tzdata ca-certificates curl pkg-config sqlite3 python3 python3-venv
           libsqlite3-dev libmicrohttpd-dev libssl-dev libcurl4-openssl-dev)
 if [ "$test" = 1 ]; then
   # openssl (an independent signer), promtool (judges /metrics), headless Chromium
