@@ -122,12 +122,14 @@ struct DraftRun {
         var finished: Set<DraftKey> = []
         var fatal: String?
         var paused = false
+        // A batch with a rate limit in it does not reset the back-off, whatever its order.
+        let limited = results.contains { if case .failure(.rateLimited) = $0 { true } else { false } }
         try db.transaction { () throws(HandlerError) in
             for (item, result) in zip(batch, results) {
                 let id = item.key.itemId
                 switch result {
                 case let .success(completion):
-                    backoff.succeeded()
+                    if !limited { backoff.succeeded() }
                     finished.insert(item.key)
                     guard let draft = DraftPrompt.draft(in: completion.text) else {
                         out.record(ItemOutcome(id: id, status: .failed, error: "the answer has no \"draft\" string"))
