@@ -16,6 +16,9 @@ struct DraftRun {
     /// paused by a rate limit): carried in the cursor so the next slice does not redo them.
     var done: Set<DraftKey>
     var more = true
+    /// Drafts answered and not yet written (see `flush`).
+    var writes: [(DraftKey, String)] = []
+    var lastFlushMs = Int64(Date().timeIntervalSince1970 * 1000)
     /// A retry run's cursor: the last of its ids finished.
     var retryCursor: String?
     var taken = 0
@@ -118,54 +121,74 @@ struct DraftRun {
         let started = Int64(Date().timeIntervalSince1970 * 1000)
         let results = ai.completeAll(batch.map(DraftPrompt.messages), maxTokens: RegenerateDraftsHandler.maxTokens)
         estimateMs = max(estimateMs, Int64(Date().timeIntervalSince1970 * 1000) - started)
-        let at = AppDB.timestamp()
         var finished: Set<DraftKey> = []
         var fatal: String?
         var paused = false
         // A batch with a rate limit in it does not reset the back-off, whatever its order.
         let limited = results.contains { if case .failure(.rateLimited) = $0 { true } else { false } }
-        try db.transaction { () throws(HandlerError) in
-            for (item, result) in zip(batch, results) {
-                let id = item.key.itemId
-                switch result {
-                case let .success(completion):
-                    if !limited { backoff.succeeded() }
+        for (item, result) in zip(batch, results) {
+            let id = item.key.itemId
+            switch result {
+            case let .success(completion):
+                if !limited { backoff.succeeded() }
+                finished.insert(item.key)
+                guard let draft = DraftPrompt.draft(in: completion.text) else {
+                    out.record(ItemOutcome(id: id, status: .failed, error: "the answer has no \"draft\" string"))
+                    slice.log("\(id): failed: the answer has no draft")
+                    continue
+                }
+                writes.append((item.key, draft))
+            case let .failure(error):
+                // Calls made together hit one rate limit: the back-off steps once per batch.
+                if paused, case let .rateLimited(_, after) = error {
+                    out.retryAfterMs = max(out.retryAfterMs ?? 0, after ?? 0)
+                    continue
+                }
+                switch ProviderVerdict.of(error, backoff: &backoff) {
+                case let .itemFailed(why):
                     finished.insert(item.key)
-                    guard let draft = DraftPrompt.draft(in: completion.text) else {
-                        out.record(ItemOutcome(id: id, status: .failed, error: "the answer has no \"draft\" string"))
-                        slice.log("\(id): failed: the answer has no draft")
-                        continue
-                    }
-                    if try DraftStore.write(db, item.key, content: draft, at: at, insert: !settings.scope.onlyPending) {
-                        out.record(ItemOutcome(id: id, status: .succeeded))
-                    } else {
-                        out.record(ItemOutcome(id: id, status: .skipped, error: "its pending draft was approved, sent or removed meanwhile"))
-                    }
-                case let .failure(error):
-                    // Calls made together hit one rate limit: the back-off steps once per batch.
-                    if paused, case let .rateLimited(_, after) = error {
-                        out.retryAfterMs = max(out.retryAfterMs ?? 0, after ?? 0)
-                        continue
-                    }
-                    switch ProviderVerdict.of(error, backoff: &backoff) {
-                    case let .itemFailed(why):
-                        finished.insert(item.key)
-                        out.record(ItemOutcome(id: id, status: .failed, error: why))
-                        slice.log("\(id): failed: \(why)")
-                    case let .pause(ms):
-                        paused = true
-                        out.retryAfterMs = max(out.retryAfterMs ?? 0, ms)
-                    case .stopTaking:
-                        break
-                    case let .failSlice(why):
-                        fatal = why
-                    }
+                    out.record(ItemOutcome(id: id, status: .failed, error: why))
+                    slice.log("\(id): failed: \(why)")
+                case let .pause(ms):
+                    paused = true
+                    out.retryAfterMs = max(out.retryAfterMs ?? 0, ms)
+                case .stopTaking:
+                    break
+                case let .failSlice(why):
+                    fatal = why
                 }
             }
         }
-        if let fatal { throw HandlerError(fatal) }
+        if let fatal {
+            try flush()
+            throw HandlerError(fatal)
+        }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        if writes.count >= 64 || now - lastFlushMs >= 250 { try flush() }
         if out.retryAfterMs != nil { slice.log("rate limited: pausing \(out.retryAfterMs!) ms") }
         return finished
+    }
+
+    /// Writes the drafts answered so far in one transaction (one commit for many drafts,
+    /// not one each) and records their outcomes. Safe to hold back: the cursor only
+    /// moves in the result, printed after the last flush, so a slice killed before it
+    /// is redone from its old cursor (a draft written twice is acceptable, HANDLERS.md).
+    mutating func flush() throws(HandlerError) {
+        lastFlushMs = Int64(Date().timeIntervalSince1970 * 1000)
+        guard !writes.isEmpty else { return }
+        let at = AppDB.timestamp()
+        let insert = !settings.scope.onlyPending
+        let list = writes
+        writes.removeAll()
+        let written = try db.transaction { () throws(HandlerError) -> [Bool] in
+            var w: [Bool] = []
+            for (key, draft) in list { w.append(try DraftStore.write(db, key, content: draft, at: at, insert: insert)) }
+            return w
+        }
+        for ((key, _), ok) in zip(list, written) {
+            out.record(ok ? ItemOutcome(id: key.itemId, status: .succeeded)
+                          : ItemOutcome(id: key.itemId, status: .skipped, error: "its pending draft was approved, sent or removed meanwhile"))
+        }
     }
 
     /// The result: the cursor at the last finished key, the done set past it.

@@ -52,6 +52,7 @@ public struct RegenerateDraftsHandler: SliceHandler {
         var run = DraftRun(slice: slice, db: db, ai: ai, settings: settings)
         try run.start()
         if let retry = slice.input.retryItems { try run.retry(retry) } else { try run.walk() }
+        try run.flush()
         return run.finish()
     }
 }
