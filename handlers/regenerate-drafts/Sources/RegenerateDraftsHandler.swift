@@ -8,7 +8,7 @@ import Foundation
 /// never make it skip or repeat one. See docs/handlers.md.
 public struct RegenerateDraftsHandler: SliceHandler {
     public static let concurrencyVariable = "REGENERATE_ALL_DRAFTS_CONCURRENCY"
-    static let pageSize = 100
+    static let pageSize = 500
     static let maxTokens = 400
 
     public init() {}
