@@ -49,6 +49,7 @@ bench: deps venv
 	@bash bench/slice-overhead
 	@bash bench/webhooks
 	@bash bench/providers
+	@bash bench/ai-handlers
 	@if [ "$$(id -u)" = 0 ]; then bash bench/fire-lateness; else echo "bench/fire-lateness skipped: it needs root"; fi
 
 # Runs the schedule-file and expression parsers under libFuzzer for FUZZ_SECONDS.

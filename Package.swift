@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "send-sms", targets: ["send-sms"]),
         .executable(name: "regenerate-reports", targets: ["regenerate-reports"]),
         .executable(name: "generate-stories", targets: ["generate-stories"]),
+        .executable(name: "regenerate-drafts", targets: ["regenerate-drafts"]),
     ],
     targets: [
         // Grammar, cron engine, durations, zone rules: pure, no clock, no TZ variable.
@@ -53,6 +54,10 @@ let package = Package(
         .executableTarget(name: "generate-stories", dependencies: ["BatonHandlerKit", "GenerateStories"],
                           path: "handlers/generate-stories/main"),
         .testTarget(name: "GenerateStoriesTests", dependencies: ["GenerateStories", "BatonHandlerKit"]),
+        // regenerate-drafts (seed 000): the logic in a library the tests call in-process.
+        .target(name: "RegenerateDrafts", dependencies: ["BatonHandlerKit"], path: "handlers/regenerate-drafts/Sources"),
+        .executableTarget(name: "regenerate-drafts", dependencies: ["BatonHandlerKit", "RegenerateDrafts"], path: "handlers/regenerate-drafts/main"),
+        .testTarget(name: "RegenerateDraftsTests", dependencies: ["RegenerateDrafts", "BatonHandlerKit"]),
         // bench/providers: the Swift client's side of the comparison with curl.
         .executableTarget(name: "baton-bench-providers", dependencies: ["BatonProviders"], path: "bench/providers-swift"),
         // The daemon: the fire loop, reloads and drain, over the engine.

@@ -43,16 +43,26 @@ public final class CurlSession {
 
     deinit { curl_easy_cleanup(handle) }
 
-    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+    static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     /// Sends `request` and reads the whole answer.
     /// - Throws: `CurlError` for a timeout, a refused or failed connection, TLS trouble.
     public func perform(_ request: Request) throws(CurlError) -> Response {
         curl_easy_reset(handle)
         let sink = Sink()
+        let headerList = Self.configure(handle, request, sink: sink)
+        defer { curl_slist_free_all(headerList) }
+        let code = curl_easy_perform(handle)
+        guard code == CURLE_OK else { throw CurlError(code, handle: handle) }
+        return Response(status: ccurl_response_code(handle), headers: sink.headers, body: sink.body)
+    }
+
+    /// Sets `handle` (freshly reset) up for `request`, its answer read into `sink`.
+    /// Returns the header list, which must outlive the transfer (the caller frees it).
+    /// One function for the easy and the multi interface, so both send the same bytes.
+    static func configure(_ handle: UnsafeMutableRawPointer, _ request: Request, sink: Sink) -> UnsafeMutablePointer<curl_slist>? {
         let context = Unmanaged.passUnretained(sink).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headerList) }
         for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
         // libcurl adds "Expect: 100-continue" to large bodies; providers do not need it.
         headerList = curl_slist_append(headerList, "Expect:")
@@ -71,21 +81,17 @@ public final class CurlSession {
             ccurl_setopt_string(handle, CURLOPT_USERNAME, auth.user)
             ccurl_setopt_string(handle, CURLOPT_PASSWORD, auth.password)
         }
-        let code: CURLcode
         if let body = request.body {
             ccurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
-            code = body.withUnsafeBufferPointer { b in
+            body.withUnsafeBufferPointer { b in
                 // COPYPOSTFIELDS copies, so the bytes need not outlive this call.
-                ccurl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: b.baseAddress ?? UnsafePointer(bitPattern: 1)))
-                if request.method != "POST" { ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method) }
-                return curl_easy_perform(handle)
+                _ = ccurl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: b.baseAddress ?? UnsafePointer(bitPattern: 1)))
             }
-        } else {
-            if request.method != "GET" { ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method) }
-            code = curl_easy_perform(handle)
+            if request.method != "POST" { ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method) }
+        } else if request.method != "GET" {
+            ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
         }
-        guard code == CURLE_OK else { throw CurlError(code, handle: handle) }
-        return Response(status: ccurl_response_code(handle), headers: sink.headers, body: sink.body)
+        return headerList
     }
 
     /// Sends one message over SMTP (`smtp://HOST:PORT` or `smtps://…`): MAIL FROM, RCPT TO
@@ -154,7 +160,7 @@ public func httpDate(_ text: String) -> Int64? {
     return t < 0 ? nil : Int64(t)
 }
 
-private final class Sink {
+final class Sink {
     var body: [UInt8] = []
     var headers: [String: String] = [:]
 }

@@ -49,8 +49,21 @@ public final class AIModel {
     /// found unusable: they were spent).
     public func complete(_ messages: [ChatMessage], maxTokens: Int) throws(ProviderError) -> Completion {
         let c = try client.complete(model: model, messages: messages, maxTokens: maxTokens)
+        spent(c)
+        return c
+    }
+
+    /// One completion per conversation, all in flight at once (libcurl's multi
+    /// interface); outcomes in order, each as `complete` would give it. Every answer's
+    /// tokens are added to `usage`.
+    public func completeAll(_ conversations: [[ChatMessage]], maxTokens: Int) -> [Result<Completion, ProviderError>] {
+        let results = client.completeAll(model: model, conversations: conversations, maxTokens: maxTokens)
+        for case let .success(c) in results { spent(c) }
+        return results
+    }
+
+    func spent(_ c: Completion) {
         usage += Usage(inputTokens: c.inputTokens, outputTokens: c.outputTokens,
                        costUsd: (Double(c.inputTokens) * priceIn + Double(c.outputTokens) * priceOut) / 1_000_000)
-        return c
     }
 }

@@ -23,6 +23,19 @@ public struct Completion: Sendable, Equatable {
 /// Something that completes chats: the handlers take either provider.
 public protocol ChatProvider {
     func complete(model: String, messages: [ChatMessage], maxTokens: Int) throws(ProviderError) -> Completion
+
+    /// One completion per conversation, all in flight at once; outcomes in order, each
+    /// exactly what `complete` would have returned or thrown for it.
+    func completeAll(model: String, conversations: [[ChatMessage]], maxTokens: Int) -> [Result<Completion, ProviderError>]
+}
+
+extension ChatProvider {
+    /// One after the other, for a provider without a concurrent path.
+    public func completeAll(model: String, conversations: [[ChatMessage]], maxTokens: Int) -> [Result<Completion, ProviderError>] {
+        conversations.map { messages in
+            Result { () throws(ProviderError) in try complete(model: model, messages: messages, maxTokens: maxTokens) }
+        }
+    }
 }
 
 /// A base URL without its trailing slash, so paths join with one.
@@ -53,11 +66,25 @@ public final class OpenAIClient: ChatProvider {
     }
 
     public func complete(model: String, messages: [ChatMessage], maxTokens: Int) throws(ProviderError) -> Completion {
+        try completion(try transport.send(request(model: model, messages: messages, maxTokens: maxTokens)))
+    }
+
+    /// The conversations at once through libcurl's multi interface.
+    public func completeAll(model: String, conversations: [[ChatMessage]], maxTokens: Int) -> [Result<Completion, ProviderError>] {
+        transport.sendAll(conversations.map { request(model: model, messages: $0, maxTokens: maxTokens) })
+            .map { sent in sent.flatMap { r in Result { () throws(ProviderError) in try completion(r) } } }
+    }
+
+    func request(model: String, messages: [ChatMessage], maxTokens: Int) -> CurlSession.Request {
         let body: JSONValue = .object(["model": .string(model), "max_tokens": .number(maxTokens),
                                        "messages": .array(messages.map { .object(["role": .string($0.role), "content": .string($0.content)]) })])
-        let response = try transport.send(.init(method: "POST", url: baseURL + "/chat/completions",
-                                                headers: [("Authorization", "Bearer \(apiKey)"), ("Content-Type", "application/json")],
-                                                body: Array(body.text.utf8), timeoutMs: 0))
+        return .init(method: "POST", url: baseURL + "/chat/completions",
+                     headers: [("Authorization", "Bearer \(apiKey)"), ("Content-Type", "application/json")],
+                     body: Array(body.text.utf8), timeoutMs: 0)
+    }
+
+    /// The answer to one request: a completion, or the error it means.
+    func completion(_ response: CurlSession.Response) throws(ProviderError) -> Completion {
         guard response.status == 200 else { throw error(response) }
         let f = Fields(provider: "openai", root: try transport.json(response))
         return Completion(text: try f.string("choices", 0, "message", "content"), model: try f.string("model"),
@@ -99,16 +126,29 @@ public final class AnthropicClient: ChatProvider {
     }
 
     public func complete(model: String, messages: [ChatMessage], maxTokens: Int) throws(ProviderError) -> Completion {
+        try completion(try transport.send(request(model: model, messages: messages, maxTokens: maxTokens)))
+    }
+
+    /// The conversations at once through libcurl's multi interface.
+    public func completeAll(model: String, conversations: [[ChatMessage]], maxTokens: Int) -> [Result<Completion, ProviderError>] {
+        transport.sendAll(conversations.map { request(model: model, messages: $0, maxTokens: maxTokens) })
+            .map { sent in sent.flatMap { r in Result { () throws(ProviderError) in try completion(r) } } }
+    }
+
+    func request(model: String, messages: [ChatMessage], maxTokens: Int) -> CurlSession.Request {
         // Anthropic takes the system prompt apart from the turns.
         let system = messages.filter { $0.role == "system" }.map(\.content).joined(separator: "\n\n")
         var object: [String: JSONValue] = ["model": .string(model), "max_tokens": .number(maxTokens),
                                            "messages": .array(messages.filter { $0.role != "system" }
                                                .map { .object(["role": .string($0.role), "content": .string($0.content)]) })]
         if !system.isEmpty { object["system"] = .string(system) }
-        let response = try transport.send(.init(method: "POST", url: baseURL + "/v1/messages",
-                                                headers: [("x-api-key", apiKey), ("anthropic-version", Self.apiVersion),
-                                                          ("Content-Type", "application/json")],
-                                                body: Array(JSONValue.object(object).text.utf8), timeoutMs: 0))
+        return .init(method: "POST", url: baseURL + "/v1/messages",
+                     headers: [("x-api-key", apiKey), ("anthropic-version", Self.apiVersion), ("Content-Type", "application/json")],
+                     body: Array(JSONValue.object(object).text.utf8), timeoutMs: 0)
+    }
+
+    /// The answer to one request: a completion, or the error it means.
+    func completion(_ response: CurlSession.Response) throws(ProviderError) -> Completion {
         guard response.status == 200 else { throw error(response) }
         let f = Fields(provider: "anthropic", root: try transport.json(response))
         guard case let .array(blocks)? = f.value(["content"]) else {

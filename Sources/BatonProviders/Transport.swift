@@ -28,6 +28,8 @@ public final class Transport {
     /// The longest one request may take even with more budget left.
     public var requestCapMs: Int64 = 60_000
     let session: CurlSession
+    /// Made on the first batch (`sendAll`): most handlers never need it.
+    var multi: CurlMulti?
 
     public init(provider: String, deadline: Deadline) throws(ProviderError) {
         self.provider = provider
@@ -41,6 +43,28 @@ public final class Transport {
         var request = request
         request.timeoutMs = min(left, requestCapMs)
         do { return try session.perform(request) } catch { throw .transport(provider, error) }
+    }
+
+    /// Sends `requests` at once (libcurl's multi interface), each bounded as `send`
+    /// bounds one; the outcomes are in request order, each typed as `send` types it.
+    func sendAll(_ requests: [CurlSession.Request]) -> [Result<CurlSession.Response, ProviderError>] {
+        if requests.count == 1 {
+            let one = requests[0]
+            return [Result { () throws(ProviderError) in try send(one) }]
+        }
+        let left = deadline.remainingMs
+        guard left >= 50 else { return requests.map { _ in .failure(.noTimeLeft(provider: provider)) } }
+        if multi == nil {
+            do { multi = try CurlMulti() } catch {
+                return requests.map { _ in .failure(.connectionFailed(provider: provider, reason: error.message)) }
+            }
+        }
+        let bounded = requests.map { r in
+            var r = r
+            r.timeoutMs = min(left, requestCapMs)
+            return r
+        }
+        return multi!.perform(bounded).map { $0.mapError { .transport(provider, $0) } }
     }
 
     func json(_ response: CurlSession.Response) throws(ProviderError) -> JSONValue {

@@ -23,4 +23,9 @@ static const long CCURLAUTH_BASIC = (long)CURLAUTH_BASIC;
 static inline long ccurl_response_code(CURL *h) { long c = 0; curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c); return c; }
 static inline long ccurl_os_errno(CURL *h) { long c = 0; curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &c); return c; }
 
+// The multi interface: curl_multi_setopt is varargs too, and CURLMsg's result sits in
+// an anonymous union Swift reads awkwardly.
+static inline CURLMcode ccurl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+static inline CURLcode ccurl_msg_result(const CURLMsg *msg) { return msg->data.result; }
+
 #endif

@@ -1,0 +1,3 @@
+import BatonHandlerKit
+import RegenerateDrafts
+HandlerMain.run(RegenerateDraftsHandler())
