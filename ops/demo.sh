@@ -37,7 +37,8 @@ export APP_DB=sqlite:var/app.db OPENAI_BASE_URL=http://$sandbox/v1 OPENAI_API_KE
 # Demo prices (US dollars per million tokens), so runs show a cost as well as tokens.
 export AI_PRICE_IN=${AI_PRICE_IN:-0.15} AI_PRICE_OUT=${AI_PRICE_OUT:-0.60}
 if [ ! -f var/app.db ]; then
-  echo "== seeding var/app.db: reports, epics"
+  echo "== seeding var/app.db: leads and drafts, reports, epics"
+  "$bin/regenerate-drafts" --seed 200
   "$bin/regenerate-reports" --seed 40
   "$bin/generate-stories" --seed 12
 fi
@@ -53,7 +54,7 @@ cat <<TEXT
                curl -s -X POST http://$listen/hooks/count-to-100 -H "X-Baton-Timestamp: \$ts" \\
                     -H "X-Baton-Signature: sha256=\$sig" --data "\$body"
 
-   AI work:    $bin/regenerate-reports --list       $bin/generate-stories --list
+   AI work:    $bin/regenerate-drafts --stats   $bin/regenerate-reports --list   $bin/generate-stories --list
                $baton runs --state $state --job regenerate-reports   (tokens and cost per run)
 
 TEXT

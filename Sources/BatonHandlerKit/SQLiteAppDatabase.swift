@@ -62,7 +62,7 @@ final class SQLiteAppDatabase: AppDatabase {
             for step in steps[found...] {
                 do throws(StoreError) { try db.executeScript(step) } catch { throw Self.wrap(error, step) }
             }
-            try execute("INSERT INTO app_migrations (component, version) VALUES (?1, ?2) "
+            _ = try execute("INSERT INTO app_migrations (component, version) VALUES (?1, ?2) "
                         + "ON CONFLICT (component) DO UPDATE SET version = excluded.version", [.text(component), .int(steps.count)])
         }
     }
