@@ -1,6 +1,9 @@
 // bench/providers: COUNT chat completions through baton's OpenAI client (one reused
 // curl handle, keep-alive), timed; prints elapsed_ms=… ok=N.
 //   baton-bench-providers --base-url http://127.0.0.1:9090/v1 --key k --count 2000
+// `--system TEXT` and `--prompt TEXT` (`{i}` becomes the request's number) send the
+// prompts a handler sends, so bench/ai-handlers compares like with like: the sandbox
+// does the same work for both.
 import BatonProviders
 import Foundation
 
@@ -11,13 +14,17 @@ while let flag = args.popFirst() {
     options[flag] = value
 }
 let count = Int(options["--count"] ?? "2000") ?? 2000
+let system = options["--system"]
+let prompt = options["--prompt"] ?? "request {i}"
+let maxTokens = Int(options["--max-tokens"] ?? "16") ?? 16
 let client = try OpenAIClient(baseURL: options["--base-url"] ?? "http://127.0.0.1:9090/v1", apiKey: options["--key"] ?? "k",
                               deadline: .after(ms: 3_600_000))
 var ok = 0
 let start = DispatchTime.now().uptimeNanoseconds
 for i in 0..<count {
     do {
-        _ = try client.complete(model: "bench", messages: [.user("request \(i)")], maxTokens: 16)
+        let user = ChatMessage.user(prompt.replacingOccurrences(of: "{i}", with: String(i)))
+        _ = try client.complete(model: "bench", messages: (system.map { [ChatMessage.system($0)] } ?? []) + [user], maxTokens: maxTokens)
         ok += 1
     } catch {
         FileHandle.standardError.write(Data("request \(i): \(error)\n".utf8))
