@@ -1,16 +1,11 @@
 import CMicroHTTPD
 import Glibc
-import Dispatch
 import Synchronization
 
-/// An HTTP/1.1 server on libmicrohttpd: a thread of libmicrohttpd's own per connection
-/// (polling with poll(2), not select, so past 1,024 descriptors too) does its socket
-/// work; each complete request is handed to `handler` in a Swift task while that thread
-/// waits for the answer, so a slow answer (a store commit) never holds up other
-/// connections, and nothing blocks Swift's cooperative pool. (Suspending connections
-/// in one epoll thread instead loses the answer of a client that half-closed its
-/// socket after its request: on resume libmicrohttpd reads the EOF and drops the
-/// connection.)
+/// An HTTP/1.1 server on libmicrohttpd: one epoll thread of libmicrohttpd's own does
+/// all socket work; each complete request is handed to `handler` in a Swift task while
+/// its connection is suspended, so a slow answer (a store commit) never holds up other
+/// connections, and nothing blocks Swift's cooperative pool.
 ///
 /// Limits are enforced by libmicrohttpd before baton sees a request: a connection cap in
 /// all and per client address, an idle timeout, a per-connection memory pool for the
@@ -47,8 +42,8 @@ public final class HTTPServer: @unchecked Sendable {
     let tooLarge: HTTPResponse
     private var daemon: OpaquePointer?
     let deadlines: RequestDeadlines
-    /// Answers being computed (connection threads waiting), and whether `stop` has
-    /// begun: one lock, so no request is taken after `stop` saw none in flight.
+    /// Answers being computed (suspended connections), and whether `stop` has begun:
+    /// one lock, so no request is suspended after `stop` saw none in flight.
     private let flight = Mutex<(count: Int, stopping: Bool)>((0, false))
     /// Bytes of request bodies held now, across connections.
     private let buffered = Atomic<Int>(0)
@@ -102,7 +97,7 @@ public final class HTTPServer: @unchecked Sendable {
         flight.withLock { $0.stopping = true }
         let start = ContinuousClock.now
         while flight.withLock({ $0.count }) > 0, ContinuousClock.now - start < timeout { usleep(10_000) }
-        // libmicrohttpd joins every connection's thread, one of which waits on an answer; past the
+        // libmicrohttpd refuses to stop with a connection still suspended; past the
         // timeout the process is exiting anyway, so the daemon is left to it.
         if flight.withLock({ $0.count }) == 0 { MHD_stop_daemon(daemon) }
         deadlines.stop()
@@ -174,18 +169,16 @@ public final class HTTPServer: @unchecked Sendable {
         }
         guard admitted else { return queue(Self.shuttingDown, on: connection) }
         deadlines.arrived(connection)
-        // This is the connection's own thread: it waits here for the answer, off Swift's
-        // pool, and libmicrohttpd reads nothing more from the socket meanwhile, so a
-        // client that half-closed after its request still gets the answer.
+        MHD_suspend_connection(connection)
         let handler = self.handler
-        let done = DispatchSemaphore(value: 0)
+        let box = ConnectionBox(connection)
         Task {
-            exchange.setAnswer(await handler(request))
-            done.signal()
+            let answer = await handler(request)
+            exchange.setAnswer(answer)
+            MHD_resume_connection(box.connection)
+            self.flight.withLock { $0.count -= 1 }
         }
-        done.wait()
-        flight.withLock { $0.count -= 1 }
-        return queue(exchange.takeAnswer() ?? Self.shuttingDown, on: connection)
+        return CMHD_YES
     }
 
     /// Gives back the exchange's share of `buffered`.
@@ -260,6 +253,13 @@ private final class Collector {
     var values: [String: String] = [:]
     var count = 0
     init(lowercased: Bool, only: String? = nil) { self.lowercased = lowercased; self.only = only }
+}
+
+/// A suspended connection handed to the task that answers it; libmicrohttpd keeps it
+/// alive until it is resumed.
+private struct ConnectionBox: @unchecked Sendable {
+    let connection: OpaquePointer
+    init(_ connection: OpaquePointer) { self.connection = connection }
 }
 
 private let accessHandler: MHD_AccessHandlerCallback = { context, connection, url, method, _, upload, uploadSize, slot in

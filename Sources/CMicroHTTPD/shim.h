@@ -12,8 +12,8 @@
 typedef void *(*cmhd_uri_callback)(void *context, const char *uri, struct MHD_Connection *connection);
 
 // MHD_start_daemon takes its options as C varargs, which Swift cannot pass: this
-// wrapper passes the fixed set baton uses. The daemon accepts on a thread of its own and
-// runs each connection on a thread (1 MiB of stack) that polls with poll(2).
+// wrapper passes the fixed set baton uses. The daemon polls with epoll on a thread of
+// its own and lets handlers suspend a connection while an answer is computed elsewhere.
 static inline struct MHD_Daemon *cmhd_start(const struct sockaddr *address, int ipv6,
                                             unsigned int connection_limit, unsigned int per_address_limit,
                                             unsigned int timeout_seconds, size_t memory_limit,
@@ -21,7 +21,7 @@ static inline struct MHD_Daemon *cmhd_start(const struct sockaddr *address, int 
                                             MHD_RequestCompletedCallback completed, void *completed_context,
                                             MHD_NotifyConnectionCallback notify, void *notify_context,
                                             cmhd_uri_callback uri_callback, void *uri_context) {
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     if (ipv6) flags |= MHD_USE_IPv6;
     return MHD_start_daemon(flags, 0, NULL, NULL, handler, handler_context,
                             MHD_OPTION_SOCK_ADDR, address,
@@ -30,7 +30,6 @@ static inline struct MHD_Daemon *cmhd_start(const struct sockaddr *address, int 
                             MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory_limit,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
-                            MHD_OPTION_THREAD_STACK_SIZE, (size_t)(1 << 20),
                             MHD_OPTION_NOTIFY_COMPLETED, completed, completed_context,
                             MHD_OPTION_NOTIFY_CONNECTION, notify, notify_context,
                             MHD_OPTION_URI_LOG_CALLBACK, uri_callback, uri_context,
