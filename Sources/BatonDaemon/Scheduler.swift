@@ -62,6 +62,11 @@ public actor Scheduler {
     var active: [String: RunControl] = [:]      // run id -> control
     /// Runs a drain stopped before they ended: the drain names them in the log.
     var leftBehind: [RunRecord] = []
+    /// Each job's unfinished runs read ahead, oldest first: drivers take them from here
+    /// and read again only when none is left, so a backlog of queued runs costs one
+    /// read per batch, not one per run. An entry gone stale (finished or taken by
+    /// another process meanwhile) is found out by the claim that drives it.
+    var readAhead: [String: [RunRecord]] = [:]
     var drivers: [String: Int] = [:]            // job -> tasks driving its runs
     var recheck: Set<String> = []               // jobs that got new runs while a driver was going
     var heldElsewhere: [String: ContinuousClock.Instant] = [:]  // runs another process drove when tried
@@ -251,21 +256,29 @@ public actor Scheduler {
                 prepared[ready.id] = nil
                 if await drive(ready, of: job, startRecorded: true) { if yieldSlot(job) { return }; continue } else { return }
             }
-            // Oldest first; enough to skip the ones this process is driving already.
-            let runs = (try? await store.unfinishedRuns(job: job.name, limit: active.count + heldElsewhere.count + 8)) ?? []
-            // Picked after the reads, with no suspension before it is marked active, so
-            // two drivers of one job never take the same run.
             let now = ContinuousClock.now
             heldElsewhere = heldElsewhere.filter { now - $0.value < .seconds(10) }
             // A run this process recorded owned a moment ago (a fire or a webhook) is handed
             // to a driver by `fire`/`adopt` with its start record: not taken from here.
             let me = engine.environment.owner, recent = Self.wallMilliseconds() - 5000
-            guard let run = runs.first(where: {
-                active[$0.id] == nil && heldElsewhere[$0.id] == nil && !($0.owner == me && prepared[$0.id] == nil && $0.createdAt > recent)
-            }) else {
+            let takeable = { (r: RunRecord) in
+                self.active[r.id] == nil && self.heldElsewhere[r.id] == nil
+                    && !(r.owner == me && self.prepared[r.id] == nil && r.createdAt > recent)
+            }
+            var runs = readAhead[job.name] ?? []
+            if !runs.contains(where: takeable) {
+                // Oldest first; enough to skip the ones being driven, and a batch more.
+                runs = (try? await store.unfinishedRuns(job: job.name, limit: active.count + heldElsewhere.count + 64)) ?? []
+            }
+            // Taken after the read, with no suspension before it is marked active, so two
+            // drivers of one job never take the same run.
+            guard let index = runs.firstIndex(where: takeable) else {
+                readAhead[job.name] = nil
                 if recheck.contains(job.name) { continue }
                 return
             }
+            let run = runs.remove(at: index)
+            readAhead[job.name] = runs.isEmpty ? nil : runs
             let startRecorded = prepared.removeValue(forKey: run.id) != nil
             if await drive(run, of: job, startRecorded: startRecorded) { if yieldSlot(job) { return }; continue } else { return }
         }

@@ -55,19 +55,24 @@ public final class RunEngine: Sendable {
                       budget: Duration? = nil, known: RunRecord? = nil, startRecorded: Bool = false) async throws(EngineError) -> RunRecord {
         var hadOwner = false
         var run: RunRecord
+        var startedHere = false
         if startRecorded, let known, known.owner == environment.owner {
             run = known
+        } else if let taken = try await startQueued(known, job: job) {
+            // A queued run nobody holds: claimed with its first slice's start, one commit.
+            run = taken
+            startedHere = true
         } else {
             run = try await claim(runId, job: job, hadOwner: &hadOwner, known: known)
         }
         if run.status == .queued {
-            // Its turn has come (the run it waited behind is finished).
+            // Its turn has come. The store makes it `running` with its first slice's start
+            // record (`startSlice`), not in a commit of its own: a run stopped before
+            // that stays `queued`, as nothing of it has started.
             run.status = .running
-            run.updatedAt = Self.nowMs()
-            do { run = try await store.updateRun(run) } catch { throw .store(error) }
         }
         var state = DriveState(run: run, leaseUntil: run.leaseExpiresAt ?? 0, hadOwner: hadOwner)
-        state.pendingStart = startRecorded && known?.owner == environment.owner
+        state.pendingStart = startedHere || (startRecorded && known?.owner == environment.owner)
         let result: Result<RunRecord, EngineError>
         do {
             result = .success(try await loop(&state, job: job, control: control, once: once, budget: budget))
@@ -84,6 +89,17 @@ public final class RunEngine: Sendable {
         }
         _ = try? await store.release(runId: runId, owner: environment.owner)
         return try result.get()
+    }
+
+    /// Takes `known` when it is a queued run that nobody (or this process) holds, with
+    /// its first slice's start; nil to go the usual way (claim, then start).
+    func startQueued(_ known: RunRecord?, job: JobRunSpec) async throws(EngineError) -> RunRecord? {
+        guard let known, known.status == .queued, known.slicesDone == 0, known.nextAttempt == 1,
+              known.owner == nil || known.owner == environment.owner else { return nil }
+        let now = Self.nowMs()
+        let slice = SliceRecord(runId: known.id, number: known.nextSlice, attempt: known.nextAttempt, startedAt: now,
+                                cursorIn: known.cursor, owner: environment.owner)
+        do { return try await store.startQueued(slice, leaseExpiresAt: now + lease(job), now: now) } catch { throw .store(error) }
     }
 
     struct DriveState {

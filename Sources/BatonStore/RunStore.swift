@@ -8,8 +8,15 @@ public protocol RunStore: Sendable {
     func createRun(_ new: NewRun) async throws(StoreError) -> RunRecord
 
     /// Records that slice (run, number, attempt) started, with outcome `running`, and
-    /// renews the run's owner and lease. Idempotent for the same key.
+    /// renews the run's owner and lease; a `queued` run becomes `running` with it (its
+    /// first slice has started). Idempotent for the same key.
     func startSlice(_ slice: SliceRecord, leaseExpiresAt: Int64?) async throws(StoreError)
+
+    /// Takes a `queued` run that nobody holds (or whose holder's lease ran out before
+    /// `now`) for `slice.owner` and records its first slice's start, in ONE transaction:
+    /// the run becomes `running`, owned until `leaseExpiresAt`. Returns it, or nil
+    /// (and changes nothing) when it is not queued or another owner holds it.
+    func startQueued(_ slice: SliceRecord, leaseExpiresAt: Int64, now: Int64) async throws(StoreError) -> RunRecord?
 
     /// Commits a finished slice: the slice row, its items, and the run row as given,
     /// in ONE transaction. Returns the stored run.

@@ -14,6 +14,10 @@ extension SQLiteRunStore {
         try await perform { tables throws(StoreError) in try tables.startSlice(slice, leaseExpiresAt: leaseExpiresAt) }
     }
 
+    public func startQueued(_ slice: SliceRecord, leaseExpiresAt: Int64, now: Int64) async throws(StoreError) -> RunRecord? {
+        try await perform { tables throws(StoreError) in try tables.startQueued(slice, leaseExpiresAt: leaseExpiresAt, now: now) }
+    }
+
     /// The slice row (finishing its `running` row, or inserted), its items and the run
     /// row, in one transaction. The run's cancel flag is never cleared here: a cancel
     /// requested while the slice ran survives (clear it with `updateRun`).

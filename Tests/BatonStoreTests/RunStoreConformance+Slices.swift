@@ -49,6 +49,23 @@ extension RunStoreConformance {
         XCTAssertEqual(orphans, [])
     }
 
+    /// A queued run becomes running with its first slice's start, in that one commit.
+    func startSliceMakesAQueuedRunRunning() async throws {
+        let store = try await open()
+        let run = try await store.createRun(Self.run("r_q", status: .queued))
+        XCTAssertEqual(run.status, .queued)
+        try await store.startSlice(Self.slice(of: run), leaseExpiresAt: 9_000)
+        let started = try await store.run(id: "r_q")
+        XCTAssertEqual(started?.status, .running)
+        let finished = try await store.createRun(Self.run("r_done", status: .running))
+        var done = finished
+        done.status = .cancelled; done.finishedAt = 1_500
+        _ = try await store.updateRun(done)
+        try await store.startSlice(Self.slice(of: finished), leaseExpiresAt: 9_000)
+        let still = try await store.run(id: "r_done")
+        XCTAssertEqual(still?.status, .cancelled, "only queued becomes running")
+    }
+
     func finishSliceCommitsSliceItemsAndRunTogether() async throws {
         let store = try await open()
         let run = try await store.createRun(Self.run("r_1"))
