@@ -66,6 +66,33 @@ extension RunStoreConformance {
         XCTAssertEqual(still?.status, .cancelled, "only queued becomes running")
     }
 
+    /// A queued run is claimed with its first slice's start in one operation, once.
+    func startQueuedClaimsAndStartsOnlyAQueuedRunNobodyHolds() async throws {
+        let store = try await open()
+        let run = try await store.createRun(Self.run("r_q", status: .queued))
+        let mine = Self.slice(of: run, at: 3_000, owner: "host-a:1")
+        let taken = try await store.startQueued(mine, leaseExpiresAt: 9_000, now: 3_000)
+        XCTAssertEqual(taken?.status, .running)
+        XCTAssertEqual(taken?.owner, "host-a:1")
+        XCTAssertEqual(taken?.leaseExpiresAt, 9_000)
+        let slices = try await store.slices(runId: "r_q")
+        XCTAssertEqual(slices, [mine])
+        // Taken already: a second taker gets nothing, and nothing changes.
+        let other = Self.slice(of: run, at: 3_100, owner: "host-b:2")
+        let second = try await store.startQueued(other, leaseExpiresAt: 9_500, now: 3_100)
+        XCTAssertNil(second)
+        let kept = try await store.run(id: "r_q")
+        XCTAssertEqual(kept?.owner, "host-a:1")
+        // Queued but held by a live owner: not taken; once its lease ran out: taken.
+        var held = Self.run("r_held", status: .queued)
+        held.owner = "host-c:3"; held.leaseExpiresAt = 5_000
+        let heldRun = try await store.createRun(held)
+        let early = try await store.startQueued(Self.slice(of: heldRun, owner: "host-a:1"), leaseExpiresAt: 9_000, now: 4_000)
+        XCTAssertNil(early)
+        let late = try await store.startQueued(Self.slice(of: heldRun, owner: "host-a:1"), leaseExpiresAt: 9_000, now: 6_000)
+        XCTAssertEqual(late?.owner, "host-a:1")
+    }
+
     func finishSliceCommitsSliceItemsAndRunTogether() async throws {
         let store = try await open()
         let run = try await store.createRun(Self.run("r_1"))

@@ -22,6 +22,9 @@ final class SQLiteRunStoreConformanceTests: XCTestCase {
     func testCreatedRunReadsBackEveryField() async throws { try await suite.createdRunReadsBackEveryField() }
     func testRetriesOfARunAreItsChildrenNewestFirst() async throws { try await suite.retriesOfARunAreItsChildrenNewestFirst() }
     func testStartSliceMakesAQueuedRunRunning() async throws { try await suite.startSliceMakesAQueuedRunRunning() }
+    func testStartQueuedClaimsAndStartsOnlyAQueuedRunNobodyHolds() async throws {
+        try await suite.startQueuedClaimsAndStartsOnlyAQueuedRunNobodyHolds()
+    }
     func testLocksHaveOneLiveHolder() async throws { try await suite.locksHaveOneLiveHolder() }
     func testLatestRunsAreEachJobsNewest() async throws { try await suite.latestRunsAreEachJobsNewest() }
     func testUnfinishedRunsAreTheJobsRunningAndQueuedOldestFirst() async throws {
