@@ -87,8 +87,9 @@ final class SQLiteRunTables {
     /// never loses (the operating system has them) and the next full commit flushes.
     func relaxed<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         let relax = synchronous == .full
-        if relax { try db.executeScript("PRAGMA synchronous = NORMAL") }
-        defer { if relax { try? db.executeScript("PRAGMA synchronous = \(synchronous.rawValue)") } }
+        // Cached statements (`execute`), not `sqlite3_exec`, which compiles each time.
+        if relax { try db.execute("PRAGMA synchronous = NORMAL") }
+        defer { if relax { try? db.execute("PRAGMA synchronous = \(synchronous.rawValue)") } }
         return try db.transaction(body)
     }
 
