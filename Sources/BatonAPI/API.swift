@@ -253,6 +253,14 @@ public final class API: Sendable {
                 return Self.storeDown()
             }
         }
+        // As `baton retry`: a run retried already is not retried again (its items went
+        // to the retry, which is retried in turn).
+        let earlier: RunRecord?
+        do { earlier = try await engine.store.retries(of: runId).first } catch { return Self.storeDown() }
+        if let earlier {
+            return Self.error(409, "run \(runId) was retried already by \(earlier.id) (\(earlier.status.rawValue))",
+                              hint: "retry \(earlier.id) for what still failed there")
+        }
         let retry: (payload: String, items: Int)?
         do { retry = try await engine.retryPayload(of: old) } catch { return Self.storeDown() }
         guard let retry else {

@@ -62,11 +62,6 @@ public actor Scheduler {
     var active: [String: RunControl] = [:]      // run id -> control
     /// Runs a drain stopped before they ended: the drain names them in the log.
     var leftBehind: [RunRecord] = []
-    /// Each job's unfinished runs read ahead, oldest first: drivers take them from here
-    /// and read again only when none is left, so a backlog of queued runs costs one
-    /// read per batch, not one per run. An entry gone stale (finished or taken by
-    /// another process meanwhile) is found out by the claim that drives it.
-    var readAhead: [String: [RunRecord]] = [:]
     var drivers: [String: Int] = [:]            // job -> tasks driving its runs
     var recheck: Set<String> = []               // jobs that got new runs while a driver was going
     var heldElsewhere: [String: ContinuousClock.Instant] = [:]  // runs another process drove when tried
@@ -265,20 +260,15 @@ public actor Scheduler {
                 self.active[r.id] == nil && self.heldElsewhere[r.id] == nil
                     && !(r.owner == me && self.prepared[r.id] == nil && r.createdAt > recent)
             }
-            var runs = readAhead[job.name] ?? []
-            if !runs.contains(where: takeable) {
-                // Oldest first; enough to skip the ones being driven, and a batch more.
-                runs = (try? await store.unfinishedRuns(job: job.name, limit: active.count + heldElsewhere.count + 64)) ?? []
-            }
+            // Oldest first, read afresh each time (a run read earlier may have been taken,
+            // finished or overtaken since); enough to skip the ones being driven.
+            let runs = (try? await store.unfinishedRuns(job: job.name, limit: active.count + heldElsewhere.count + 8)) ?? []
             // Taken after the read, with no suspension before it is marked active, so two
             // drivers of one job never take the same run.
-            guard let index = runs.firstIndex(where: takeable) else {
-                readAhead[job.name] = nil
+            guard let run = runs.first(where: takeable) else {
                 if recheck.contains(job.name) { continue }
                 return
             }
-            let run = runs.remove(at: index)
-            readAhead[job.name] = runs.isEmpty ? nil : runs
             let startRecorded = prepared.removeValue(forKey: run.id) != nil
             if await drive(run, of: job, startRecorded: startRecorded) { if yieldSlot(job) { return }; continue } else { return }
         }
@@ -320,7 +310,8 @@ public actor Scheduler {
             active[run.id] = nil
             if let lock = job.options.lock { try? await store.releaseLock(name: lock, runId: run.id) }
             if stopping && !done.status.isFinished { leftBehind.append(done) }
-            if done.status == .failed { await startOnFailure(of: done, job: job) }
+            // Only the drive that made it fail follows on-failure= (not one that found it failed).
+            if done.status == .failed, !run.status.isFinished { await startOnFailure(of: done, job: job) }
             return done.status.isFinished
         } catch {
             active[run.id] = nil

@@ -320,6 +320,8 @@ struct SliceExecution: Sendable {
         case let .exited(code):
             slice.outcome = .failed
             slice.error = "exit status \(code)"
+            // Spent is spent: a failed slice may still say what its AI calls cost.
+            slice.usage = (try? SliceResult.parse(e.output))?.usage ?? TokenUsage()
         case let .signaled(sig):
             switch e.stopped {
             case .budget?:

@@ -1,4 +1,5 @@
 import BatonProviders
+import Synchronization
 
 /// The AI provider a handler calls (HANDLERS.md): OpenAI-compatible when
 /// `OPENAI_API_KEY` is set, else Anthropic when `ANTHROPIC_API_KEY` is; `AI_PROVIDER`
@@ -31,14 +32,22 @@ public final class AIModel {
                                    hint: "pass one to the handler (pass-env=OPENAI_API_KEY, or --pass-env); for the sandbox also OPENAI_BASE_URL")
             }
         }
-        let price = { (k: String) -> Double in env[k].flatMap(Double.init).map { max(0, $0) } ?? 0 }
+        // A price that does not read would turn max-cost= off without a word: refuse it.
+        func price(_ k: String) throws(HandlerError) -> Double {
+            guard let text = env[k], !text.isEmpty else { return 0 }
+            guard let v = Double(text), v.isFinite, v >= 0 else {
+                throw HandlerError("\(k)='\(text)' is not a price in US dollars per million tokens", hint: "write e.g. \(k)=0.15")
+            }
+            return v
+        }
+        let (priceIn, priceOut) = (try price("AI_PRICE_IN"), try price("AI_PRICE_OUT"))
         do {
             if which == "openai" {
                 self.init(client: try OpenAIClient(environment: env, deadline: deadline), provider: which,
-                          model: env["AI_MODEL"] ?? "gpt-4o-mini", priceIn: price("AI_PRICE_IN"), priceOut: price("AI_PRICE_OUT"))
+                          model: env["AI_MODEL"] ?? "gpt-4o-mini", priceIn: priceIn, priceOut: priceOut)
             } else {
                 self.init(client: try AnthropicClient(environment: env, deadline: deadline), provider: which,
-                          model: env["AI_MODEL"] ?? "claude-3-5-haiku-latest", priceIn: price("AI_PRICE_IN"), priceOut: price("AI_PRICE_OUT"))
+                          model: env["AI_MODEL"] ?? "claude-3-5-haiku-latest", priceIn: priceIn, priceOut: priceOut)
             }
         } catch {
             throw HandlerError(error.description)
@@ -63,7 +72,17 @@ public final class AIModel {
     }
 
     func spent(_ c: Completion) {
-        usage += Usage(inputTokens: c.inputTokens, outputTokens: c.outputTokens,
-                       costUsd: (Double(c.inputTokens) * priceIn + Double(c.outputTokens) * priceOut) / 1_000_000)
+        let u = Usage(inputTokens: c.inputTokens, outputTokens: c.outputTokens,
+                      costUsd: (Double(c.inputTokens) * priceIn + Double(c.outputTokens) * priceOut) / 1_000_000)
+        usage += u
+        Spend.process.withLock { $0 += u }
     }
+}
+
+/// Everything this process spent on AI calls: `HandlerMain` reports it with the result,
+/// and also when the slice fails (exit 1 or 75), so tokens a failed slice spent still
+/// count against `max-tokens=` and `max-cost=`.
+public enum Spend {
+    static let process = Mutex(Usage())
+    public static var total: Usage { process.withLock { $0 } }
 }

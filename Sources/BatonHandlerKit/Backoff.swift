@@ -35,6 +35,14 @@ public enum ProviderVerdict: Sendable, Equatable {
     /// fail the slice with this message (exit 1) instead of failing each item.
     case failSlice(String)
 
+    /// As `of(_:backoff:baseMs:)`, knowing the slice: a call cut off by the slice's own
+    /// deadline (or after SIGTERM) says nothing against the item, so the slice stops
+    /// taking items and the item stays unfinished for the next slice.
+    public static func of(_ error: ProviderError, backoff: inout Backoff, baseMs: Int64 = 1_000, in slice: Slice) -> ProviderVerdict {
+        if case .timeout = error, slice.remainingMs < 1_000 || slice.stopRequested { return .stopTaking }
+        return of(error, backoff: &backoff, baseMs: baseMs)
+    }
+
     /// Maps `error` to what the slice does; a rate limit also advances `backoff`.
     public static func of(_ error: ProviderError, backoff: inout Backoff, baseMs: Int64 = 1_000) -> ProviderVerdict {
         switch error {

@@ -62,18 +62,29 @@ public enum HandlerMain {
         do {
             let input = try SliceInput.read(stdin: stdin, environment: env, arguments: arguments, nowMs: now)
             let slice = try Slice(input: input, environment: env, stop: stop)
-            let output = try handler.run(slice)
+            var output = try handler.run(slice)
+            // What the AI calls spent, whether or not the body reported it.
+            if output.usage.isZero { output.usage = Spend.total }
             FileHandle.standardOutput.write(Data((output.json.text + "\n").utf8))
             exit(0)
         } catch let e as TemporaryFailure {
-            fail("temporary failure: \(e.message)", status: 75)
+            fail("temporary failure: \(e.message)", status: 75, spent: Spend.total)
         } catch {
-            fail("\(error)", status: 1)
+            fail("\(error)", status: 1, spent: Spend.total)
         }
     }
 
-    static func fail(_ message: String, status: Int32) -> Never {
+    /// The message on stderr and the exit status; with `spent`, a `{"usage":…}` object
+    /// on stdout, which baton counts even though the slice failed.
+    static func fail(_ message: String, status: Int32, spent: Usage = Usage()) -> Never {
         FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
+        if !spent.isZero {
+            var report = SliceOutput()
+            report.usage = spent
+            if case let .object(o) = report.json, let usage = o["usage"] {
+                FileHandle.standardOutput.write(Data((JSONValue.object(["usage": usage]).text + "\n").utf8))
+            }
+        }
         exit(status)
     }
 

@@ -48,6 +48,26 @@ public enum RunText {
         return "running"
     }
 
+    /// Every status a listing shows and filters by.
+    public static let states = ["queued", "running", "waiting", "succeeded", "failed", "cancelled", "partial"]
+
+    /// The newest `limit` runs (of `job`) whose status as shown is `state`: a stored
+    /// status for a finished run; for queued, running and waiting, the unfinished runs
+    /// read as `state(_:now:)` reads them (the store keeps a waiting run `running`, and
+    /// a run nobody has started yet may be stored `running`).
+    public static func runs(in store: any RunStore, job: String?, state: String?, limit: Int,
+                            now: Int64 = nowMs()) async throws(StoreError) -> [RunRecord] {
+        guard let state, ["queued", "running", "waiting"].contains(state) else {
+            return try await store.runs(job: job, status: state.flatMap(RunStatus.init(rawValue:)), limit: limit)
+        }
+        // Unfinished runs only, a bounded read: more than asked, as some read otherwise.
+        let wide = min(10_000, max(limit * 4, 200))
+        var all = try await store.runs(job: job, status: .running, limit: wide)
+        if state == "queued" { all += try await store.runs(job: job, status: .queued, limit: wide) }
+        let shown = all.filter { self.state($0, now: now) == state }
+        return Array(shown.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.prefix(limit))
+    }
+
     /// Remaining time from the pace so far, for a run a driver is moving.
     public static func eta(_ run: RunRecord, now: Int64 = nowMs()) -> Int64? {
         guard !run.status.isFinished, state(run, now: now) == "running", let total = run.total, run.counts.processed > 0, total > run.counts.processed else { return nil }

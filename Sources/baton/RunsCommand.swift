@@ -16,25 +16,17 @@ struct RunsCommand {
 
     func run() async throws -> ExitStatus {
         if args.has("--help") { Console.out(Usage.runs); return .success }
-        var status: RunStatus?
-        // `waiting` is a running run no driver holds (RunText.state): read the running
-        // ones and keep those.
-        let waiting = args.value("--status") == "waiting"
-        if let s = args.value("--status"), !waiting {
-            guard let v = RunStatus(rawValue: s) else {
-                throw UsageError(message: "--status '\(s)' is not a run status",
-                                 hint: "one of \((RunStatus.allCases.map(\.rawValue) + ["waiting"]).joined(separator: ", "))")
-            }
-            status = v
+        let state = args.value("--status")
+        if let s = state, !RunText.states.contains(s) {
+            throw UsageError(message: "--status '\(s)' is not a run status", hint: "one of \(RunText.states.joined(separator: ", "))")
         }
-        if waiting { status = .running }
         // GET /runs's default, so `runs --json` and the API list the same runs.
         let limit = try args.integer("--limit", default: 50, range: 1...10_000)
         let store = try StateStore.open(global.state)
         let now = RunText.nowMs()
-        var runs = try await store.runs(job: args.value("--job"), status: status, limit: limit)
+        // Filtered by the status shown (queued, running, waiting as RunText.state reads them).
+        let runs = try await RunText.runs(in: store, job: args.value("--job"), state: state, limit: limit, now: now)
         if runs.isEmpty, let job = args.value("--job") { try await checkJobExists(job, store: store) }
-        if waiting { runs = runs.filter { RunText.state($0, now: now) == "waiting" } }
         if args.has("--json") {
             Console.out(JSON.encode(runs.map { RunText.json($0, now: now) }))
             return .success

@@ -303,6 +303,16 @@ final class RunEngineTests: XCTestCase {
         XCTAssertTrue(costly.error?.contains("max-cost=0.002 reached") ?? false, costly.error ?? "")
     }
 
+    /// The kit prints what a failed slice spent; it counts against the run's limits.
+    func testAFailedSlicesReportedUsageCounts() async throws {
+        let handler = try fx.script("fail-after-spending.sh", #"""
+            echo '{"usage":{"input_tokens":700,"output_tokens":300}}'; echo "error: openai: authentication refused" >&2; exit 1
+            """#)
+        let run = try await fx.run(fx.job([handler]) { $0.retries = 1 })
+        XCTAssertEqual(run.status, .failed)
+        XCTAssertEqual(run.usage.tokens, 2_000, "two attempts of 1,000 tokens each")
+    }
+
     func testABadUsageFieldIsNamed() throws {
         XCTAssertThrowsError(try SliceResult.parse(Array(#"{"usage":{"input_tokens":-3}}"#.utf8))) { e in
             XCTAssertTrue("\(e)".contains("usage.input_tokens"), "\(e)")

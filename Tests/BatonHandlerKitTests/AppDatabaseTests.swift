@@ -49,6 +49,13 @@ final class AppDatabaseTests: XCTestCase {
         }
     }
 
+    func testATransactionInsideAnotherIsAnErrorNotATrap() throws {
+        let db = try open()
+        XCTAssertThrowsError(try db.transaction { () throws(HandlerError) in
+            try db.transaction { () throws(HandlerError) in }
+        }) { e in XCTAssertTrue("\(e)".contains("inside another"), "\(e)") }
+    }
+
     func testAnUnknownOrUnusableURLIsNamed() {
         XCTAssertThrowsError(try AppDB.open(environment: ["APP_DB": "mysql://x"])) { e in
             XCTAssertTrue("\(e)".contains("neither sqlite:PATH nor postgres://"), "\(e)")

@@ -152,6 +152,27 @@ final class HandlerKitTests: XCTestCase {
         }
     }
 
+    /// A call the slice's own deadline cut off says nothing against its item.
+    func testATimeoutAtTheSlicesEndLeavesTheItemForTheNextSlice() throws {
+        nonisolated(unsafe) var t: Int64 = now
+        let slice = try Slice(input: SliceInput(deadlineMs: now + 10_000), environment: [:], clock: { t }, log: { _ in })
+        var b = Backoff()
+        let timeout = ProviderError.timeout(provider: "openai")
+        XCTAssertEqual(ProviderVerdict.of(timeout, backoff: &b, in: slice), .itemFailed("openai: no answer within the time left"))
+        t = now + 9_500
+        XCTAssertEqual(ProviderVerdict.of(timeout, backoff: &b, in: slice), .stopTaking)
+        XCTAssertEqual(ProviderVerdict.of(.server(provider: "openai", status: 500), backoff: &b, in: slice),
+                       .itemFailed("openai: server error 500"), "only a timeout is the deadline's doing")
+    }
+
+    func testABadPriceIsRefusedNotTakenAsFree() {
+        XCTAssertThrowsError(try AIModel(environment: ["OPENAI_API_KEY": "k", "AI_PRICE_IN": "$0.15"], deadline: .after(ms: 1000))) { e in
+            XCTAssertTrue("\(e)".contains("AI_PRICE_IN='$0.15' is not a price"), "\(e)")
+        }
+        XCTAssertNoThrow(try AIModel(environment: ["OPENAI_API_KEY": "k", "AI_PRICE_IN": "0.15", "AI_PRICE_OUT": "0.6"],
+                                     deadline: .after(ms: 1000)))
+    }
+
     func testAIModelNeedsAProviderBeforeAnyItem() {
         XCTAssertThrowsError(try AIModel(environment: [:], deadline: .after(ms: 1000))) { e in
             XCTAssertTrue("\(e)".contains("neither OPENAI_API_KEY nor ANTHROPIC_API_KEY is set"), "\(e)")

@@ -71,6 +71,11 @@ class RunTests(ServerTestCase):
         self.assertError(self.server.request("POST", f"/runs/{first}/retry", body=b""), 401)
         self.assertError(self.server.signed_post(f"/runs/{first}/retry", secret="wrong"), 401)
         self.assertEqual(self.count("count"), before + 1)
+        # Retried already: its items went to the retry, which is what to retry now.
+        again = self.server.signed_post(f"/runs/{first}/retry")
+        self.assertError(again, 409)
+        self.assertIn(retry["run_id"], again.json["error"])
+        self.assertEqual(self.count("count"), before + 1)
 
     def testCancelStopsASleepingRun(self):
         run_id = self.assertAccepted(self.server.hook("slow"))["run_id"]

@@ -144,7 +144,7 @@ struct DraftRun {
                     out.retryAfterMs = max(out.retryAfterMs ?? 0, after ?? 0)
                     continue
                 }
-                switch ProviderVerdict.of(error, backoff: &backoff) {
+                switch ProviderVerdict.of(error, backoff: &backoff, in: slice) {
                 case let .itemFailed(why):
                     finished.insert(item.key)
                     out.record(ItemOutcome(id: id, status: .failed, error: why))

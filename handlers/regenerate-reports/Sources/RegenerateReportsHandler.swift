@@ -76,7 +76,7 @@ public struct RegenerateReportsHandler: SliceHandler {
                     out.record(ItemOutcome(id: report.id, status: .failed, error: "the answer held no report body"))
                 }
             case let .failure(error):
-                switch ProviderVerdict.of(error, backoff: &backoff) {
+                switch ProviderVerdict.of(error, backoff: &backoff, in: slice) {
                 case let .itemFailed(why):
                     out.record(ItemOutcome(id: report.id, status: .failed, error: why))
                 case let .pause(ms):
