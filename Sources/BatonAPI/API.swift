@@ -142,13 +142,10 @@ public final class API: Sendable {
     }
 
     func runs(_ query: [String: String]) async -> HTTPResponse {
-        var status: RunStatus?
-        if let s = query["status"] {
-            guard let parsed = RunStatus(rawValue: s) else {
-                return Self.error(400, "status '\(Self.printable(s))' is not a run status",
-                                  hint: "use one of " + RunStatus.allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            status = parsed
+        let state = query["status"]
+        if let s = state, !RunText.states.contains(s) {
+            return Self.error(400, "status '\(Self.printable(s))' is not a run status",
+                              hint: "use one of " + RunText.states.joined(separator: ", "))
         }
         var limit = 50
         if let text = query["limit"] {
@@ -159,7 +156,8 @@ public final class API: Sendable {
         }
         do {
             let now = Self.nowMs()
-            let rows = try await engine.store.runs(job: query["job"], status: status, limit: limit)
+            // Filtered by the status shown, as `baton runs --status` does.
+            let rows = try await RunText.runs(in: engine.store, job: query["job"], state: state, limit: limit, now: now)
             return Self.json(200, ["runs": rows.map { RunText.json($0, now: now) }])
         } catch {
             return Self.storeDown()
