@@ -79,7 +79,9 @@ public final class CurlMulti {
         // Only when libcurl itself failed or a transfer outlived every timeout.
         for (easy, i) in index {
             curl_multi_remove_handle(multi, easy)
-            results[i] = .failure(CurlError(.timeout, "the transfer did not finish within its timeout"))
+            // Whether it left is read as for any failure: a started request may have been taken.
+            results[i] = .failure(CurlError(.timeout, "the transfer did not finish within its timeout",
+                                            requestSent: ccurl_request_size(easy) > 0 || ccurl_upload_size(easy) > 0))
         }
         return results.map { $0 ?? .failure(CurlError(.other, "libcurl reported no outcome")) }
     }

@@ -135,19 +135,38 @@ public struct CurlError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// For SMTP: the server's last reply code (e.g. 550), or 0.
     public var reply: Int
+    /// Some of the request left this machine before the failure (libcurl counted request
+    /// or upload bytes as sent): the server may have taken it, so a send that failed this
+    /// way may have been delivered. False for a refused connection, an unknown host, a
+    /// TLS failure or a connect timeout: nothing was taken.
+    public var requestSent: Bool
+    /// Some of the upload body (SMTP: the message after DATA) left this machine; SMTP
+    /// commands before it count as request bytes but deliver nothing.
+    public var bodySent: Bool
 
-    init(_ kind: Kind, _ message: String, reply: Int = 0) { self.kind = kind; self.message = message; self.reply = reply }
+    init(_ kind: Kind, _ message: String, reply: Int = 0, requestSent: Bool = false) {
+        self.kind = kind; self.message = message; self.reply = reply; self.requestSent = requestSent; bodySent = false
+    }
 
     init(_ code: CURLcode, handle: UnsafeMutableRawPointer, reply: Int = 0) {
         let text = String(cString: curl_easy_strerror(code))
+        let uploaded = ccurl_upload_size(handle) > 0
+        self.init(code, text: text, reply: reply, requestSent: ccurl_request_size(handle) > 0 || uploaded, bodySent: uploaded)
+    }
+
+    private init(_ code: CURLcode, text: String, reply: Int, requestSent: Bool, bodySent: Bool) {
+        self.requestSent = requestSent
+        self.bodySent = bodySent
         switch code {
-        case CURLE_OPERATION_TIMEDOUT: self.init(.timeout, text, reply: reply)
-        case CURLE_COULDNT_CONNECT: self.init(.connect, text, reply: reply)
-        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: self.init(.resolve, text, reply: reply)
-        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE: self.init(.tls, text, reply: reply)
-        case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING: self.init(.send, text, reply: reply)
-        default: self.init(.other, text, reply: reply)
+        case CURLE_OPERATION_TIMEDOUT: kind = .timeout
+        case CURLE_COULDNT_CONNECT: kind = .connect
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: kind = .resolve
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE: kind = .tls
+        case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE: kind = .send
+        default: kind = .other
         }
+        message = text
+        self.reply = reply
     }
 
     public var description: String { reply > 0 ? "\(message) (server reply \(reply))" : message }

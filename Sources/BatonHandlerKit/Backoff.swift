@@ -54,6 +54,10 @@ public enum ProviderVerdict: Sendable, Equatable {
             return .failSlice(error.description)
         case .server, .timeout, .connectionFailed, .rejected, .badResponse:
             return .itemFailed(error.description)
+        case .maybeDelivered:
+            // Only messaging clients say this; their sends go through `SendLedger`, which
+            // records the item `unknown` before any verdict is asked for.
+            return .itemFailed(error.description)
         }
     }
 }

@@ -23,6 +23,7 @@ public final class TwilioClient {
         self.accountSid = accountSid
         self.authToken = authToken
         transport = try Transport(provider: "twilio", deadline: deadline)
+        transport.sendsMessages = true
     }
 
     /// `TWILIO_BASE_URL` (default `https://api.twilio.com`), `TWILIO_ACCOUNT_SID`,
@@ -43,8 +44,10 @@ public final class TwilioClient {
                                                 headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
                                                 body: Array(encoded.utf8), timeoutMs: 0, basicAuth: (accountSid, authToken)))
         guard response.status == 201 || response.status == 200 else { throw error(response) }
-        let f = Fields(provider: "twilio", root: try transport.json(response))
-        return Receipt(id: try f.string("sid"), status: try f.string("status"))
+        return try transport.accepted(response) { root throws(ProviderError) in
+            let f = Fields(provider: "twilio", root: root)
+            return Receipt(id: try f.string("sid"), status: try f.string("status"))
+        }
     }
 
     func error(_ r: CurlSession.Response) -> ProviderError {
@@ -78,6 +81,7 @@ public final class MessengerClient {
         self.pageToken = pageToken
         self.version = version
         transport = try Transport(provider: "messenger", deadline: deadline)
+        transport.sendsMessages = true
     }
 
     /// `MESSENGER_BASE_URL` (default `https://graph.facebook.com`), `MESSENGER_PAGE_TOKEN`,
@@ -104,8 +108,9 @@ public final class MessengerClient {
         let response = try transport.send(.init(method: "POST", url: url, headers: [("Content-Type", "application/json")],
                                                 body: Array(JSONValue.object(object).text.utf8), timeoutMs: 0))
         guard response.status == 200 else { throw error(response) }
-        let f = Fields(provider: "messenger", root: try transport.json(response))
-        return Receipt(id: try f.string("message_id"), status: "sent")
+        return try transport.accepted(response) { root throws(ProviderError) in
+            Receipt(id: try Fields(provider: "messenger", root: root).string("message_id"), status: "sent")
+        }
     }
 
     func error(_ r: CurlSession.Response) -> ProviderError {
@@ -169,7 +174,11 @@ public final class SMTPClient {
 
     static func map(_ error: CurlError) -> ProviderError {
         if error.reply >= 400 { return map(reply: error.reply) }
-        return .transport("smtp", error)
+        // libcurl's error after DATA is generic: once the body started to leave, the
+        // server may have queued the message.
+        var error = error
+        error.requestSent = error.bodySent
+        return .transport("smtp", error, sendsMessages: true)
     }
 
     static func map(reply: Int) -> ProviderError {

@@ -25,13 +25,26 @@ public enum ProviderError: Error, Sendable, Equatable, CustomStringConvertible {
     case noTimeLeft(provider: String)
     /// A variable the client needs is not set: nothing was sent.
     case notConfigured(provider: String, variable: String)
+    /// A message send failed after its request left this machine (a timeout while waiting
+    /// for the answer, a reset connection, an empty or unreadable answer to an accepted
+    /// request): the provider may have delivered it. Never resend it automatically
+    /// (HANDLERS.md: the outcome is `unknown`, a person decides). Only the messaging
+    /// clients (Twilio, Messenger, SMTP) say this; every other failure of theirs means the
+    /// message was refused before it was taken.
+    case maybeDelivered(provider: String, reason: String)
 
     /// Worth trying again later (with the same input).
     public var isTransient: Bool {
         switch self {
         case .rateLimited, .server, .timeout, .connectionFailed: true
-        case .quotaExhausted, .authentication, .rejected, .badResponse, .noTimeLeft, .notConfigured: false
+        case .quotaExhausted, .authentication, .rejected, .badResponse, .noTimeLeft, .notConfigured, .maybeDelivered: false
         }
+    }
+
+    /// The request may have been acted on by the provider (see `maybeDelivered`).
+    public var mayHaveBeenDelivered: Bool {
+        if case .maybeDelivered = self { return true }
+        return false
     }
 
     public var description: String {
@@ -45,16 +58,23 @@ public enum ProviderError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .rejected(p, s, code): "\(p): request refused (\(s)" + (code.map { ", code \($0)" } ?? "") + ")"
         case let .badResponse(p, field): "\(p): unexpected answer: \(field)"
         case let .noTimeLeft(p): "\(p): not enough budget left for a call"
+        case let .maybeDelivered(p, why): "\(p): may have been delivered (\(why)); not resent automatically"
         case let .notConfigured(p, v):
             "\(p): \(v) is not set; handlers get a clean environment: set it in the schedule file (\(v)=…), "
                 + "pass it from baton's own with pass-env=\(v), or with baton invoke --pass-env \(v)"
         }
     }
 
-    static func transport(_ provider: String, _ error: CurlError) -> ProviderError {
+    /// Types a transfer failure. With `sendsMessages` (a messaging client), a failure
+    /// after the request left this machine is `maybeDelivered`, not a timeout or a
+    /// connection failure that a retry may safely repeat.
+    static func transport(_ provider: String, _ error: CurlError, sendsMessages: Bool = false) -> ProviderError {
+        if sendsMessages, error.requestSent {
+            return .maybeDelivered(provider: provider, reason: error.kind == .timeout ? "no answer in time" : error.message)
+        }
         switch error.kind {
-        case .timeout: .timeout(provider: provider)
-        case .connect, .resolve, .tls, .send, .other: .connectionFailed(provider: provider, reason: error.message)
+        case .timeout: return .timeout(provider: provider)
+        case .connect, .resolve, .tls, .send, .other: return .connectionFailed(provider: provider, reason: error.message)
         }
     }
 

@@ -27,6 +27,9 @@ public final class Transport {
     public var deadline: Deadline
     /// The longest one request may take even with more budget left.
     public var requestCapMs: Int64 = 60_000
+    /// Requests have side effects (a message sent): a failure after the request left is
+    /// `ProviderError.maybeDelivered`, and so is an unreadable answer to an accepted one.
+    public var sendsMessages = false
     let session: CurlSession
     /// Made on the first batch (`sendAll`): most handlers never need it.
     var multi: CurlMulti?
@@ -42,7 +45,7 @@ public final class Transport {
         guard left >= 50 else { throw .noTimeLeft(provider: provider) }
         var request = request
         request.timeoutMs = min(left, requestCapMs)
-        do { return try session.perform(request) } catch { throw .transport(provider, error) }
+        do { return try session.perform(request) } catch { throw .transport(provider, error, sendsMessages: sendsMessages) }
     }
 
     /// Sends `requests` at once (libcurl's multi interface), each bounded as `send`
@@ -64,7 +67,16 @@ public final class Transport {
             r.timeoutMs = min(left, requestCapMs)
             return r
         }
-        return multi!.perform(bounded).map { $0.mapError { .transport(provider, $0) } }
+        return multi!.perform(bounded).map { $0.mapError { .transport(provider, $0, sendsMessages: sendsMessages) } }
+    }
+
+    /// Reads an accepted send's answer; for a messaging client an unreadable one is
+    /// `maybeDelivered` (the provider took the request, its answer was lost).
+    func accepted<T>(_ response: CurlSession.Response, _ read: (JSONValue) throws(ProviderError) -> T) throws(ProviderError) -> T {
+        do { return try read(try json(response)) } catch {
+            guard sendsMessages, case let .badResponse(_, field) = error else { throw error }
+            throw .maybeDelivered(provider: provider, reason: "accepted (\(response.status)) with an unreadable answer: \(field)")
+        }
     }
 
     func json(_ response: CurlSession.Response) throws(ProviderError) -> JSONValue {

@@ -22,6 +22,10 @@ static const long CCURLAUTH_BASIC = (long)CURLAUTH_BASIC;
 
 static inline long ccurl_response_code(CURL *h) { long c = 0; curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c); return c; }
 static inline long ccurl_os_errno(CURL *h) { long c = 0; curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &c); return c; }
+// Bytes of request (headers) and of upload (body, SMTP DATA) that left this machine: a
+// failure after any did is one the server may have acted on.
+static inline long ccurl_request_size(CURL *h) { long c = 0; curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &c); return c; }
+static inline curl_off_t ccurl_upload_size(CURL *h) { curl_off_t c = 0; curl_easy_getinfo(h, CURLINFO_SIZE_UPLOAD_T, &c); return c; }
 
 // The multi interface: curl_multi_setopt is varargs too, and CURLMsg's result sits in
 // an anonymous union Swift reads awkwardly.

@@ -1,9 +1,10 @@
 // send-sms: a small handler on BatonHandlerKit. Sends the pending rows of the `outbox`
 // table in APP_DB as SMS through Twilio (or `baton sandbox`), in id order, one slice at
 // a time. The cursor is the last id handled (key-set: stable when rows come and go).
-// Each send is claimed as intent ('pending' -> 'sending', only by the one who moves it)
-// before the call and its outcome written after, so a slice killed mid-call never sends
-// twice: a row found 'sending' is reported `unknown` for a person to decide.
+// Each send goes through the kit's SendLedger: claimed as intent ('pending' -> 'sending',
+// only by the one who moves it) before the call and its outcome written after, so a slice
+// killed mid-call never sends twice: a row found 'sending', or a send that may have been
+// delivered (a timeout after the request left), is `unknown` for a person to decide.
 //
 //   send-sms --seed 10      create 10 demo rows (numbers +1555000000N)
 //   baton invoke --pass-env APP_DB,TWILIO_BASE_URL,TWILIO_ACCOUNT_SID,TWILIO_AUTH_TOKEN -- send-sms
@@ -45,42 +46,33 @@ struct SendSMS: SliceHandler {
         out.total = try db.queryOne("SELECT count(*) FROM outbox")?.int(0)
         var last = after
         let rows = try db.query("SELECT id, to_number, body, state FROM outbox WHERE id > ?1 ORDER BY id LIMIT 100", [.integer(after)])
+        let ledger = SendLedger(db: db)
+        var backoff = Backoff(multiplier: slice.cursor.backoff)
         for row in rows {
             guard slice.shouldTakeItem(estimateMs: 300), let id = row.int64(0) else { break }
             let item = "msg_\(id)"
-            switch row.string(3) {
-            case "sent"?:
-                out.record(ItemOutcome(id: item, status: .skipped))
-            case "sending"?:
-                out.record(ItemOutcome(id: item, status: .unknown, error: "outcome of an earlier send is unknown"))
-            default:
-                // Only the one who moves it from pending sends it.
-                guard try db.execute("UPDATE outbox SET state = 'sending' WHERE id = ?1 AND state = 'pending'", [.integer(id)]) == 1 else {
-                    out.record(ItemOutcome(id: item, status: .skipped, error: "claimed by another run"))
-                    break
-                }
-                let sent = Result { () throws(ProviderError) in try twilio.send(to: row.string(1) ?? "", from: from, body: row.string(2) ?? "") }
-                switch sent {
-                case let .success(receipt):
-                    try db.execute("UPDATE outbox SET state = 'sent', provider_id = ?2 WHERE id = ?1", [.integer(id), .text(receipt.id)])
-                    out.record(ItemOutcome(id: item, status: .succeeded))
-                case let .failure(error):
-                    if case let .rateLimited(_, wait) = error {
-                        // Not a failure: hand the row back and pause the run.
-                        try db.execute("UPDATE outbox SET state = 'pending' WHERE id = ?1", [.integer(id)])
-                        out.retryAfterMs = wait ?? 1000
-                        break
-                    }
-                    // Refused before it was taken: safe to mark failed. Timeouts may have been taken.
-                    let maybeSent = error == .timeout(provider: "twilio")
-                    try db.execute("UPDATE outbox SET state = ?2 WHERE id = ?1", [.integer(id), .text(maybeSent ? "sending" : "failed")])
-                    out.record(ItemOutcome(id: item, status: maybeSent ? .unknown : .failed, error: error.description))
-                }
+            // A retry run lists the failed (and, with --include-unknown, unknown) ids: those
+            // may be claimed from their state; anything else only from pending.
+            let listed = slice.input.retryItems?.contains(item) ?? false
+            let target = SendLedger.Row(table: "outbox", key: [("id", .integer(id))], status: "state", providerId: "provider_id")
+            let outcome = try ledger.send(target, from: listed ? ["pending", "failed", "unknown"] : ["pending"]) { () throws(ProviderError) in
+                try twilio.send(to: row.string(1) ?? "", from: from, body: row.string(2) ?? "")
             }
-            if out.retryAfterMs != nil { break }
+            if case let .notSent(error) = outcome {
+                switch ProviderVerdict.of(error, backoff: &backoff) {
+                case let .pause(ms): out.retryAfterMs = ms
+                case .stopTaking: break
+                case let .failSlice(why): throw HandlerError(why)
+                case let .itemFailed(why): out.record(ItemOutcome(id: item, status: .failed, error: why))
+                }
+                break
+            }
+            if case .sent = outcome { backoff.succeeded() }
+            if let done = outcome.item(item) { out.record(done) }
             last = id
         }
         out.cursor = Cursor(after: String(last))
+        out.cursor?.backoff = backoff.multiplier
         let more = try db.queryOne("SELECT 1 FROM outbox WHERE id > ?1 LIMIT 1", [.integer(last)]) != nil
         out.hasMore = more || out.retryAfterMs != nil
         out.message = "\(out.succeeded) sent, \(out.failed) failed, \(out.skipped) skipped"

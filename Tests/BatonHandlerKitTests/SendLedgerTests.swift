@@ -1,0 +1,111 @@
+import BatonHandlerKit
+import Foundation
+import XCTest
+
+/// Issue 14: the kit's at-most-once send against a real SQLite file and a real sandbox;
+/// the sandbox's own record of deliveries is the judge (no idempotency key is sent).
+final class SendLedgerTests: XCTestCase {
+    var dir = ""
+    var sandbox: SandboxFixture!
+    var db: (any AppDatabase)!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("baton-ledger-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        sandbox = try SandboxFixture(dir: dir)
+        db = try AppDB.open(environment: ["APP_DB": "sqlite:\(dir)/app.db"])
+        try db.execute("CREATE TABLE outbox (id INTEGER PRIMARY KEY, psid TEXT, state TEXT NOT NULL DEFAULT 'pending', provider_id TEXT, error TEXT)")
+        try db.execute("CREATE TABLE deliveries (message_id TEXT, recipient TEXT, status TEXT, provider_message_id TEXT, error TEXT, UNIQUE (message_id, recipient))")
+        for k in 1...3 { try db.execute("INSERT INTO outbox (id, psid) VALUES (?1, ?2)", [.integer(Int64(k)), .text("psid\(k)")]) }
+    }
+
+    override func tearDown() {
+        sandbox?.stop()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    func messenger(ms: Int64 = 5000) throws -> MessengerClient {
+        try MessengerClient(baseURL: sandbox.base, pageToken: "t", deadline: Deadline(epochMs: Int64(Date().timeIntervalSince1970 * 1000) + ms, reserveMs: 0))
+    }
+
+    func row(_ id: Int64) -> SendLedger.Row {
+        SendLedger.Row(table: "outbox", key: [("id", .integer(id))], status: "state", providerId: "provider_id", error: "error")
+    }
+
+    func state(_ id: Int64) throws -> String? { try db.queryOne("SELECT state FROM outbox WHERE id = ?1", [.integer(id)])?.string(0) }
+
+    func testASendIsRecordedSentWithTheProvidersId() throws {
+        let client = try messenger()
+        let outcome = try SendLedger(db: db).send(row(1)) { () throws(ProviderError) in try client.send(psid: "psid1", text: "hi") }
+        guard case let .sent(receipt) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(try state(1), "sent")
+        XCTAssertEqual(try db.queryOne("SELECT provider_id FROM outbox WHERE id = 1")?.string(0), receipt.id)
+        XCTAssertEqual(try SendLedger(db: db).send(row(1)) { () throws(ProviderError) in try client.send(psid: "psid1", text: "hi") }, .alreadySent)
+        XCTAssertEqual(try sandbox.deliveries().count, 1)
+    }
+
+    func testOnlyTheOneWhoMovesItFromPendingSends() throws {
+        // A second writer (another run) has claimed row 2: this one must not send it, and
+        // reports it unknown (its sender may be mid-call or dead), never resent.
+        let other = try AppDB.open(environment: ["APP_DB": "sqlite:\(dir)/app.db"])
+        XCTAssertEqual(try other.execute("UPDATE outbox SET state = 'sending' WHERE id = 2 AND state = 'pending'"), 1)
+        let client = try messenger()
+        let outcome = try SendLedger(db: db).send(row(2)) { () throws(ProviderError) in try client.send(psid: "psid2", text: "hi") }
+        XCTAssertEqual(outcome, .unknown(nil))
+        XCTAssertEqual(outcome.item("m2")?.status, .unknown)
+        XCTAssertEqual(try state(2), "unknown")
+        XCTAssertEqual(try sandbox.deliveries().count, 0, "nothing was sent")
+    }
+
+    func testAHangPastTheDeadlineLeavesTheItemUnknown() throws {
+        try sandbox.fault(["hang": true])
+        let client = try messenger(ms: 1000)
+        let outcome = try SendLedger(db: db).send(row(1)) { () throws(ProviderError) in try client.send(psid: "psid1", text: "hi") }
+        guard case let .unknown(error?) = outcome, error.mayHaveBeenDelivered else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(try state(1), "unknown")
+        // Not sent again by a later slice.
+        let fresh = try messenger()
+        let again = try SendLedger(db: db).send(row(1)) { () throws(ProviderError) in try fresh.send(psid: "psid1", text: "hi") }
+        XCTAssertEqual(again, .unknown(nil))
+        XCTAssertEqual(try sandbox.deliveries().count, 0)
+        // Unless a person says so (baton retry --include-unknown): then it is claimed from unknown.
+        let decided = try SendLedger(db: db).send(row(1), from: ["pending", "unknown"]) { () throws(ProviderError) in try fresh.send(psid: "psid1", text: "hi") }
+        guard case .sent = decided else { return XCTFail("\(decided)") }
+        XCTAssertEqual(try sandbox.deliveries().count, 1)
+    }
+
+    func testARefusalIsFailedAndARateLimitHandsTheItemBack() throws {
+        try sandbox.fault(["status": 400])
+        let client = try messenger()
+        let refused = try SendLedger(db: db).send(row(1)) { () throws(ProviderError) in try client.send(psid: "psid1", text: "hi") }
+        guard case .failed = refused else { return XCTFail("\(refused)") }
+        XCTAssertEqual(try state(1), "failed")
+        XCTAssertNotNil(try db.queryOne("SELECT error FROM outbox WHERE id = 1")?.string(0))
+        try sandbox.fault(["status": 429, "retry_after": "2"])
+        let limited = try SendLedger(db: db).send(row(2)) { () throws(ProviderError) in try client.send(psid: "psid2", text: "hi") }
+        guard case .notSent(.rateLimited) = limited else { return XCTFail("\(limited)") }
+        XCTAssertNil(limited.item("m2"))
+        XCTAssertEqual(try state(2), "pending", "handed back, to be sent after the pause")
+    }
+
+    func testAnInsertedIntentHasOneWinnerAndARateLimitRemovesIt() throws {
+        let target = SendLedger.Row(table: "deliveries", key: [("message_id", .text("m1")), ("recipient", .text("p1"))],
+                                    providerId: "provider_message_id", error: "error", insert: true)
+        try sandbox.fault(["status": 429])
+        let client = try messenger()
+        let limited = try SendLedger(db: db).send(target, from: []) { () throws(ProviderError) in try client.send(psid: "p1", text: "hi") }
+        guard case .notSent = limited else { return XCTFail("\(limited)") }
+        XCTAssertNil(try db.queryOne("SELECT status FROM deliveries"), "no intent left behind")
+        let sent = try SendLedger(db: db).send(target, from: []) { () throws(ProviderError) in try client.send(psid: "p1", text: "hi") }
+        guard case .sent = sent else { return XCTFail("\(sent)") }
+        XCTAssertEqual(try SendLedger(db: db).send(target, from: []) { () throws(ProviderError) in try client.send(psid: "p1", text: "hi") }, .alreadySent)
+        XCTAssertEqual(try sandbox.deliveries().count, 1)
+    }
+
+    func testAnIntentThatCannotBeWrittenSendsNothing() throws {
+        try db.execute("CREATE TRIGGER no_claims BEFORE UPDATE OF state ON outbox BEGIN SELECT RAISE(ABORT, 'claims refused'); END")
+        let client = try messenger()
+        XCTAssertThrowsError(try SendLedger(db: db).send(row(3)) { () throws(ProviderError) in try client.send(psid: "psid3", text: "hi") })
+        XCTAssertEqual(try sandbox.deliveries().count, 0)
+    }
+}
