@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "baton", targets: ["baton"]),
         .executable(name: "send-sms", targets: ["send-sms"]),
         .executable(name: "regenerate-reports", targets: ["regenerate-reports"]),
+        .executable(name: "send-batches", targets: ["send-batches"]),
         .executable(name: "generate-stories", targets: ["generate-stories"]),
         .executable(name: "regenerate-drafts", targets: ["regenerate-drafts"]),
     ],
@@ -49,6 +50,9 @@ let package = Package(
         .target(name: "RegenerateReports", dependencies: ["BatonHandlerKit", "BatonCore"], path: "handlers/regenerate-reports/Sources"),
         .executableTarget(name: "regenerate-reports", dependencies: ["BatonHandlerKit", "RegenerateReports"],
                           path: "handlers/regenerate-reports/main"),
+        // send-batches (HANDLERS.md, seed 004): its logic in a library the tests call in-process.
+        .target(name: "SendBatches", dependencies: ["BatonHandlerKit"], path: "handlers/send-batches/Sources"),
+        .executableTarget(name: "send-batches", dependencies: ["BatonHandlerKit", "SendBatches"], path: "handlers/send-batches/main"),
         // generate-stories (seed 001): user stories per epic, paced, one active run per project.
         .target(name: "GenerateStories", dependencies: ["BatonHandlerKit"], path: "handlers/generate-stories/Sources"),
         .executableTarget(name: "generate-stories", dependencies: ["BatonHandlerKit", "GenerateStories"],

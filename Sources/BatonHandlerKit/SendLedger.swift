@@ -31,11 +31,15 @@ public struct SendLedger {
         /// Insert the row as `sending` when it does not exist (its table has a unique key
         /// over `key`); otherwise the row must exist.
         public var insert = false
+        /// Further columns of an inserted intent row (which batch it belongs to).
+        public var onInsert: [(String, AppValue)] = []
+        /// Further columns written with `sent`, in the same statement (an instant tag).
+        public var onSent: [(String, AppValue)] = []
 
         public init(table: String, key: [(String, AppValue)], status: String = "status", providerId: String? = nil,
-                    error: String? = nil, insert: Bool = false) {
+                    error: String? = nil, insert: Bool = false, onInsert: [(String, AppValue)] = [], onSent: [(String, AppValue)] = []) {
             self.table = table; self.key = key; self.status = status; self.providerId = providerId
-            self.error = error; self.insert = insert
+            self.error = error; self.insert = insert; self.onInsert = onInsert; self.onSent = onSent
         }
     }
 
@@ -90,6 +94,10 @@ public struct SendLedger {
             var sets = ["\(row.status) = 'sent'"]
             var args: [AppValue] = []
             if let c = row.providerId { sets.append("\(c) = ?\(row.key.count + 1)"); args.append(.text(receipt.id)) }
+            for (column, value) in row.onSent {
+                sets.append("\(column) = ?\(row.key.count + args.count + 1)")
+                args.append(value)
+            }
             try finish(row, sets: sets, args: args)
             return .sent(receipt)
         case let .failure(error):
@@ -118,11 +126,12 @@ public struct SendLedger {
     func claim(_ row: Row, from: [String]) throws(HandlerError) -> Claim {
         let n = row.key.count
         if row.insert {
-            let columns = row.key.map(\.0).joined(separator: ", ")
-            let marks = (1...n).map { "?\($0)" }.joined(separator: ", ")
+            let all = row.key + row.onInsert
+            let columns = all.map(\.0).joined(separator: ", ")
+            let marks = (1...all.count).map { "?\($0)" }.joined(separator: ", ")
             // ON CONFLICT DO NOTHING: SQLite 3.24+ and PostgreSQL alike; the unique key decides.
             if try db.execute("INSERT INTO \(row.table) (\(columns), \(row.status)) VALUES (\(marks), 'sending') ON CONFLICT DO NOTHING",
-                              keyArgs(row)) == 1 { return .claimed(inserted: true) }
+                              all.map(\.1)) == 1 { return .claimed(inserted: true) }
         }
         let states = from.enumerated().map { "?\(n + 1 + $0.offset)" }.joined(separator: ", ")
         if !from.isEmpty,

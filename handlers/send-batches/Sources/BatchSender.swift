@@ -1,0 +1,128 @@
+import BatonHandlerKit
+import Foundation
+
+/// One slice's sending: a batch's recipients in order, paced, through `SendLedger`.
+struct BatchSender {
+    let slice: Slice
+    let db: any AppDatabase
+    let settings: SendBatchesHandler.Settings
+    let ledger: SendLedger
+    var channels = Channels()
+    var cursor: Cursor
+    var out: SliceOutput
+    var backoff: Backoff
+    /// A rate limit, SIGTERM or the budget ended the slice.
+    var stopped = false
+    /// The last batch sent was closed (else this run still holds it).
+    var batchDone = false
+    var heldBatch = false
+    var nextSendMs: Int64 = 0
+
+    init(slice: Slice, db: any AppDatabase, settings: SendBatchesHandler.Settings) throws(HandlerError) {
+        self.slice = slice; self.db = db; self.settings = settings
+        ledger = SendLedger(db: db)
+        cursor = slice.cursor
+        out = SliceOutput(cursor: slice.cursor)
+        backoff = Backoff(multiplier: slice.cursor.backoff)
+    }
+
+    mutating func send(_ batch: BatchesTable.Batch) throws {
+        batchDone = false
+        heldBatch = true
+        guard let message = try BatchesTable.message(db, batch.messageId) else {
+            throw HandlerError("batch \(batch.id) names message \(batch.messageId), which does not exist")
+        }
+        let settled = try BatchesTable.settled(db, batch)
+        var taken = 0
+        for recipient in batch.recipients where !settled.contains(recipient) {
+            // Cancellation every 10 recipients (and before the first).
+            if taken % 10 == 0, try BatchesTable.message(db, batch.messageId)?.status == "cancelled" {
+                try BatchesTable.close(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, cancelled: true)
+                slice.log("event=cancelled message=\(batch.messageId) batch=\(batch.id)")
+                batchDone = true; heldBatch = false
+                return
+            }
+            if taken % 5 == 0, taken > 0 {
+                try BatchesTable.progress(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, leaseMs: settings.leaseMs)
+            }
+            guard pace() else { stopped = true; break }
+            taken += 1
+            let item = "\(batch.messageId)/\(recipient)"
+            let row = SendLedger.Row(table: "message_deliveries", key: [("message_id", .text(batch.messageId)), ("recipient", .text(recipient))],
+                                     providerId: "provider_message_id", error: "error", insert: true,
+                                     onInsert: [("batch_id", .text(batch.id))],
+                                     onSent: [("tagged_at", .text(AppDB.timestamp(slice.nowMs)))])
+            let outcome = try ledger.send(row, from: []) { () throws(ProviderError) in
+                try channels.send(message, to: recipient, slice: slice)
+            }
+            if case let .notSent(error) = outcome {
+                switch ProviderVerdict.of(error, backoff: &backoff, baseMs: 1_000) {
+                case let .pause(ms):
+                    out.retryAfterMs = ms
+                    // Keep the batch through the pause.
+                    try BatchesTable.progress(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, leaseMs: settings.leaseMs + ms)
+                case .stopTaking: break
+                case let .failSlice(why): throw HandlerError(why)
+                case let .itemFailed(why): out.record(ItemOutcome(id: item, status: .failed, error: why))
+                }
+                stopped = true
+                break
+            }
+            if case .sent = outcome { backoff.succeeded() }
+            if let done = outcome.item(item) { out.record(done) }
+        }
+        if stopped || slice.stopRequested {
+            try BatchesTable.progress(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, leaseMs: settings.leaseMs)
+            stopped = true
+            return
+        }
+        try BatchesTable.close(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, cancelled: false)
+        batchDone = true; heldBatch = false
+    }
+
+    /// Waits for the next send's turn at `rate`; false when the slice must stop first.
+    mutating func pace() -> Bool {
+        let now = slice.nowMs
+        if nextSendMs > now, !slice.pause(ms: nextSendMs - now) { return false }
+        guard slice.shouldTakeItem(estimateMs: 300) else { return false }
+        nextSendMs = max(nextSendMs, slice.nowMs - Int64(settings.intervalMs)) + Int64(settings.intervalMs.rounded())
+        return true
+    }
+
+    /// A `baton retry` run: exactly the listed `message/recipient` items, each from
+    /// `failed` (and `unknown`, which the listing includes only with --include-unknown).
+    mutating func retry(_ items: [String]) throws {
+        var touched = Set<String>()
+        for item in items {
+            guard !stopped, slice.shouldTakeItem(estimateMs: Int64(settings.intervalMs) + 300) else { break }
+            let parts = item.split(separator: "/", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let message = try BatchesTable.message(db, parts[0]) else {
+                out.record(ItemOutcome(id: item, status: .skipped, error: "no such message/recipient"))
+                continue
+            }
+            guard pace() else { break }
+            let row = SendLedger.Row(table: "message_deliveries", key: [("message_id", .text(parts[0])), ("recipient", .text(parts[1]))],
+                                     providerId: "provider_message_id", error: "error",
+                                     onSent: [("tagged_at", .text(AppDB.timestamp(slice.nowMs)))])
+            let outcome = try ledger.send(row, from: ["failed", "unknown"]) { () throws(ProviderError) in
+                try channels.send(message, to: parts[1], slice: slice)
+            }
+            if case let .notSent(error) = outcome {
+                if case let .pause(ms) = ProviderVerdict.of(error, backoff: &backoff) { out.retryAfterMs = ms }
+                stopped = true
+                break
+            }
+            if let done = outcome.item(item) { out.record(done) }
+            touched.insert(parts[0])
+        }
+        // The batches' and messages' totals follow the deliveries.
+        for message in touched {
+            try db.transaction { () throws(HandlerError) in
+                for batch in try db.query("SELECT id FROM message_batches WHERE message_id = ?1", [.text(message)]) {
+                    try db.execute(BatchesTable.counts + " WHERE id = ?1", [.text(batch.string(0) ?? "")])
+                }
+                try BatchesTable.summarise(db, message)
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import BatonHandlerKit
+import Foundation
+
+/// send-batches' tables (HANDLERS.md, names and columns fixed there) and the statements
+/// that claim, close and summarise batches. Every claim is conditional, and closing a
+/// batch summarises its message in the same transaction.
+enum BatchesTable {
+    static let migrations = [
+        """
+        CREATE TABLE IF NOT EXISTS messages (
+            id TEXT PRIMARY KEY NOT NULL, body TEXT NOT NULL DEFAULT '', media_url TEXT,
+            status TEXT NOT NULL DEFAULT 'pending', total_recipients INTEGER NOT NULL DEFAULT 0,
+            sent_count INTEGER NOT NULL DEFAULT 0, failed_count INTEGER NOT NULL DEFAULT 0,
+            unknown_count INTEGER NOT NULL DEFAULT 0, channel TEXT NOT NULL DEFAULT 'messenger',
+            created_at TEXT
+        );
+        CREATE TABLE IF NOT EXISTS message_batches (
+            id TEXT PRIMARY KEY NOT NULL, message_id TEXT NOT NULL, batch_number INTEGER NOT NULL,
+            total_batches INTEGER NOT NULL, recipients TEXT NOT NULL, recipient_count INTEGER NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending', sent_count INTEGER NOT NULL DEFAULT 0,
+            failed_count INTEGER NOT NULL DEFAULT 0, error_message TEXT, started_at TEXT, completed_at TEXT,
+            lease_until TEXT, claimed_by TEXT, unknown_count INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (message_id, batch_number)
+        );
+        CREATE INDEX IF NOT EXISTS message_batches_next ON message_batches (status, message_id, batch_number);
+        CREATE TABLE IF NOT EXISTS message_deliveries (
+            message_id TEXT NOT NULL, recipient TEXT NOT NULL, status TEXT NOT NULL,
+            provider_message_id TEXT, error TEXT, batch_id TEXT, tagged_at TEXT,
+            UNIQUE (message_id, recipient)
+        );
+        CREATE INDEX IF NOT EXISTS message_deliveries_batch ON message_deliveries (batch_id, status);
+        """,
+    ]
+
+    struct Batch {
+        var id: String
+        var messageId: String
+        var recipients: [String]
+    }
+
+    struct Message {
+        var id: String
+        var body: String
+        var mediaURL: String?
+        var channel: String
+        var status: String
+    }
+
+    static func open(_ env: [String: String]) throws(HandlerError) -> any AppDatabase {
+        let db = try AppDB.open(environment: env)
+        try db.migrate("send-batches", migrations)
+        return db
+    }
+
+    /// Claims a batch for `runId`: first one this run already holds (a slice of the run
+    /// that died or stopped mid-batch), else the next pending one, or one whose lease
+    /// ran out (its claimer died), of a message not cancelled. One transaction, and the
+    /// update is conditional on the state just read, so two workers never hold one batch.
+    static func claim(_ db: any AppDatabase, runId: String, message: String?, nowMs: Int64, leaseMs: Int64) throws(HandlerError) -> Batch? {
+        let now = AppDB.timestamp(nowMs), until = AppDB.timestamp(nowMs + leaseMs)
+        return try db.transaction { () throws(HandlerError) -> Batch? in
+            let scope = message == nil ? "" : " AND b.message_id = ?3"
+            let args: [AppValue] = [.text(runId), .text(now)] + (message.map { [AppValue.text($0)] } ?? [])
+            let row = try db.queryOne("""
+                SELECT b.id FROM message_batches b JOIN messages m ON m.id = b.message_id
+                WHERE m.status <> 'cancelled'\(scope)
+                  AND (b.status = 'pending' OR (b.status = 'processing' AND (b.claimed_by = ?1 OR b.lease_until < ?2)))
+                ORDER BY CASE WHEN b.claimed_by = ?1 AND b.status = 'processing' THEN 0 ELSE 1 END, b.message_id, b.batch_number
+                LIMIT 1
+                """, args)
+            guard let id = row?.string(0) else { return nil }
+            let changed = try db.execute("""
+                UPDATE message_batches SET status = 'processing', claimed_by = ?2, lease_until = ?4,
+                    started_at = COALESCE(started_at, ?3)
+                WHERE id = ?1 AND (status = 'pending' OR (status = 'processing' AND (claimed_by = ?2 OR lease_until < ?3)))
+                """, [.text(id), .text(runId), .text(now), .text(until)])
+            guard changed == 1 else { return nil }
+            try db.execute("UPDATE messages SET status = 'sending' WHERE id = (SELECT message_id FROM message_batches WHERE id = ?1) AND status = 'pending'",
+                           [.text(id)])
+            return try load(db, id)
+        }
+    }
+
+    static func load(_ db: any AppDatabase, _ id: String) throws(HandlerError) -> Batch? {
+        guard let row = try db.queryOne("SELECT id, message_id, recipients FROM message_batches WHERE id = ?1", [.text(id)]) else { return nil }
+        guard let text = row.string(2), let list = JSONValue.parse(Array(text.utf8)), case let .array(items) = list else {
+            throw HandlerError("batch \(id): recipients is not a JSON array", hint: "store the batch's PSIDs as a JSON array of strings")
+        }
+        return Batch(id: id, messageId: row.string(1) ?? "", recipients: items.compactMap { $0.string ?? $0.integer.map(String.init) })
+    }
+
+    static func message(_ db: any AppDatabase, _ id: String) throws(HandlerError) -> Message? {
+        try db.queryOne("SELECT id, body, media_url, channel, status FROM messages WHERE id = ?1", [.text(id)]).map {
+            Message(id: $0.string(0) ?? id, body: $0.string(1) ?? "", mediaURL: $0.string(2), channel: $0.string(3) ?? "messenger",
+                    status: $0.string(4) ?? "")
+        }
+    }
+
+    /// Recipients of `batch` that already have an outcome (`sent`, `failed`, `unknown`):
+    /// skipped when a batch is taken up again.
+    static func settled(_ db: any AppDatabase, _ batch: Batch) throws(HandlerError) -> Set<String> {
+        Set(try db.query("SELECT recipient FROM message_deliveries WHERE batch_id = ?1 AND status IN ('sent', 'failed', 'unknown')",
+                         [.text(batch.id)]).compactMap { $0.string(0) })
+    }
+
+    /// Progress: the batch's counts from its deliveries, its lease renewed, the message summarised.
+    static func progress(_ db: any AppDatabase, _ batch: Batch, runId: String, nowMs: Int64, leaseMs: Int64) throws(HandlerError) {
+        try db.transaction { () throws(HandlerError) in
+            try db.execute(counts + ", lease_until = ?3 WHERE id = ?1 AND claimed_by = ?2 AND status = 'processing'",
+                           [.text(batch.id), .text(runId), .text(AppDB.timestamp(nowMs + leaseMs))])
+            try summarise(db, batch.messageId)
+        }
+    }
+
+    /// Closes the batch `completed` (or `failed` when nothing of it was sent and some
+    /// failed; `cancelled`) and summarises its message, in one transaction.
+    static func close(_ db: any AppDatabase, _ batch: Batch, runId: String, nowMs: Int64, cancelled: Bool) throws(HandlerError) {
+        try db.transaction { () throws(HandlerError) in
+            try db.execute(counts + """
+                , lease_until = NULL, completed_at = ?3,
+                  status = CASE WHEN ?4 = 1 THEN 'cancelled'
+                                WHEN (SELECT count(*) FROM message_deliveries WHERE batch_id = ?1 AND status = 'sent') = 0
+                                 AND (SELECT count(*) FROM message_deliveries WHERE batch_id = ?1 AND status = 'failed') > 0 THEN 'failed'
+                                ELSE 'completed' END,
+                  error_message = CASE WHEN (SELECT count(*) FROM message_deliveries WHERE batch_id = ?1 AND status = 'failed') > 0
+                                       THEN (SELECT count(*) FROM message_deliveries WHERE batch_id = ?1 AND status = 'failed') || ' recipients failed'
+                                       ELSE NULL END
+                WHERE id = ?1 AND claimed_by = ?2 AND status = 'processing'
+                """, [.text(batch.id), .text(runId), .text(AppDB.timestamp(nowMs)), .bool(cancelled)])
+            if cancelled {
+                try db.execute("UPDATE message_batches SET status = 'cancelled', lease_until = NULL WHERE message_id = ?1 AND status = 'pending'",
+                               [.text(batch.messageId)])
+            }
+            try summarise(db, batch.messageId)
+        }
+    }
+
+    static let counts = """
+        UPDATE message_batches SET
+            sent_count = (SELECT count(*) FROM message_deliveries WHERE batch_id = ?1 AND status = 'sent'),
+            failed_count = (SELECT count(*) FROM message_deliveries WHERE batch_id = ?1 AND status = 'failed'),
+            unknown_count = (SELECT count(*) FROM message_deliveries WHERE batch_id = ?1 AND status IN ('unknown', 'sending'))
+        """
+
+    /// The message's status and totals from its batches.
+    static func summarise(_ db: any AppDatabase, _ message: String) throws(HandlerError) {
+        try db.execute("""
+            UPDATE messages SET
+                sent_count = (SELECT COALESCE(sum(sent_count), 0) FROM message_batches WHERE message_id = ?1),
+                failed_count = (SELECT COALESCE(sum(failed_count), 0) FROM message_batches WHERE message_id = ?1),
+                unknown_count = (SELECT COALESCE(sum(unknown_count), 0) FROM message_batches WHERE message_id = ?1),
+                status = CASE
+                    WHEN status = 'cancelled' THEN 'cancelled'
+                    WHEN EXISTS (SELECT 1 FROM message_batches WHERE message_id = ?1 AND status IN ('pending', 'processing')) THEN
+                        CASE WHEN EXISTS (SELECT 1 FROM message_batches WHERE message_id = ?1 AND status <> 'pending') THEN 'sending' ELSE status END
+                    WHEN NOT EXISTS (SELECT 1 FROM message_batches WHERE message_id = ?1 AND status <> 'failed') THEN 'failed'
+                    ELSE 'completed' END
+            WHERE id = ?1
+            """, [.text(message)])
+    }
+
+    /// Whether any batch is left to claim (pending, or processing by this run or past its lease).
+    static func more(_ db: any AppDatabase, runId: String, message: String?, nowMs: Int64) throws(HandlerError) -> Bool {
+        let scope = message == nil ? "" : " AND b.message_id = ?3"
+        let args: [AppValue] = [.text(runId), .text(AppDB.timestamp(nowMs))] + (message.map { [AppValue.text($0)] } ?? [])
+        return try db.queryOne("""
+            SELECT 1 FROM message_batches b JOIN messages m ON m.id = b.message_id
+            WHERE m.status <> 'cancelled'\(scope)
+              AND (b.status = 'pending' OR (b.status = 'processing' AND (b.claimed_by = ?1 OR b.lease_until < ?2)))
+            LIMIT 1
+            """, args) != nil
+    }
+
+    /// A message to `recipients`, split into batches of `batchSize`, each holding its list.
+    static func create(_ db: any AppDatabase, id: String, body: String, mediaURL: String?, channel: String,
+                       recipients: [String], batchSize: Int, nowMs: Int64) throws(HandlerError) {
+        var seen = Set<String>()
+        let unique = recipients.filter { seen.insert($0).inserted }
+        let chunks = stride(from: 0, to: unique.count, by: batchSize).map { Array(unique[$0..<min($0 + batchSize, unique.count)]) }
+        try db.transaction { () throws(HandlerError) in
+            try db.execute("INSERT INTO messages (id, body, media_url, status, total_recipients, channel, created_at) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6)",
+                           [.text(id), .text(body), .string(mediaURL), .int(unique.count), .text(channel), .text(AppDB.timestamp(nowMs))])
+            for (k, chunk) in chunks.enumerated() {
+                try db.execute("""
+                    INSERT INTO message_batches (id, message_id, batch_number, total_batches, recipients, recipient_count, status)
+                    VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending')
+                    """, [.text("\(id)_b\(String(format: "%04d", k + 1))"), .text(id), .int(k + 1), .int(chunks.count),
+                          .text(JSONValue.array(chunk.map { .string($0) }).text), .int(chunk.count)])
+            }
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import BatonHandlerKit
+import SendBatches
+HandlerMain.run(SendBatchesHandler())
