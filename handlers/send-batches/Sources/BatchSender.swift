@@ -42,8 +42,11 @@ struct BatchSender {
                 batchDone = true; heldBatch = false
                 return
             }
-            if taken % 5 == 0, taken > 0 {
-                try BatchesTable.progress(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, leaseMs: settings.leaseMs)
+            if taken % 5 == 0, taken > 0,
+               !(try BatchesTable.progress(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, leaseMs: settings.leaseMs)) {
+                slice.log("event=lease_lost batch=\(batch.id)")
+                batchDone = true; heldBatch = false
+                return
             }
             guard pace() else { stopped = true; break }
             taken += 1
@@ -56,7 +59,7 @@ struct BatchSender {
                 try channels.send(message, to: recipient, slice: slice)
             }
             if case let .notSent(error) = outcome {
-                switch ProviderVerdict.of(error, backoff: &backoff, baseMs: 1_000) {
+                switch ProviderVerdict.of(error, backoff: &backoff, baseMs: 500) {
                 case let .pause(ms):
                     out.retryAfterMs = ms
                     // Keep the batch through the pause.

@@ -103,12 +103,16 @@ enum BatchesTable {
                          [.text(batch.id)]).compactMap { $0.string(0) })
     }
 
-    /// Progress: the batch's counts from its deliveries, its lease renewed, the message summarised.
-    static func progress(_ db: any AppDatabase, _ batch: Batch, runId: String, nowMs: Int64, leaseMs: Int64) throws(HandlerError) {
-        try db.transaction { () throws(HandlerError) in
-            try db.execute(counts + ", lease_until = ?3 WHERE id = ?1 AND claimed_by = ?2 AND status = 'processing'",
-                           [.text(batch.id), .text(runId), .text(AppDB.timestamp(nowMs + leaseMs))])
+    /// Progress: the batch's counts from its deliveries, its lease renewed, the message
+    /// summarised. False when the batch is no longer this run's (its lease ran out and
+    /// another worker took it, or it was closed): stop sending it.
+    @discardableResult
+    static func progress(_ db: any AppDatabase, _ batch: Batch, runId: String, nowMs: Int64, leaseMs: Int64) throws(HandlerError) -> Bool {
+        try db.transaction { () throws(HandlerError) -> Bool in
+            let held = try db.execute(counts + ", lease_until = ?3 WHERE id = ?1 AND claimed_by = ?2 AND status = 'processing'",
+                                      [.text(batch.id), .text(runId), .text(AppDB.timestamp(nowMs + leaseMs))]) == 1
             try summarise(db, batch.messageId)
+            return held
         }
     }
 
