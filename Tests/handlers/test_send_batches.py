@@ -29,6 +29,22 @@ def children(pid):
     return out
 
 
+def alive(pid):
+    """Running and not a zombie (an orphan's parent may be slow to reap it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def handler_of(worker):
+    """The pid of the send-batches handler a `baton invoke` process runs."""
+    return wait_for("the worker's handler", lambda: [c for c in children(worker.pid)
+                                                     if os.path.basename(os.readlink(f"/proc/{c}/exe")) == NAME])[0]
+
+
 def environ(pid):
     with open(f"/proc/{pid}/environ", "rb") as f:
         return dict(kv.split(b"=", 1) for kv in f.read().split(b"\0") if b"=" in kv)
@@ -55,22 +71,31 @@ class SendBatches(unittest.TestCase):
     def messenger(self, w):
         return collections.Counter(d["to"] for d in w.sandbox.deliveries(provider="messenger"))
 
-    def test_three_workers_share_a_message_and_a_killed_handler_leaves_only_its_send_in_flight_unknown(self):
+    def test_three_workers_share_a_message_and_kills_leave_only_the_send_in_flight_unknown(self):
+        # Worker A's handler is killed with SIGKILL mid-send; worker B's baton is killed
+        # with SIGKILL (its handler, orphaned, finishes its slice; baton's docs/runs.md).
         w = self.world(sandbox_args=["--latency", "300ms"])
         w.handler(NAME, "--seed", "60", "--batch_size", "10")
         psids = {r[0] for r in w.sql("SELECT value FROM message_batches, json_each(message_batches.recipients)")}
         self.assertEqual(len(psids), 60)
         a = self.start(w, "rate=20", "lease=3s")
-        handler = wait_for("worker A's handler", lambda: [c for c in children(a.pid) if os.path.basename(os.readlink(f"/proc/{c}/exe")) == NAME])[0]
+        handler = handler_of(a)
         run_a = environ(handler)[b"BATON_RUN_ID"].decode()
         b = self.start(w, "rate=20", "lease=3s")
+        handler_b = handler_of(b)
+        run_b = environ(handler_b)[b"BATON_RUN_ID"].decode()
         c = self.start(w, "rate=20", "lease=3s")
         in_flight = wait_for("a send of worker A in flight", lambda: w.sql(
             "SELECT d.recipient FROM message_deliveries d JOIN message_batches b ON b.id = d.batch_id "
             "WHERE d.status = 'sending' AND b.claimed_by = ?", run_a))[0][0]
         os.kill(handler, signal.SIGKILL)
+        wait_for("worker B sending", lambda: w.sql(
+            "SELECT 1 FROM message_deliveries d JOIN message_batches b ON b.id = d.batch_id "
+            "WHERE d.status = 'sent' AND b.claimed_by = ?", run_b))
+        os.kill(b.pid, signal.SIGKILL)
         for p in (a, b, c):
             p.communicate(timeout=90)
+        wait_for("worker B's orphaned handler to finish", lambda: not alive(handler_b), timeout=60)
 
         sent = self.messenger(w)
         self.assertEqual(max(sent.values()), 1, f"a PSID delivered twice: {[k for k, v in sent.items() if v > 1]}")
@@ -120,6 +145,30 @@ class SendBatches(unittest.TestCase):
         self.assertEqual((len(sent), max(sent.values())), (30, 1))
         self.assertEqual(w.sql("SELECT status, sent_count, failed_count FROM messages"), [("completed", 30, 0)])
         self.assertEqual({r[0] for r in w.sql("SELECT status FROM message_batches")}, {"completed"})
+
+    def test_a_send_that_may_have_been_delivered_is_unknown_and_resent_only_when_a_person_says_so(self):
+        w = self.world()
+        w.handler(NAME, "--seed", "6")
+        # The sandbox hangs on the first send past the slice's deadline: the request left,
+        # no answer came, so its outcome is unknown (the sandbox in fact recorded nothing).
+        w.sandbox.queue_faults([{"hang": True}], provider="messenger")
+        r = w.baton("invoke", "send-batches", "--budget", "3s", "--param", "rate=50")
+        run = w.runs()[0]
+        unknown = [i["id"] for i in w.show(run["run_id"]).get("unknown_items", [])]
+        self.assertEqual(len(unknown), 1, r.stderr)
+        psid = unknown[0].split("/", 1)[1]
+        self.assertEqual(w.sql("SELECT status FROM message_deliveries WHERE recipient = ?", psid), [("unknown",)])
+        self.assertEqual(len(self.messenger(w)), 5)
+        # Not resent by a plain retry, nor by another run of the job.
+        w.baton("retry", run["run_id"])
+        w.baton("invoke", "send-batches")
+        self.assertNotIn(psid, self.messenger(w))
+        # baton retry --include-unknown: the person decided; sent once.
+        r = w.baton("retry", run["run_id"], "--include-unknown")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        sent = self.messenger(w)
+        self.assertEqual((len(sent), max(sent.values()), sent[psid]), (6, 1, 1))
+        self.assertEqual(w.sql("SELECT status, sent_count, unknown_count FROM messages"), [("completed", 6, 0)])
 
     def test_stats_and_a_bad_seed_say_what_is_wrong(self):
         w = self.world()
