@@ -34,13 +34,15 @@ sandbox_pid=$!
 trap 'kill "$sandbox_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf "http://$sandbox/_sandbox/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 export APP_DB=sqlite:var/app.db OPENAI_BASE_URL=http://$sandbox/v1 OPENAI_API_KEY=sandbox-key
+export MESSENGER_BASE_URL=http://$sandbox MESSENGER_PAGE_TOKEN=sandbox-page-token
 # Demo prices (US dollars per million tokens), so runs show a cost as well as tokens.
 export AI_PRICE_IN=${AI_PRICE_IN:-0.15} AI_PRICE_OUT=${AI_PRICE_OUT:-0.60}
 if [ ! -f var/app.db ]; then
-  echo "== seeding var/app.db: leads and drafts, reports, epics"
+  echo "== seeding var/app.db: leads and drafts, reports, epics, a message to 300 PSIDs"
   "$bin/regenerate-drafts" --seed 200
   "$bin/regenerate-reports" --seed 40
   "$bin/generate-stories" --seed 12
+  "$bin/send-batches" --seed 300
 fi
 echo
 # A demo secret so the webhook example below works; set your own in real use.
@@ -56,6 +58,7 @@ cat <<TEXT
 
    AI work:    $bin/regenerate-drafts --stats   $bin/regenerate-reports --list   $bin/generate-stories --list
                $baton runs --state $state --job regenerate-reports   (tokens and cost per run)
+   Messaging:  $bin/send-batches --stats      curl -s 'http://$sandbox/_sandbox/deliveries?provider=messenger'
 
 TEXT
 "$baton" run --schedules schedules --state "$state" --listen "$listen"
