@@ -1,0 +1,132 @@
+import BatonHandlerKit
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Glibc
+@testable import SendBatches
+import Synchronization
+import XCTest
+
+/// send-batches in-process (issue 14): real APP_DB files, a real `baton sandbox`, slices
+/// of several "workers" (run ids) sharing one message; a clock offset stands in for the
+/// time a dead worker's lease takes to run out.
+final class SendBatchesTests: XCTestCase {
+    var dir = ""
+    var sandbox: Process!
+    var base = ""
+    var env: [String: String] = [:]
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("baton-batches-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let binary = ProcessInfo.processInfo.environment["BATON_BIN"] ?? FileManager.default.currentDirectoryPath + "/.build/debug/baton"
+        let log = dir + "/sandbox.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["sandbox", "--listen", "127.0.0.1:0", "--db", "sqlite:\(dir)/sandbox.db"]
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        sandbox = p
+        let end = Date().addingTimeInterval(10)
+        while base.isEmpty, Date() < end, p.isRunning {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if let a = text.split(separator: "\n").first(where: { $0.contains("event=listen") })?
+                .split(separator: " ").first(where: { $0.hasPrefix("address=") }) { base = "http://" + a.dropFirst(8) } else { usleep(20_000) }
+        }
+        XCTAssertFalse(base.isEmpty, "the sandbox did not start")
+        env = ["APP_DB": "sqlite:\(dir)/app.db", "MESSENGER_BASE_URL": base, "MESSENGER_PAGE_TOKEN": "t"]
+    }
+
+    override func tearDown() {
+        if let p = sandbox { kill(p.processIdentifier, SIGTERM); p.waitUntilExit() }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    func seed(_ n: Int, batch: Int) throws {
+        _ = try XCTUnwrap(SendBatchesHandler().commands["--seed"]).run([String(n), "--batch_size", String(batch)], env)
+    }
+
+    /// One slice of run `run`, its clock `offsetMs` ahead of the real one.
+    func slice(_ run: String, params: [String: String] = ["rate": "1000"], offsetMs: Int64 = 0, retry: [String]? = nil) throws -> SliceOutput {
+        let now = Self.now() + offsetMs
+        var payload: JSONValue?
+        if let retry { payload = .object(["items": .array(retry.map { .string($0) })]) }
+        let input = SliceInput(runId: run, cursor: nil, budgetMs: 20_000, deadlineMs: now + 20_000,
+                               params: Params(params.mapValues { .string($0) }), payload: payload)
+        return try SendBatchesHandler().run(try Slice(input: input, environment: env, clock: { Self.now() + offsetMs }, log: { _ in }))
+    }
+
+    func delivered() throws -> [String] {
+        var request = URLRequest(url: URL(string: base + "/_sandbox/deliveries?provider=messenger")!)
+        request.httpMethod = "GET"
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var data = Data()
+        URLSession.shared.dataTask(with: request) { d, _, _ in data = d ?? Data(); done.signal() }.resume()
+        _ = done.wait(timeout: .now() + 10)
+        let list = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["deliveries"] as? [[String: Any]] ?? []
+        return list.compactMap { $0["to"] as? String }
+    }
+
+    func testWorkersClaimDifferentBatchesAndADeadWorkersBatchIsTakenAfterItsLease() throws {
+        try seed(30, batch: 10)
+        let db = try BatchesTable.open(env)
+        let now = Self.now(), lease: Int64 = 600_000
+        let first = try XCTUnwrap(try BatchesTable.claim(db, runId: "r1", message: nil, nowMs: now, leaseMs: lease))
+        let second = try XCTUnwrap(try BatchesTable.claim(db, runId: "r2", message: nil, nowMs: now, leaseMs: lease))
+        XCTAssertEqual([first.id, second.id], ["msg_0001_b0001", "msg_0001_b0002"])
+        XCTAssertEqual(first.recipients.count, 10)
+        XCTAssertEqual(try BatchesTable.claim(db, runId: "r1", message: nil, nowMs: now, leaseMs: lease)?.id, first.id,
+                       "a run takes up the batch it holds")
+        XCTAssertEqual(try BatchesTable.claim(db, runId: "r3", message: nil, nowMs: now, leaseMs: lease)?.id, "msg_0001_b0003")
+        XCTAssertNil(try BatchesTable.claim(db, runId: "r4", message: nil, nowMs: now, leaseMs: lease), "all held")
+        // r1 dies; past its lease (times are whole seconds), r4 takes its batch and r1 (back after all) has lost it.
+        XCTAssertEqual(try BatchesTable.claim(db, runId: "r4", message: nil, nowMs: now + lease + 1_000, leaseMs: lease)?.id, first.id)
+        XCTAssertFalse(try BatchesTable.progress(db, first, runId: "r1", nowMs: now, leaseMs: lease))
+        XCTAssertEqual(try db.queryOne("SELECT claimed_by FROM message_batches WHERE id = ?1", [.text(first.id)])?.string(0), "r4")
+    }
+
+    func testASliceSendsEveryRecipientOnceAndSummarisesTheMessage() throws {
+        try seed(25, batch: 10)
+        let out = try slice("r1")
+        XCTAssertEqual(out.succeeded, 25)
+        XCTAssertEqual(out.hasMore, false)
+        let again = try slice("r2")
+        XCTAssertEqual(again.processed, 0)
+        let db = try BatchesTable.open(env)
+        let m = try XCTUnwrap(try db.queryOne("SELECT status, sent_count, failed_count, total_recipients FROM messages"))
+        XCTAssertEqual([m.string(0), m.string(1), m.string(2), m.string(3)], ["completed", "25", "0", "25"])
+        XCTAssertEqual(try db.query("SELECT status, sent_count FROM message_batches ORDER BY batch_number").map { "\($0.string(0)!):\($0.int(1)!)" },
+                       ["completed:10", "completed:10", "completed:5"])
+        XCTAssertEqual(try db.queryOne("SELECT count(*) FROM message_deliveries WHERE tagged_at IS NOT NULL AND provider_message_id LIKE 'm_%'")?.int(0), 25)
+        let sent = try delivered()
+        XCTAssertEqual(sent.count, 25)
+        XCTAssertEqual(Set(sent).count, 25)
+    }
+
+    func testARecipientADeadWorkerLeftSendingIsUnknownAndNotResent() throws {
+        try seed(10, batch: 10)
+        let db = try BatchesTable.open(env)
+        let batch = try XCTUnwrap(try BatchesTable.claim(db, runId: "dead", message: nil, nowMs: Self.now(), leaseMs: 1_000))
+        let psid = batch.recipients[3]
+        // Its intent was written, then it died before the outcome.
+        try db.execute("INSERT INTO message_deliveries (message_id, recipient, status, batch_id) VALUES ('msg_0001', ?1, 'sending', ?2)",
+                       [.text(psid), .text(batch.id)])
+        let out = try slice("r2", offsetMs: 2_000)
+        XCTAssertEqual(out.succeeded, 9)
+        XCTAssertEqual(out.items, [ItemOutcome(id: "msg_0001/\(psid)", status: .unknown, error: "an earlier send's outcome is unknown; not resent")])
+        XCTAssertFalse(try delivered().contains(psid))
+        let m = try XCTUnwrap(try db.queryOne("SELECT status, sent_count, unknown_count FROM messages"))
+        XCTAssertEqual([m.string(0), m.string(1), m.string(2)], ["completed", "9", "1"])
+    }
+
+    func testABadRateOrLeaseIsNamed() throws {
+        try seed(1, batch: 1)
+        XCTAssertThrowsError(try slice("r1", params: ["rate": "0"])) { XCTAssertTrue("\($0)".contains("rate"), "\($0)") }
+        XCTAssertThrowsError(try slice("r1", params: ["lease": "soon"])) { XCTAssertTrue("\($0)".contains("lease"), "\($0)") }
+    }
+}
