@@ -88,7 +88,8 @@ struct BatchSender {
         let now = slice.nowMs
         if nextSendMs > now, !slice.pause(ms: nextSendMs - now) { return false }
         guard slice.shouldTakeItem(estimateMs: 300) else { return false }
-        nextSendMs = max(nextSendMs, slice.nowMs - Int64(settings.intervalMs)) + Int64(settings.intervalMs.rounded())
+        // No catching up after a slow send: the provider's allowed rate is never exceeded.
+        nextSendMs = max(nextSendMs, slice.nowMs) + Int64(settings.intervalMs.rounded())
         return true
     }
 
