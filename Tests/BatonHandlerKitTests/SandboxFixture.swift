@@ -13,7 +13,7 @@ final class SandboxFixture {
     init(dir: String) throws {
         let binary = ProcessInfo.processInfo.environment["BATON_BIN"] ?? FileManager.default.currentDirectoryPath + "/.build/debug/baton"
         let log = dir + "/sandbox.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = ["sandbox", "--listen", "127.0.0.1:0", "--db", "sqlite:\(dir)/sandbox.db"]
