@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "send-sms", targets: ["send-sms"]),
         .executable(name: "regenerate-reports", targets: ["regenerate-reports"]),
         .executable(name: "send-batches", targets: ["send-batches"]),
+        .executable(name: "auto-send", targets: ["auto-send"]),
         .executable(name: "generate-stories", targets: ["generate-stories"]),
         .executable(name: "regenerate-drafts", targets: ["regenerate-drafts"]),
     ],
@@ -53,6 +54,9 @@ let package = Package(
         // send-batches (HANDLERS.md, seed 004): its logic in a library the tests call in-process.
         .target(name: "SendBatches", dependencies: ["BatonHandlerKit"], path: "handlers/send-batches/Sources"),
         .executableTarget(name: "send-batches", dependencies: ["BatonHandlerKit", "SendBatches"], path: "handlers/send-batches/main"),
+        // auto-send (HANDLERS.md, seed 003).
+        .target(name: "AutoSend", dependencies: ["BatonHandlerKit"], path: "handlers/auto-send/Sources"),
+        .executableTarget(name: "auto-send", dependencies: ["BatonHandlerKit", "AutoSend"], path: "handlers/auto-send/main"),
         // generate-stories (seed 001): user stories per epic, paced, one active run per project.
         .target(name: "GenerateStories", dependencies: ["BatonHandlerKit"], path: "handlers/generate-stories/Sources"),
         .executableTarget(name: "generate-stories", dependencies: ["BatonHandlerKit", "GenerateStories"],

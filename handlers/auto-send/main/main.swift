@@ -1,0 +1,3 @@
+import AutoSend
+import BatonHandlerKit
+HandlerMain.run(AutoSendHandler())
