@@ -50,6 +50,7 @@ bench: deps venv
 	@bash bench/webhooks
 	@bash bench/providers
 	@bash bench/ai-handlers
+	@bash bench/send-batches
 	@if [ "$$(id -u)" = 0 ]; then bash bench/fire-lateness; else echo "bench/fire-lateness skipped: it needs root"; fi
 
 # Runs the schedule-file and expression parsers under libFuzzer for FUZZ_SECONDS.
