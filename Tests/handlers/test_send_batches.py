@@ -170,6 +170,16 @@ class SendBatches(unittest.TestCase):
         self.assertEqual((len(sent), max(sent.values()), sent[psid]), (6, 1, 1))
         self.assertEqual(w.sql("SELECT status, sent_count, unknown_count FROM messages"), [("completed", 6, 0)])
 
+    def test_sms_is_a_channel_of_the_same_handler(self):
+        w = self.world()
+        w.handler(NAME, "--seed", "12", "--batch_size", "5", "--channel", "sms")
+        r = w.baton("invoke", "send-batches", "--param", "rate=100")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        sms = collections.Counter(d["to"] for d in w.sandbox.deliveries(provider="twilio"))
+        self.assertEqual((len(sms), max(sms.values())), (12, 1))
+        self.assertEqual(len(self.messenger(w)), 0)
+        self.assertEqual(w.sql("SELECT status, sent_count FROM messages"), [("completed", 12)])
+
     def test_stats_and_a_bad_seed_say_what_is_wrong(self):
         w = self.world()
         r = w.handler(NAME, "--seed", "zero", check=False)
