@@ -35,14 +35,16 @@ trap 'kill "$sandbox_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf "http://$sandbox/_sandbox/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 export APP_DB=sqlite:var/app.db OPENAI_BASE_URL=http://$sandbox/v1 OPENAI_API_KEY=sandbox-key
 export MESSENGER_BASE_URL=http://$sandbox MESSENGER_PAGE_TOKEN=sandbox-page-token
+export TWILIO_BASE_URL=http://$sandbox TWILIO_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef TWILIO_AUTH_TOKEN=sandbox-token
 # Demo prices (US dollars per million tokens), so runs show a cost as well as tokens.
 export AI_PRICE_IN=${AI_PRICE_IN:-0.15} AI_PRICE_OUT=${AI_PRICE_OUT:-0.60}
 if [ ! -f var/app.db ]; then
-  echo "== seeding var/app.db: leads and drafts, reports, epics, a message to 300 PSIDs"
+  echo "== seeding var/app.db: leads and drafts, reports, epics, a message to 300 PSIDs, auto-send drafts"
   "$bin/regenerate-drafts" --seed 200
   "$bin/regenerate-reports" --seed 40
   "$bin/generate-stories" --seed 12
   "$bin/send-batches" --seed 300
+  "$bin/auto-send" --seed 60
 fi
 echo
 # A demo secret so the webhook example below works; set your own in real use.
@@ -58,7 +60,8 @@ cat <<TEXT
 
    AI work:    $bin/regenerate-drafts --stats   $bin/regenerate-reports --list   $bin/generate-stories --list
                $baton runs --state $state --job regenerate-reports   (tokens and cost per run)
-   Messaging:  $bin/send-batches --stats      curl -s 'http://$sandbox/_sandbox/deliveries?provider=messenger'
+   Messaging:  $bin/send-batches --stats   $bin/auto-send --stats
+               curl -s 'http://$sandbox/_sandbox/deliveries?provider=messenger'
 
 TEXT
 "$baton" run --schedules schedules --state "$state" --listen "$listen"

@@ -96,7 +96,7 @@ final class CLITests: XCTestCase {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         let r = try baton(["check"], cwd: root)
         XCTAssertEqual(r.status, 0, r.err)
-        XCTAssertTrue(r.out.hasPrefix("ok: 4 file(s), 12 job(s)"), r.out)
+        XCTAssertTrue(r.out.hasPrefix("ok: 4 file(s), 13 job(s)"), r.out)
     }
 
     func testUnknownCommandsAndOptionsNameTheNearestOne() throws {
