@@ -63,6 +63,7 @@ let package = Package(
                           path: "handlers/generate-stories/main"),
         .testTarget(name: "GenerateStoriesTests", dependencies: ["GenerateStories", "BatonHandlerKit"]),
         .testTarget(name: "SendBatchesTests", dependencies: ["SendBatches", "BatonHandlerKit"]),
+        .testTarget(name: "AutoSendTests", dependencies: ["AutoSend", "BatonHandlerKit"]),
         // regenerate-drafts (seed 000): the logic in a library the tests call in-process.
         .target(name: "RegenerateDrafts", dependencies: ["BatonHandlerKit"], path: "handlers/regenerate-drafts/Sources"),
         .executableTarget(name: "regenerate-drafts", dependencies: ["BatonHandlerKit", "RegenerateDrafts"], path: "handlers/regenerate-drafts/main"),
