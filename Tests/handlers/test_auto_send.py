@@ -40,6 +40,24 @@ class AutoSend(unittest.TestCase):
     def sms(self, w):
         return collections.Counter(d["to"] for d in w.sandbox.deliveries(provider="twilio"))
 
+    def test_a_retry_longer_than_a_slice_goes_through_every_listed_draft(self):
+        """A retry run's payload.items: every listed draft, however many slices it takes;
+        an id no longer eligible is skipped, and the run's total is the list's length."""
+        w = self.world()
+        w.handler(NAME, "--seed", "30")
+        ids = [r[0] for r in w.sql("SELECT d.id FROM ai_drafts d JOIN leads l ON l.id = d.lead_id "
+                                   "WHERE l.workspace_id = 'ws_auto' ORDER BY d.id LIMIT 5")]
+        payload = os.path.join(w.dir, "payload.json")
+        with open(payload, "w") as f:
+            f.write('{"items": %s}' % str(ids + ["d_gone"]).replace("'", '"'))
+        r = w.baton("invoke", "--param", "per_slice=2", "--payload", payload, "--", w.bin(NAME))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        run = w.runs()[0]
+        self.assertEqual(run["counts"]["processed"], 6, run)
+        self.assertEqual(run["counts"]["skipped"], 1, run)
+        self.assertEqual(run["total"], 6)
+        self.assertGreaterEqual(run["slices"], 3)
+
     def test_drafts_are_evaluated_revised_once_below_the_threshold_and_sent_or_queued(self):
         w = self.world()
         w.handler(NAME, "--seed", "30")

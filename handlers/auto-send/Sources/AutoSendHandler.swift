@@ -45,10 +45,18 @@ public struct AutoSendHandler: SliceHandler {
         var backoff = Backoff(multiplier: cursor.backoff)
         let retry = slice.input.retryItems
         var done = Set(cursor.extra["done"]?.arrayValue?.compactMap(\.string) ?? [])
+        let wanted = Array((retry ?? []).filter { !done.contains($0) }.prefix(perSlice))
         let drafts = retry != nil
-            ? try AutoSendStore.byIds(db, Array(retry!.filter { !done.contains($0) }.prefix(perSlice)))
+            ? try AutoSendStore.byIds(db, wanted)
             : try AutoSendStore.page(db, after: cursor.after, workspace: workspace, limit: perSlice)
-        if retry == nil { out.total = try AutoSendStore.count(db, workspace: workspace) }
+        // A retried draft no longer eligible (decided, approved, removed) is done with.
+        for id in wanted where !drafts.contains(where: { $0.id == id }) {
+            out.record(ItemOutcome(id: id, status: .skipped, error: "no longer eligible"))
+            done.insert(id)
+        }
+        // The run's total: drafts decided by earlier slices plus those eligible now.
+        let takenBefore = cursor.extra["taken"]?.int ?? 0
+        out.total = try retry?.count ?? (takenBefore + AutoSendStore.count(db, workspace: workspace))
         var draftRun = DraftDecision(slice: slice, db: db, ai: ai, threshold: threshold,
                                      revisionKilled: slice.environment["AUTO_SEND_REVISION_DISABLED"] == "1", retry: retry != nil)
         var stopped = false
@@ -72,8 +80,9 @@ public struct AutoSendHandler: SliceHandler {
         out.usage = ai.usage
         if retry != nil {
             cursor.extra["done"] = .array(done.sorted().map { .string($0) })
-            out.hasMore = stopped && done.count < retry!.count
+            out.hasMore = done.count < retry!.count
         } else {
+            cursor.extra["taken"] = .number(takenBefore + out.processed)
             let rest = try AutoSendStore.page(db, after: cursor.after, workspace: workspace, limit: 1)
             out.hasMore = stopped || !rest.isEmpty
         }
