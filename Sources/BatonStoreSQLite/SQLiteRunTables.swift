@@ -50,7 +50,9 @@ final class SQLiteRunTables {
         var conditions: [String] = []
         var values: [SQLiteValue] = []
         if let job { values.append(.text(job)); conditions.append("job = ?\(values.count)") }
-        if let status { values.append(.text(status.rawValue)); conditions.append("status = ?\(values.count)") }
+        // With a job, `+status` keeps SQLite on the job's index: walking the status index
+        // instead would pass every other job's runs of that status first.
+        if let status { values.append(.text(status.rawValue)); conditions.append((job == nil ? "" : "+") + "status = ?\(values.count)") }
         if let before {
             // A row value compare: SQLite walks the (…, created_at, id) index backwards from it.
             values.append(.integer(before.createdAt)); values.append(.text(before.id))
