@@ -22,11 +22,11 @@ extension Dashboard {
       button.danger { border-color: var(--bad); color: var(--bad); }
       .scroll { overflow-x: auto; }
       table { border-collapse: collapse; width: 100%; background: var(--panel); }
-      th, td { text-align: left; padding: .32rem .55rem; border-bottom: 1px solid var(--line); white-space: nowrap; vertical-align: top; }
+      th, td { text-align: left; padding: .3rem .42rem; border-bottom: 1px solid var(--line); white-space: nowrap; vertical-align: top; }
       th { font-weight: 600; color: var(--muted); background: var(--head); }
-      td.small { font-size: .8rem; line-height: 1.3; } td.num { text-align: right; font-variant-numeric: tabular-nums; } td.wrap { white-space: normal; min-width: 14rem; }
+      td.small { font-size: .8rem; line-height: 1.3; } td.num { text-align: right; font-variant-numeric: tabular-nums; } td.wrap { white-space: normal; min-width: 10rem; max-width: 22rem; }
       code { font-size: .85rem; }
-      progress { width: 7rem; height: .8rem; vertical-align: middle; }
+      progress { width: 4.5rem; height: .8rem; vertical-align: middle; }
       .status { padding: .05rem .45rem; border-radius: .6rem; font-size: .8rem; white-space: nowrap; }
       .succeeded { background: var(--okbg); color: var(--ok); } .failed { background: var(--badbg); color: var(--bad); font-weight: 700; }
       .running { background: var(--runbg); color: var(--run); } .queued { background: var(--head); color: var(--muted); border: 1px dotted var(--muted); }

@@ -12,15 +12,14 @@ extension Dashboard {
     function retryButton(run) {
       if (!(run.counts && run.counts.failed > 0) || !["succeeded", "failed", "partial", "cancelled"].includes(run.status)) return null;
       return el("button", { type: "button", "data-action": "retry", "aria-label": "Retry the failed items of run " + run.run_id,
-        onclick: () => act("runs/" + encodeURIComponent(run.run_id) + "/retry", b => "Retry started: run " + b.run_id + " (" + b.status + ")") }, "Retry failed");
+        onclick: () => act("runs/" + encodeURIComponent(run.run_id) + "/retry", b => "Retry started: run " + b.run_id + " (" + b.status + ")") }, "Retry");
     }
     function runsFilter(params) {
-      const job = el("input", { name: "job", id: "filter-job", value: params.get("job") || "", list: "job-names", size: 18 });
+      const job = el("input", { name: "job", id: "filter-job", value: params.get("job") || "", size: 18, placeholder: "job name" });
       const status = el("select", { name: "status", id: "filter-status" }, el("option", { value: "" }, "any"));
       for (const s of STATUSES) status.append(el("option", { value: s, selected: params.get("status") === s }, s));
       const f = el("form", { class: "filters", role: "search", "aria-label": "filter runs" },
-        el("label", {}, "job", job), el("label", {}, "status", status), el("button", { type: "submit" }, "Filter"),
-        el("datalist", { id: "job-names" }));
+        el("label", {}, "job", job), el("label", {}, "status", status), el("button", { type: "submit" }, "Filter"));
       f.addEventListener("submit", ev => {
         ev.preventDefault();
         const q = new URLSearchParams(); if (job.value.trim()) q.set("job", job.value.trim()); if (status.value) q.set("status", status.value);
@@ -36,19 +35,18 @@ extension Dashboard {
       const view = $("#view");
       if (fresh || !$("#runs")) {
         view.replaceChildren(el("h2", {}, "Runs"), runsFilter(params), el("p", { class: "note", id: "runs-zone" }));
-        const [wrap, body] = table(["run", "job", "trigger", "status", "started", "duration", "progress", "processed#", "failed#", "why it ended", "actions"]);
+        const [wrap, body] = table(["run", "job (trigger)", "status", "started", "duration", "progress", "items#", "failed#", "why it ended", "actions"]);
         wrap.firstChild.id = "runs"; view.append(wrap, el("div", { class: "pager", id: "pager" }));
-        read("jobs", true).then(j => { if (j && j.jobs.length < 2000) $("#job-names")?.replaceChildren(...j.jobs.map(x => el("option", { value: x.job }))); }).catch(() => {});
       }
       const body = data || state.cache.get("runs?" + q);
       if (!body) return;
       $("#runs-zone").textContent = "Newest first; start times in " + zoneName() + ".";
       const rows = $("#runs tbody"); rows.replaceChildren();
-      if (!body.runs.length) { const r = rows.insertRow(); const c = cell(r, "No runs match."); c.colSpan = 11; }
+      if (!body.runs.length) { const r = rows.insertRow(); const c = cell(r, "No runs match."); c.colSpan = 10; }
       for (const run of body.runs) {
         const r = rows.insertRow(); r.dataset.run = run.run_id; r.dataset.status = run.status;
         if (run.status === "failed") r.className = "row-failed"; else if (run.status === "waiting") r.className = "row-waiting";
-        cell(r, runLink(run.run_id)); cell(r, run.job); cell(r, run.trigger); cell(r, badge(run));
+        cell(r, runLink(run.run_id)); cell(r, el("span", {}, run.job, " ", el("span", { class: "note" }, run.trigger))); cell(r, badge(run));
         cell(r, when(run.created_at)); cell(r, took(run.elapsed_ms));
         const p = el("progress", { max: 100 });
         if (run.percent != null) { p.value = run.percent; p.title = run.percent + "%"; }
@@ -91,14 +89,14 @@ extension Dashboard {
       const body = data || state.cache.get(path);
       if (!body) return;
       const view = $("#view");
-      const [wrap, rows] = table(["job", "schedule", "zone", "next fires", "paused", "last success", "last failure", "last 30 runs", "actions"]);
+      const [wrap, rows] = table(["job", "schedule and zone", "next fires", "last success", "last failure", "last 30 runs", "actions"]);
       wrap.firstChild.id = "jobs";
       for (const j of body.jobs) {
         const r = rows.insertRow(); r.dataset.job = j.job; r.dataset.paused = j.paused;
         if (j.last_run && j.last_run.status === "failed") r.className = "row-failed";
-        cell(r, j.job); cell(r, el("code", {}, j.schedule)); cell(r, j.tz);
-        cell(r, j.paused ? "paused" : (j.next_fires || []).map(when).join("\n") || "-", "small").style.whiteSpace = "pre";
-        cell(r, j.paused ? el("span", { class: "status waiting" }, "‖ paused") : "no");
+        cell(r, j.job); cell(r, el("span", {}, el("code", {}, j.schedule), el("br"), el("span", { class: "note" }, j.tz)));
+        if (j.paused) cell(r, el("span", { class: "status waiting" }, "‖ paused"));
+        else cell(r, (j.next_fires || []).map(when).join("\n") || "-", "small").style.whiteSpace = "pre";
         const at = (x, cls) => el("a", { href: "#/runs/" + encodeURIComponent(x.run_id), title: x.run_id + (x.reason ? ": " + x.reason : ""), class: cls }, when(x.at));
         cell(r, j.last_success ? at(j.last_success) : "never", "small");
         cell(r, j.last_failure ? el("span", { class: "status failed" }, "✕ ", at(j.last_failure)) : "none", "small");
