@@ -3,6 +3,8 @@ extension Dashboard {
     /// routing between the views, the poll.
     static let scriptCore = #"""
     const $ = (sel, root) => (root || document).querySelector(sel);
+    // Where the API is: this page's directory, also when it was opened as /runs/RUN.
+    const ROOT = location.pathname.replace(/runs\/[^/]*$/, "");
     const state = { local: localStorage.getItem("baton.zone") === "local", etags: new Map(), cache: new Map(), view: null, key: "" };
     function el(tag, attrs, ...kids) {
       const e = document.createElement(tag);
@@ -29,7 +31,7 @@ extension Dashboard {
     async function read(path, fresh) {
       const h = headers();
       if (!fresh && state.etags.has(path)) h["If-None-Match"] = state.etags.get(path);
-      const r = await fetch(path, { headers: h, cache: "no-store" });
+      const r = await fetch(ROOT + path, { headers: h, cache: "no-store" });
       if (r.status === 304) return null;
       const body = await r.json().catch(() => ({ error: "baton answered " + r.status + " without JSON" }));
       if (r.status === 401) { needToken(body.error); throw new Error(body.error); }
@@ -43,7 +45,7 @@ extension Dashboard {
       const out = $("#outcome");
       out.className = ""; out.textContent = "Working…";
       try {
-        const r = await fetch(path, { method: "POST", headers: headers(), cache: "no-store" });
+        const r = await fetch(ROOT + path, { method: "POST", headers: headers(), cache: "no-store" });
         const body = await r.json().catch(() => ({}));
         if (r.status === 401) needToken(body.error);
         if (!r.ok) { out.className = "bad"; out.textContent = "Refused (" + r.status + "): " + body.error + (body.hint ? ". " + body.hint : ""); return; }
@@ -95,7 +97,8 @@ extension Dashboard {
     }
     function cell(row, content, cls) { const td = row.insertCell(); if (cls) td.className = cls; if (content != null) td.append(content instanceof Node ? content : String(content)); return td; }
     function route() {
-      const path = location.pathname.startsWith("/runs/") ? "#" + location.pathname : location.hash || "#/runs";
+      const opened = location.pathname.match(/\/(runs\/[^/]+)$/);
+      const path = location.hash || (opened ? "#/" + opened[1] : "#/runs");
       const [where, q] = path.slice(1).split("?");
       const params = new URLSearchParams(q || "");
       const m = where.match(/^\/runs\/([^/]+)$/);

@@ -98,6 +98,13 @@ class DashboardBrowserTests(PageTestCase):
         log = self.page.wait("the log of slice 2", f"(document.querySelector({js('pre[data-log]')}) || {{}}).textContent")
         self.assertEqual(log.strip(), "counted 2 of 3")
 
+    def testARunsAddressOpenedInTheBrowserShowsItsDetail(self):
+        self.open(f"runs/{self.strict}")
+        self.page.wait("three slices", "document.querySelectorAll('#slices tr[data-slice]').length === 3")
+        self.assertIn("boom", self.text("#items"))
+        self.page.click("a[href='#/runs']")
+        self.page.wait("the runs list", f"document.querySelector('tr[data-run={js(self.quick)}]')")
+
     def testALogIsShownAsTextNotMarkup(self):
         self.open(f"#/runs/{self.markup}")
         self.page.wait("the slice", "document.querySelector('#slices button[data-action=log]')")
