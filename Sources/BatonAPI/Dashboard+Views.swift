@@ -2,7 +2,7 @@ extension Dashboard {
     /// The runs list (filters, paging from the server) and the jobs view (next fires,
     /// last success and failure, an inline-SVG strip of the last 30 runs), with actions.
     static let scriptViews = #"""
-    const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled", "partial"];
+    const STATUSES = ["queued", "running", "waiting", "succeeded", "failed", "cancelled", "partial"];
     function cancelButton(run) {
       if (["succeeded", "failed", "cancelled", "partial"].includes(run.status)) return null;
       return el("button", { type: "button", class: "danger", "data-action": "cancel", "aria-label": "Cancel run " + run.run_id,
@@ -11,6 +11,7 @@ extension Dashboard {
     }
     function retryButton(run) {
       if (!(run.counts && run.counts.failed > 0) || !["succeeded", "failed", "partial", "cancelled"].includes(run.status)) return null;
+      if (run.retried_by && run.retried_by.length) return null;  // retried already: retry the retry
       return el("button", { type: "button", "data-action": "retry", "aria-label": "Retry the failed items of run " + run.run_id,
         onclick: () => act("runs/" + encodeURIComponent(run.run_id) + "/retry", b => "Retry started: run " + b.run_id + " (" + b.status + ")") }, "Retry");
     }
