@@ -39,7 +39,7 @@ extension API {
                 }
                 if let bad = try await engine.store.runs(job: job.name, status: .failed, limit: 1).first {
                     var f: [String: Any] = ["run_id": bad.id, "at": RunText.time(bad.finishedAt ?? bad.createdAt)]
-                    if let why = Self.endReason(bad) { f["reason"] = why }
+                    if let why = RunText.endReason(bad) { f["reason"] = why }
                     o["last_failure"] = f
                 }
                 o["recent"] = recent.prefix(history).reversed().map { r -> [String: Any] in

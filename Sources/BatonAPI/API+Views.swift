@@ -10,8 +10,8 @@ import Foundation
 /// log, jobs with their history. Every GET answer carries an ETag, so a poll that
 /// finds nothing changed is answered `304` with no body.
 extension API {
-    /// Failed and unknown items listed in a run's detail; the rest are counted.
-    static let detailItems = 200
+    /// Failed (and unknown) items listed in a run's detail; the rest are counted.
+    static let detailItems = 1000
     /// The tail of a slice's log one request returns.
     static let logCap = 256 * 1024
 
@@ -67,7 +67,7 @@ extension API {
             let now = Self.nowMs()
             // Filtered by the status shown, as `baton runs --status` does.
             let rows = try await RunText.runs(in: engine.store, job: query["job"], state: state, before: before, limit: limit, now: now)
-            var o: [String: Any] = ["runs": rows.map { Self.row($0, now: now) }]
+            var o: [String: Any] = ["runs": rows.map { RunText.json($0, now: now) }]
             if rows.count == limit, let last = rows.last { o["next_before"] = last.id }
             return Self.json(200, o)
         } catch {
@@ -75,56 +75,14 @@ extension API {
         }
     }
 
-    /// A run as `RunText.json` has it, and why it ended.
-    static func row(_ run: RunRecord, now: Int64) -> [String: Any] {
-        var o = RunText.json(run, now: now)
-        o["failed_on_items"] = run.failedOnItems
-        if let why = endReason(run) { o["end_reason"] = why }
-        return o
-    }
-
-    /// Why a finished run ended as it did, in a few words; nil while it goes on.
-    static func endReason(_ run: RunRecord) -> String? {
-        switch run.status {
-        case .queued, .running: return nil
-        case .succeeded: return run.counts.failed > 0 ? "done, \(run.counts.failed) failed within tolerate=" : "done"
-        case .failed where run.failedOnItems:
-            return "\(run.counts.failed) item\(run.counts.failed == 1 ? "" : "s") failed (more than tolerate= allows)"
-        case .failed: return run.error ?? "failed"
-        case .cancelled: return run.error ?? "cancelled"
-        case .partial: return run.error ?? "stopped part done"
-        }
-    }
-
     func run(_ id: String, _ query: [String: String]) async -> HTTPResponse {
         do {
             guard let run = try await engine.store.run(id: id) else { return Self.noSuchRun(id) }
-            let now = Self.nowMs()
-            var o = Self.row(run, now: now)
-            // `slices` is the list here; the count stays as `slices_done`.
-            o["slices_done"] = run.slicesDone
-            o["slices"] = try await engine.store.slices(runId: id).map { s -> [String: Any] in
-                var j = RunText.json(s)
-                j["log_bytes"] = s.log.utf8.count
-                return j
-            }
-            let items = try await engine.store.items(runId: id, status: "failed") + engine.store.items(runId: id, status: "unknown")
-            o["items"] = items.prefix(Self.detailItems).map { i -> [String: Any] in
-                var j: [String: Any] = ["id": i.itemId, "status": i.status, "slice": i.slice]
-                if let e = i.error { j["error"] = e }
-                return j
-            }
-            o["items_total"] = items.count
-            o["retried_by"] = try await engine.store.retries(of: id).map(\.id)
-            if let payload = run.payload {
-                // Its size and top-level keys only: a payload may hold message text.
-                var summary: [String: Any] = ["bytes": payload.utf8.count]
-                if case let .object(fields)? = JSONValue.parse(Array(payload.utf8)) {
-                    summary["keys"] = fields.keys.sorted().prefix(20).map { Self.printable($0) }
-                }
-                o["payload_summary"] = summary
-            }
-            return Self.json(200, o)
+            let store = engine.store
+            return Self.json(200, RunText.detail(run, slices: try await store.slices(runId: id),
+                                                 failed: try await store.items(runId: id, status: "failed"),
+                                                 unknown: try await store.items(runId: id, status: "unknown"),
+                                                 retries: try await store.retries(of: id), itemCap: Self.detailItems))
         } catch {
             return Self.storeDown()
         }

@@ -67,16 +67,17 @@ extension Dashboard {
           if (openLogs.has(key)) showLog(run.run_id, s, target);
         } else logCell.append("none");
       }
-      const [iwrap, irows] = table(["item", "status", "slice#", "error"], run.items_total > run.items.length ? "First " + run.items.length + " of " + run.items_total + " items" : null);
+      const items = run.failed_items.concat(run.unknown_items), total = run.failed_items_total + run.unknown_items_total;
+      const [iwrap, irows] = table(["item", "status", "slice#", "error"], total > items.length ? "The first " + items.length + " of " + total + " items (baton show --json lists all)" : null);
       iwrap.firstChild.id = "items";
-      for (const it of run.items) {
+      for (const it of items) {
         const r = irows.insertRow(); r.dataset.item = it.id;
         cell(r, el("code", {}, it.id)); cell(r, el("span", { class: "status " + (it.status === "failed" ? "failed" : "partial") }, (it.status === "failed" ? "✕ " : "? ") + it.status));
         cell(r, it.slice, "num"); cell(r, it.error || "", "wrap");
       }
       view.replaceChildren(el("p", {}, el("a", { href: "#/runs" }, "← Runs")), el("h2", {}, "Run ", el("code", {}, run.run_id)), dl, actions,
         el("h3", {}, "Slices (" + run.slices.length + ")"), swrap,
-        el("h3", {}, "Failed and unknown items (" + run.items_total + ")"), run.items_total ? iwrap : el("p", { class: "note" }, "None."));
+        el("h3", {}, "Failed and unknown items (" + total + ")"), total ? iwrap : el("p", { class: "note" }, "None."));
       if (focused) for (const b of view.querySelectorAll("button")) if (b.getAttribute("aria-label") === focused) b.focus();
     }
 

@@ -129,6 +129,8 @@ public enum RunText {
         if let p = run.parentRun { o["retry_of"] = p }
         if let c = run.command { o["command"] = c }
         if let owner = run.owner { o["owner"] = owner }
+        o["failed_on_items"] = run.failedOnItems
+        if let why = endReason(run) { o["end_reason"] = why }
         return o
     }
 

@@ -92,8 +92,8 @@ class ActionTests(ServerTestCase):
         self.assertEqual(detail["status"], "failed")
         self.assertTrue(detail["failed_on_items"])
         self.assertEqual(detail["end_reason"], "1 item failed (more than tolerate= allows)")
-        self.assertEqual(detail["items"], [{"id": "item-2", "status": "failed", "slice": 2, "error": "boom"}])
-        self.assertEqual(detail["items_total"], 1)
+        self.assertEqual(detail["failed_items"], [{"id": "item-2", "status": "failed", "slice": 2, "error": "boom"}])
+        self.assertEqual((detail["failed_items_total"], detail["unknown_items"], detail["unknown_items_total"]), (1, [], 0))
         self.assertEqual([s["log_bytes"] for s in detail["slices"]], [15, 15, 15])
 
     def testPayloadIsSummarisedNeverShown(self):

@@ -199,6 +199,7 @@ class DashboardTokenTests(PageTestCase):
         self.assertEqual(self.page.eval("document.cookie"), "", "the token went into a cookie")
         self.page.click("tr[data-job=quick] button[data-action=pause]")
         wait_for("baton jobs to say quick is paused", lambda: paused(self.world, "quick"))
+        self.page.wait("the row to offer unpause", "document.querySelector('tr[data-job=quick] button[data-action=unpause]')")
         # A wrong token: the action is refused and says so.
         self.page.eval("sessionStorage.setItem('baton.token', 'wrong')")
         self.page.click("tr[data-job=quick] button[data-action=unpause]")
