@@ -82,7 +82,7 @@ let package = Package(
         // HMAC-SHA256, SHA-256, constant-time comparison.
         .target(name: "BatonCrypto", dependencies: ["CCrypto"]),
         // How runs, slices and jobs read for people and as JSON (CLI and HTTP API).
-        .target(name: "BatonReport", dependencies: ["BatonCore", "BatonEngine", "BatonStore"]),
+        .target(name: "BatonReport", dependencies: ["BatonCore", "BatonEngine", "BatonJSON", "BatonStore"]),
         // The HTTP API of SPEC §6: webhooks, reads, metrics, dashboard (serve and run --listen).
         .target(name: "BatonAPI", dependencies: ["BatonConfig", "BatonCore", "BatonCrypto", "BatonDaemon", "BatonEngine", "BatonJSON",
                                                  "BatonHTTP", "BatonReport", "BatonStore"]),

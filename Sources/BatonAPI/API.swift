@@ -57,18 +57,27 @@ public final class API: Sendable {
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         switch (parts.first, parts.count) {
         case (nil, 0):
-            return await get(request, allow: "GET") { Dashboard.page() }
+            return await page(request)
         case ("healthz", 1):
             guard request.method == "GET" || request.method == "HEAD" else { return Self.wrongMethod("GET") }
             return await health()
         case ("metrics", 1):
             return await get(request, allow: "GET") { await self.metricsText() }
         case ("jobs", 1):
-            return await get(request, allow: "GET") { await self.jobs() }
+            return await get(request, allow: "GET") {
+                request.query["history"] != nil ? await self.jobHistory(request.query) : await self.jobs()
+            }
+        case ("jobs", 3) where ["pause", "unpause", "invoke"].contains(parts[2]):
+            guard request.method == "POST" else { return Self.wrongMethod("POST") }
+            return await jobAction(parts[2], name: parts[1], request)
         case ("runs", 1):
             return await get(request, allow: "GET") { await self.runs(request.query) }
+        case ("runs", 2) where Dashboard.wantsPage(request):
+            return await page(request)
         case ("runs", 2):
-            return await get(request, allow: "GET") { await self.run(parts[1]) }
+            return await get(request, allow: "GET") { await self.run(parts[1], request.query) }
+        case ("runs", 6) where parts[2] == "slices" && parts[5] == "log":
+            return await get(request, allow: "GET") { await self.sliceLog(runId: parts[1], number: parts[3], attempt: parts[4]) }
         case ("runs", 3) where parts[2] == "cancel" || parts[2] == "retry":
             guard request.method == "POST" else { return Self.wrongMethod("POST") }
             return counted(await runAction(parts[2], runId: parts[1], request))
@@ -85,7 +94,7 @@ public final class API: Sendable {
     private func get(_ request: HTTPRequest, allow: String, _ body: () async -> HTTPResponse) async -> HTTPResponse {
         guard request.method == "GET" || request.method == "HEAD" else { return Self.wrongMethod(allow) }
         if let refused = authorize(request) { return refused }
-        return await body()
+        return Self.conditional(request, await body())
     }
 
     /// Nil when the request may read; otherwise the 401 to send.
@@ -141,43 +150,6 @@ public final class API: Sendable {
         return Self.json(200, ["jobs": list, "firing": snapshot.fires])
     }
 
-    func runs(_ query: [String: String]) async -> HTTPResponse {
-        let state = query["status"]
-        if let s = state, !RunText.states.contains(s) {
-            return Self.error(400, "status '\(Self.printable(s))' is not a run status",
-                              hint: "use one of " + RunText.states.joined(separator: ", "))
-        }
-        var limit = 50
-        if let text = query["limit"] {
-            guard let n = Int(text), (1...1000).contains(n) else {
-                return Self.error(400, "limit '\(Self.printable(text))' is not a whole number from 1 to 1000", hint: "e.g. ?limit=50")
-            }
-            limit = n
-        }
-        do {
-            let now = Self.nowMs()
-            // Filtered by the status shown, as `baton runs --status` does.
-            let rows = try await RunText.runs(in: engine.store, job: query["job"], state: state, limit: limit, now: now)
-            return Self.json(200, ["runs": rows.map { RunText.json($0, now: now) }])
-        } catch {
-            return Self.storeDown()
-        }
-    }
-
-    func run(_ id: String) async -> HTTPResponse {
-        do {
-            guard let run = try await engine.store.run(id: id) else { return Self.noSuchRun(id) }
-            let now = Self.nowMs()
-            var o = RunText.json(run, now: now)
-            // `slices` is the list here; the count stays as `slices_done`.
-            o["slices_done"] = run.slicesDone
-            o["slices"] = try await engine.store.slices(runId: id).map { RunText.json($0) }
-            return Self.json(200, o)
-        } catch {
-            return Self.storeDown()
-        }
-    }
-
     // MARK: signed calls
 
     /// `POST /hooks/JOB`: a signed request starts a run with the body as payload.
@@ -223,8 +195,8 @@ public final class API: Sendable {
             return Self.error(404, "run \(runId) belongs to job '\(old.job)', which the schedules no longer define",
                               hint: "restore the job's entry, or use the command line (baton \(action) \(runId))")
         }
-        let signature: String
-        switch verify(request, job: job) {
+        let signature: String?
+        switch authorizeAction(request, job: job) {
         case let .refused(response): return response
         case let .ok(s): signature = s
         }
@@ -234,10 +206,12 @@ public final class API: Sendable {
             }
             do {
                 let now = Self.nowMs()
-                guard try await engine.store.rememberRequest(signature: signature, scope: "POST " + request.path, at: now,
-                                                             expiresAt: now + RunEngine.replayWindowMs) else {
-                    return Self.error(401, "this signed request was received before (a replay)",
-                                      hint: "sign each call with a fresh timestamp")
+                if let signature {
+                    guard try await engine.store.rememberRequest(signature: signature, scope: "POST " + request.path, at: now,
+                                                                 expiresAt: now + RunEngine.replayWindowMs) else {
+                        return Self.error(401, "this signed request was received before (a replay)",
+                                          hint: "sign each call with a fresh timestamp")
+                    }
                 }
                 var run = try await engine.store.requestCancel(runId: runId, at: Self.nowMs()) ?? old
                 if await scheduler.cancel(runId: runId) {
@@ -272,7 +246,7 @@ public final class API: Sendable {
         }
         var call = RunRequest(job: JobRunSpec(job), trigger: .retry, payload: retry.payload, params: old.params,
                               parentRun: runId, idempotencyKey: key, replayKey: signature)
-        call.replayScope = "POST /runs/\(runId)/retry"
+        if signature != nil { call.replayScope = "POST /runs/\(runId)/retry" }
         return await start(call, job: job.name)
     }
 

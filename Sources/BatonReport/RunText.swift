@@ -55,15 +55,16 @@ public enum RunText {
     /// status for a finished run; for queued, running and waiting, the unfinished runs
     /// read as `state(_:now:)` reads them (the store keeps a waiting run `running`, and
     /// a run nobody has started yet may be stored `running`).
-    public static func runs(in store: any RunStore, job: String?, state: String?, limit: Int,
-                            now: Int64 = nowMs()) async throws(StoreError) -> [RunRecord] {
+    /// `before` (created at, id) pages on: only runs older than it.
+    public static func runs(in store: any RunStore, job: String?, state: String?, before: (createdAt: Int64, id: String)? = nil,
+                            limit: Int, now: Int64 = nowMs()) async throws(StoreError) -> [RunRecord] {
         guard let state, ["queued", "running", "waiting"].contains(state) else {
-            return try await store.runs(job: job, status: state.flatMap(RunStatus.init(rawValue:)), limit: limit)
+            return try await store.runs(job: job, status: state.flatMap(RunStatus.init(rawValue:)), before: before, limit: limit)
         }
         // Unfinished runs only, a bounded read: more than asked, as some read otherwise.
         let wide = min(10_000, max(limit * 4, 200))
-        var all = try await store.runs(job: job, status: .running, limit: wide)
-        if state == "queued" { all += try await store.runs(job: job, status: .queued, limit: wide) }
+        var all = try await store.runs(job: job, status: .running, before: before, limit: wide)
+        if state == "queued" { all += try await store.runs(job: job, status: .queued, before: before, limit: wide) }
         let shown = all.filter { self.state($0, now: now) == state }
         return Array(shown.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.prefix(limit))
     }
@@ -128,6 +129,8 @@ public enum RunText {
         if let p = run.parentRun { o["retry_of"] = p }
         if let c = run.command { o["command"] = c }
         if let owner = run.owner { o["owner"] = owner }
+        o["failed_on_items"] = run.failedOnItems
+        if let why = endReason(run) { o["end_reason"] = why }
         return o
     }
 

@@ -44,6 +44,9 @@ public protocol RunStore: Sendable {
     func run(id: String) async throws(StoreError) -> RunRecord?
     /// Newest first.
     func runs(job: String?, status: RunStatus?, limit: Int) async throws(StoreError) -> [RunRecord]
+    /// Newest first, only runs older than `before` (created at, id) in that order: one
+    /// page of history after another (the dashboard, `GET /runs?before=RUN`).
+    func runs(job: String?, status: RunStatus?, before: (createdAt: Int64, id: String)?, limit: Int) async throws(StoreError) -> [RunRecord]
     /// The newest run of each of `jobs` that has one (`baton jobs`, `GET /jobs`), in one
     /// call rather than one per job.
     func latestRuns(jobs: [String]) async throws(StoreError) -> [String: RunRecord]
@@ -139,6 +142,13 @@ public protocol RunStore: Sendable {
 }
 
 extension RunStore {
+    public func runs(job: String?, status: RunStatus?, before: (createdAt: Int64, id: String)?, limit: Int) async throws(StoreError) -> [RunRecord] {
+        guard let before else { return try await runs(job: job, status: status, limit: limit) }
+        // A store without a keyset query reads from the newest: correct, not fast.
+        let all = try await runs(job: job, status: status, limit: Int.max / 2)
+        return Array(all.filter { ($0.createdAt, $0.id) < before }.prefix(limit))
+    }
+
     public func countRuns(status: RunStatus, upTo: Int) async throws(StoreError) -> Int {
         try await runs(job: nil, status: status, limit: upTo).count
     }

@@ -60,6 +60,10 @@ extension SQLiteRunStore {
         try await perform { tables throws(StoreError) in try tables.runs(job: job, status: status, limit: limit) }
     }
 
+    public func runs(job: String?, status: RunStatus?, before: (createdAt: Int64, id: String)?, limit: Int) async throws(StoreError) -> [RunRecord] {
+        try await perform { tables throws(StoreError) in try tables.runs(job: job, status: status, before: before, limit: limit) }
+    }
+
     public func latestRuns(jobs: [String]) async throws(StoreError) -> [String: RunRecord] {
         try await perform { tables throws(StoreError) in
             var out: [String: RunRecord] = [:]

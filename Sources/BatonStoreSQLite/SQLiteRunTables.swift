@@ -45,12 +45,19 @@ final class SQLiteRunTables {
 
     /// One statement per combination of filters, so each can use its index
     /// (`runs_job_created` for a job, `runs_status` for a status).
-    func runs(job: String?, status: RunStatus?, limit: Int) throws(StoreError) -> [RunRecord] {
+    func runs(job: String?, status: RunStatus?, before: (createdAt: Int64, id: String)? = nil, limit: Int) throws(StoreError) -> [RunRecord] {
         precondition(limit >= 0, "negative limit \(limit)")
         var conditions: [String] = []
         var values: [SQLiteValue] = []
         if let job { values.append(.text(job)); conditions.append("job = ?\(values.count)") }
-        if let status { values.append(.text(status.rawValue)); conditions.append("status = ?\(values.count)") }
+        // With a job, `+status` keeps SQLite on the job's index: walking the status index
+        // instead would pass every other job's runs of that status first.
+        if let status { values.append(.text(status.rawValue)); conditions.append((job == nil ? "" : "+") + "status = ?\(values.count)") }
+        if let before {
+            // A row value compare: SQLite walks the (…, created_at, id) index backwards from it.
+            values.append(.integer(before.createdAt)); values.append(.text(before.id))
+            conditions.append("(created_at, id) < (?\(values.count - 1), ?\(values.count))")
+        }
         values.append(.int(limit))
         let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         let sql = "SELECT \(RunRecord.sqliteColumns) FROM runs\(filter) ORDER BY created_at DESC, id DESC LIMIT ?\(values.count)"

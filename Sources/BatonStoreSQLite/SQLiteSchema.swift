@@ -139,6 +139,12 @@ enum SQLiteSchema {
         ALTER TABLE slices ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE slices ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;
         """,
+        // 9: history newest first, whole or by status, one page at a time (the dashboard,
+        // `GET /runs?before=`), without sorting the table.
+        """
+        CREATE INDEX runs_created ON runs(created_at, id);
+        CREATE INDEX runs_status_created ON runs(status, created_at, id);
+        """,
     ]
 
     /// The version this baton writes and understands.

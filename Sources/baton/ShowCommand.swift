@@ -21,24 +21,11 @@ struct ShowCommand {
         let unknown = try await store.items(runId: id, status: "unknown")
         let retries = try await store.retries(of: id)
         if args.has("--json") {
-            var doc = RunText.json(run)
-            // As GET /runs/RUN: `slices` is the list here, the count stays as `slices_done`.
-            doc["slices_done"] = run.slicesDone
-            doc["slices"] = slices.map { s -> [String: Any] in
-                var o = RunText.json(s)
-                if args.has("--logs") { o["log"] = s.log }
-                return o
+            var doc = RunText.detail(run, slices: slices, failed: failed, unknown: unknown, retries: retries)
+            if args.has("--logs"), var list = doc["slices"] as? [[String: Any]] {
+                for (i, s) in slices.enumerated() where i < list.count { list[i]["log"] = s.log }
+                doc["slices"] = list
             }
-            func list(_ items: [ItemRecord]) -> [[String: Any]] {
-                items.map { i -> [String: Any] in
-                    var o: [String: Any] = ["id": i.itemId, "status": i.status, "slice": i.slice]
-                    if let e = i.error { o["error"] = e }
-                    return o
-                }
-            }
-            doc["failed_items"] = list(failed)
-            doc["unknown_items"] = list(unknown)
-            doc["retried_by"] = retries.map(\.id)
             Console.out(JSON.encode(doc))
             return .success
         }

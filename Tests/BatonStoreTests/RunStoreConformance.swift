@@ -128,6 +128,31 @@ struct RunStoreConformance {
         XCTAssertEqual(unknown, [])
     }
 
+    func runsPageFromBeforeNewestFirst() async throws {
+        let store = try await open()
+        // r_a3 and r_a2 tie on createdAt: a page boundary between them must lose neither.
+        _ = try await store.createRun(Self.run("r_a1", job: "a", createdAt: 10, status: .succeeded))
+        _ = try await store.createRun(Self.run("r_a3", job: "a", createdAt: 30, status: .succeeded))
+        _ = try await store.createRun(Self.run("r_b1", job: "b", createdAt: 20, status: .succeeded))
+        _ = try await store.createRun(Self.run("r_a2", job: "a", createdAt: 30, status: .failed))
+        _ = try await store.createRun(Self.run("r_b2", job: "b", createdAt: 40, status: .running))
+
+        var pages: [[String]] = []
+        var before: (createdAt: Int64, id: String)?
+        repeat {
+            let page = try await store.runs(job: nil, status: nil, before: before, limit: 2)
+            pages.append(page.map(\.id))
+            before = page.count == 2 ? (page[1].createdAt, page[1].id) : nil
+        } while before != nil
+        XCTAssertEqual(pages, [["r_b2", "r_a3"], ["r_a2", "r_b1"], ["r_a1"]], "pages in order, none lost or repeated")
+        let afterA3 = try await store.runs(job: "a", status: nil, before: (30, "r_a3"), limit: 10).map(\.id)
+        XCTAssertEqual(afterA3, ["r_a2", "r_a1"])
+        let succeededAfter = try await store.runs(job: nil, status: .succeeded, before: (30, "r_a3"), limit: 10).map(\.id)
+        XCTAssertEqual(succeededAfter, ["r_b1", "r_a1"])
+        let first = try await store.runs(job: nil, status: nil, before: nil, limit: 1).map(\.id)
+        XCTAssertEqual(first, ["r_b2"])
+    }
+
     // MARK: Cancel and claim
 
     func requestCancelFlagsUnfinishedRunsOnly() async throws {

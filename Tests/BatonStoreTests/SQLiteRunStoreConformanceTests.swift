@@ -38,6 +38,7 @@ final class SQLiteRunStoreConformanceTests: XCTestCase {
     func testCreateRunRefusesAnExistingId() async throws { try await suite.createRunRefusesAnExistingId() }
     func testUpdateRunOfAnUnknownRunIsNotFound() async throws { try await suite.updateRunOfAnUnknownRunIsNotFound() }
     func testRunsAreNewestFirstAndFiltered() async throws { try await suite.runsAreNewestFirstAndFiltered() }
+    func testRunsPageFromBeforeNewestFirst() async throws { try await suite.runsPageFromBeforeNewestFirst() }
     func testRequestCancelFlagsUnfinishedRunsOnly() async throws { try await suite.requestCancelFlagsUnfinishedRunsOnly() }
     func testClaimTakesFreeOwnOrExpiredRunsOnly() async throws { try await suite.claimTakesFreeOwnOrExpiredRunsOnly() }
     func testPruneKeepsTheNewestFinishedRunsWithTheirSlicesAndItems() async throws {

@@ -1,12 +1,21 @@
-"""Headless Chromium for the dashboard tests (and screenshot.py), plus a small PNG
-reader so a screenshot can be judged by its pixels, not just its size."""
+"""Headless Chromium for the dashboard tests (and screenshot.py): one-shot DOM dumps
+and screenshots, a Page driven over the DevTools protocol (on a pipe, standard library
+only) to click and read the live page, and a small PNG reader so a screenshot can be
+judged by its pixels, not just its size."""
 
+import base64
+import json
 import os
+import select
+import time
 import shutil
 import struct
 import subprocess
 import tempfile
 import zlib
+import sys as _sys
+_sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from testkit import wait_for  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -35,6 +44,106 @@ def screenshot(url, path, size=(1200, 800), budget_ms=5000):
     if not os.path.exists(path):
         raise AssertionError(f"chromium wrote no screenshot at {path}")
     return path
+
+
+class Page:
+    """A live headless Chromium tab, driven over the DevTools protocol on a pipe
+    (--remote-debugging-pipe: JSON messages, NUL-terminated, on fds 3 and 4)."""
+
+    def __init__(self, url, size=(1280, 900), timeout=30):
+        self.profile = tempfile.mkdtemp(prefix="baton-chromium-")
+        to_chrome_r, self._to_chrome = os.pipe()
+        self._from_chrome, from_chrome_w = os.pipe()
+        # The child's fds 3 and 4 must be these pipe ends.
+        def child_fds():
+            os.dup2(to_chrome_r, 3)
+            os.dup2(from_chrome_w, 4)
+        cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+               "--no-first-run", "--hide-scrollbars", f"--user-data-dir={self.profile}",
+               "--remote-debugging-pipe", f"--window-size={size[0]},{size[1]}", "about:blank"]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, preexec_fn=child_fds, pass_fds=(3, 4))
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+        self._buf, self._id, self.session, self.timeout = b"", 0, None, timeout
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        self.call("Runtime.enable")
+        self.call("Emulation.setDeviceMetricsOverride", width=size[0], height=size[1], deviceScaleFactor=1, mobile=False)
+        self.goto(url)
+
+    def call(self, method, **params):
+        self._id += 1
+        message = {"id": self._id, "method": method, "params": params}
+        if self.session and not method.startswith("Target."):
+            message["sessionId"] = self.session
+        os.write(self._to_chrome, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + self.timeout
+        while True:
+            while b"\0" in self._buf:
+                raw, self._buf = self._buf.split(b"\0", 1)
+                reply = json.loads(raw)
+                if reply.get("id") == self._id:
+                    if "error" in reply:
+                        raise AssertionError(f"{method}: {reply['error']}")
+                    return reply.get("result", {})
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._from_chrome], [], [], left)[0]:
+                raise AssertionError(f"chromium did not answer {method} within {self.timeout}s")
+            chunk = os.read(self._from_chrome, 1 << 20)
+            if not chunk:
+                raise AssertionError("chromium closed the DevTools pipe")
+            self._buf += chunk
+
+    def eval(self, expression):
+        """The value of a JavaScript expression in the page (awaited if a promise)."""
+        r = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in r:
+            raise AssertionError(f"{expression!r} threw: {r['exceptionDetails'].get('exception', {}).get('description')}")
+        return r["result"].get("value")
+
+    def goto(self, url):
+        self.eval("document.body && delete document.body.dataset.loaded")
+        self.call("Page.navigate", url=url)
+
+    def wait(self, what, expression, timeout=15):
+        """Polls a JavaScript expression until it is truthy; returns its value."""
+        # An element found counts as true (it cannot be returned by value).
+        probe = f"(() => {{ const v = ({expression}); return v instanceof Node ? true : v; }})()"
+        return wait_for(what, lambda: self.eval(probe), timeout=timeout, interval=0.1)
+
+    def click(self, selector):
+        """A real mouse click at the middle of the element (it must be visible)."""
+        box = self.eval(f"(() => {{ const e = document.querySelector({json.dumps(selector)}); if (!e) return null;"
+                        " e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
+                        " return [r.left + r.width / 2, r.top + r.height / 2]; })()")
+        if not box:
+            raise AssertionError(f"nothing to click at {selector}")
+        for kind in ("mousePressed", "mouseReleased"):
+            self.call("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left", clickCount=1)
+
+    def type(self, text):
+        self.call("Input.insertText", text=text)
+
+    def screenshot(self, path):
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(data))
+        return path
+
+    def close(self):
+        try:
+            self.call("Browser.close")
+        except AssertionError:
+            pass
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+        for fd in (self._to_chrome, self._from_chrome):
+            os.close(fd)
+        shutil.rmtree(self.profile, ignore_errors=True)
 
 
 def read_png(path):

@@ -95,10 +95,11 @@ class DashboardTests(ServerTestCase):
                 self.fail("an external stylesheet: the page must be self-contained")
 
     def testRenderedPageShowsJobsAndRunProgress(self):
-        dom = DOM(browser.dump_dom(self.url))
+        jobs = DOM(browser.dump_dom(self.url + "#/jobs"))
         for name in JOB_NAMES:
-            self.assertIn(name, dom.visible, f"job {name} not rendered")
-        self.assertEqual(sorted(dom.jobs), sorted(JOB_NAMES), "one row per job (data-job)")
+            self.assertIn(name, jobs.visible, f"job {name} not rendered")
+        self.assertEqual(sorted(jobs.jobs), sorted(JOB_NAMES), "one row per job (data-job)")
+        dom = DOM(browser.dump_dom(self.url))
         self.assertIn(self.done, dom.runs, "the finished run has no row (data-run)")
         self.assertIn(self.live, dom.runs, "the running run has no row (data-run)")
         # The finished run's bar is full; the running one's is there (no count yet).
