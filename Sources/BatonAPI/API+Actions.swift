@@ -57,17 +57,10 @@ extension API {
         }
         if action == "invoke" {
             if snapshot.stopping { return Self.error(503, "baton is draining and starts no runs", hint: "retry against another baton, or later") }
-            var payload: String?
-            if !request.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-                guard let value = JSONValue.parse(request.body) else {
-                    return Self.error(400, "the body is not JSON", hint: "send a JSON document (it becomes the run's payload), or an empty body")
-                }
-                payload = value.text
-            }
-            let key: String?
-            switch Self.idempotencyKey(request) {
-            case let .refused(response): return response
-            case let .ok(k): key = k
+            let payload: String?, key: String?
+            switch Self.payloadAndKey(request) {
+            case let .failure(refused): return refused.response
+            case let .success(got): (payload, key) = got
             }
             var call = RunRequest(job: JobRunSpec(job), trigger: .manual, payload: payload, idempotencyKey: key, replayKey: signature)
             if signature != nil { call.replayScope = "POST /jobs/\(job.name)/invoke" }
@@ -88,5 +81,29 @@ extension API {
         }
         log(action, [("job", job.name)])
         return Self.json(200, ["job": job.name, "paused": pause])
+    }
+}
+
+/// A request refused with its answer (an `Error`, so it can travel in a `Result`).
+struct Refused: Error {
+    let response: HTTPResponse
+}
+
+extension API {
+    /// A run-starting request's body as the run's payload (an empty body is none), and
+    /// its `Idempotency-Key`; a body that is not JSON, or a bad key, is refused.
+    static func payloadAndKey(_ request: HTTPRequest) -> Result<(String?, String?), Refused> {
+        var payload: String?
+        if !request.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            guard let value = JSONValue.parse(request.body) else {
+                return .failure(Refused(response: error(400, "the body is not JSON",
+                                                        hint: "send a JSON document (it becomes the run's payload), or an empty body")))
+            }
+            payload = value.text
+        }
+        switch idempotencyKey(request) {
+        case let .refused(response): return .failure(Refused(response: response))
+        case let .ok(k): return .success((payload, k))
+        }
     }
 }

@@ -164,17 +164,10 @@ public final class API: Sendable {
         case let .refused(response): return response
         case let .ok(s): signature = s
         }
-        var payload: String?
-        if !request.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-            guard let value = JSONValue.parse(request.body) else {
-                return Self.error(400, "the body is not JSON", hint: "send a JSON document (it becomes the run's payload), or an empty body")
-            }
-            payload = value.text
-        }
-        let key: String?
-        switch Self.idempotencyKey(request) {
-        case let .refused(response): return response
-        case let .ok(k): key = k
+        let payload: String?, key: String?
+        switch Self.payloadAndKey(request) {
+        case let .failure(refused): return refused.response
+        case let .success(got): (payload, key) = got
         }
         var call = RunRequest(job: JobRunSpec(job), trigger: .webhook, payload: payload, idempotencyKey: key, replayKey: signature)
         call.replayScope = "POST /hooks/" + job.name
