@@ -33,11 +33,8 @@ extension API {
             return true
         }
         guard due else { return }
-        var ends: [String: Int64] = [:]
-        for job in jobs {
-            guard let run = try? await engine.store.runs(job: job, status: .succeeded, limit: 1).first else { continue }
-            ends[job] = run.finishedAt ?? run.updatedAt
-        }
-        metrics.noteLastSuccesses(ends)
+        // One store call for every job, not one each (thousands of jobs, one scrape).
+        guard let latest = try? await engine.store.latestRuns(jobs: jobs, status: .succeeded) else { return }
+        metrics.noteLastSuccesses(latest.mapValues { $0.finishedAt ?? $0.updatedAt })
     }
 }

@@ -47,9 +47,10 @@ public protocol RunStore: Sendable {
     /// Newest first, only runs older than `before` (created at, id) in that order: one
     /// page of history after another (the dashboard, `GET /runs?before=RUN`).
     func runs(job: String?, status: RunStatus?, before: (createdAt: Int64, id: String)?, limit: Int) async throws(StoreError) -> [RunRecord]
-    /// The newest run of each of `jobs` that has one (`baton jobs`, `GET /jobs`), in one
-    /// call rather than one per job.
-    func latestRuns(jobs: [String]) async throws(StoreError) -> [String: RunRecord]
+    /// The newest run of each of `jobs` that has one (with `status`, only runs of that
+    /// status: `/metrics`' last success), in one call rather than one per job
+    /// (`baton jobs`, `GET /jobs`).
+    func latestRuns(jobs: [String], status: RunStatus?) async throws(StoreError) -> [String: RunRecord]
 
     /// The runs started by `baton retry` of `runId`, newest first (an indexed read).
     func retries(of runId: String) async throws(StoreError) -> [RunRecord]
@@ -151,5 +152,12 @@ extension RunStore {
 
     public func countRuns(status: RunStatus, upTo: Int) async throws(StoreError) -> Int {
         try await runs(job: nil, status: status, limit: upTo).count
+    }
+}
+
+extension RunStore {
+    /// The newest run of each of `jobs`, whatever its status.
+    public func latestRuns(jobs: [String]) async throws(StoreError) -> [String: RunRecord] {
+        try await latestRuns(jobs: jobs, status: nil)
     }
 }

@@ -64,10 +64,10 @@ extension SQLiteRunStore {
         try await perform { tables throws(StoreError) in try tables.runs(job: job, status: status, before: before, limit: limit) }
     }
 
-    public func latestRuns(jobs: [String]) async throws(StoreError) -> [String: RunRecord] {
+    public func latestRuns(jobs: [String], status: RunStatus?) async throws(StoreError) -> [String: RunRecord] {
         try await perform { tables throws(StoreError) in
             var out: [String: RunRecord] = [:]
-            for job in jobs { out[job] = try tables.runs(job: job, status: nil, limit: 1).first }
+            for job in jobs { out[job] = try tables.runs(job: job, status: status, limit: 1).first }
             return out
         }
     }

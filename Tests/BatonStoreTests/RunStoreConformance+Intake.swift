@@ -134,5 +134,10 @@ extension RunStoreConformance {
         _ = try await store.createRun(Self.run("r_b1", job: "b", createdAt: 1_500))
         let latest = try await store.latestRuns(jobs: ["a", "b", "c"])
         XCTAssertEqual(latest.mapValues(\.id), ["a": "r_a2", "b": "r_b1"])
+        // With a status: each job's newest run of that status (the last success).
+        _ = try await store.createRun(Self.run("r_a3", job: "a", createdAt: 3_000, status: .succeeded))
+        _ = try await store.createRun(Self.run("r_a4", job: "a", createdAt: 4_000, status: .failed))
+        let succeeded = try await store.latestRuns(jobs: ["a", "b"], status: .succeeded)
+        XCTAssertEqual(succeeded.mapValues(\.id), ["a": "r_a3"])
     }
 }
