@@ -61,13 +61,13 @@ let package = Package(
         .target(name: "GenerateStories", dependencies: ["BatonHandlerKit"], path: "handlers/generate-stories/Sources"),
         .executableTarget(name: "generate-stories", dependencies: ["BatonHandlerKit", "GenerateStories"],
                           path: "handlers/generate-stories/main"),
-        .testTarget(name: "GenerateStoriesTests", dependencies: ["GenerateStories", "BatonHandlerKit"]),
-        .testTarget(name: "SendBatchesTests", dependencies: ["SendBatches", "BatonHandlerKit"]),
+        .testTarget(name: "GenerateStoriesTests", dependencies: ["BatonTestSupport", "GenerateStories", "BatonHandlerKit"]),
+        .testTarget(name: "SendBatchesTests", dependencies: ["BatonTestSupport", "SendBatches", "BatonHandlerKit"]),
         .testTarget(name: "AutoSendTests", dependencies: ["AutoSend", "BatonHandlerKit"]),
         // regenerate-drafts (seed 000): the logic in a library the tests call in-process.
         .target(name: "RegenerateDrafts", dependencies: ["BatonHandlerKit"], path: "handlers/regenerate-drafts/Sources"),
         .executableTarget(name: "regenerate-drafts", dependencies: ["BatonHandlerKit", "RegenerateDrafts"], path: "handlers/regenerate-drafts/main"),
-        .testTarget(name: "RegenerateDraftsTests", dependencies: ["RegenerateDrafts", "BatonHandlerKit"]),
+        .testTarget(name: "RegenerateDraftsTests", dependencies: ["BatonTestSupport", "RegenerateDrafts", "BatonHandlerKit"]),
         // bench/providers: the Swift client's side of the comparison with curl.
         .executableTarget(name: "baton-bench-providers", dependencies: ["BatonProviders"], path: "bench/providers-swift"),
         // The daemon: the fire loop, reloads and drain, over the engine.
@@ -100,7 +100,9 @@ let package = Package(
         .testTarget(name: "BatonProvidersTests", dependencies: ["BatonProviders"]),
         .testTarget(name: "BatonDaemonTests", dependencies: ["BatonDaemon", "BatonConfig", "BatonEngine", "BatonStore", "BatonStoreSQLite", "BatonSupervisor"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonStoreSQLite", "BatonSQLite"]),
+        // What the in-process tests of the kit and the handlers share: a real `baton sandbox`.
+        .target(name: "BatonTestSupport", path: "Tests/Support"),
         // The handler kit in-process: input, params, cursor, output, back-off, APP_DB.
-        .testTarget(name: "BatonHandlerKitTests", dependencies: ["BatonHandlerKit", "BatonEngine"]),
+        .testTarget(name: "BatonHandlerKitTests", dependencies: ["BatonTestSupport", "BatonHandlerKit", "BatonEngine"]),
     ]
 )

@@ -1,18 +1,19 @@
 import BatonHandlerKit
 import Foundation
+import BatonTestSupport
 import XCTest
 
 /// Issue 14: the kit's at-most-once send against a real SQLite file and a real sandbox;
 /// the sandbox's own record of deliveries is the judge (no idempotency key is sent).
 final class SendLedgerTests: XCTestCase {
     var dir = ""
-    var sandbox: SandboxFixture!
+    var sandbox: SandboxProcess!
     var db: (any AppDatabase)!
 
     override func setUpWithError() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("baton-ledger-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        sandbox = try SandboxFixture(dir: dir)
+        sandbox = try SandboxProcess(dir: dir)
         db = try AppDB.open(environment: ["APP_DB": "sqlite:\(dir)/app.db"])
         try db.execute("CREATE TABLE outbox (id INTEGER PRIMARY KEY, psid TEXT, state TEXT NOT NULL DEFAULT 'pending', provider_id TEXT, error TEXT)")
         try db.execute("CREATE TABLE deliveries (message_id TEXT, recipient TEXT, status TEXT, provider_message_id TEXT, error TEXT, UNIQUE (message_id, recipient))")
@@ -58,7 +59,7 @@ final class SendLedgerTests: XCTestCase {
     }
 
     func testAHangPastTheDeadlineLeavesTheItemUnknown() throws {
-        try sandbox.fault(["hang": true])
+        try sandbox.faults([["hang": true]])
         let client = try messenger(ms: 1000)
         let outcome = try SendLedger(db: db).send(row(1)) { () throws(ProviderError) in try client.send(psid: "psid1", text: "hi") }
         guard case let .unknown(error?) = outcome, error.mayHaveBeenDelivered else { return XCTFail("\(outcome)") }
@@ -75,13 +76,13 @@ final class SendLedgerTests: XCTestCase {
     }
 
     func testARefusalIsFailedAndARateLimitHandsTheItemBack() throws {
-        try sandbox.fault(["status": 400])
+        try sandbox.faults([["status": 400]])
         let client = try messenger()
         let refused = try SendLedger(db: db).send(row(1)) { () throws(ProviderError) in try client.send(psid: "psid1", text: "hi") }
         guard case .failed = refused else { return XCTFail("\(refused)") }
         XCTAssertEqual(try state(1), "failed")
         XCTAssertNotNil(try db.queryOne("SELECT error FROM outbox WHERE id = 1")?.string(0))
-        try sandbox.fault(["status": 429, "retry_after": "2"])
+        try sandbox.faults([["status": 429, "retry_after": "2"]])
         let limited = try SendLedger(db: db).send(row(2)) { () throws(ProviderError) in try client.send(psid: "psid2", text: "hi") }
         guard case .notSent(.rateLimited) = limited else { return XCTFail("\(limited)") }
         XCTAssertNil(limited.item("m2"))
@@ -91,7 +92,7 @@ final class SendLedgerTests: XCTestCase {
     func testAnInsertedIntentHasOneWinnerAndARateLimitRemovesIt() throws {
         let target = SendLedger.Row(table: "deliveries", key: [("message_id", .text("m1")), ("recipient", .text("p1"))],
                                     providerId: "provider_message_id", error: "error", insert: true)
-        try sandbox.fault(["status": 429])
+        try sandbox.faults([["status": 429]])
         let client = try messenger()
         let limited = try SendLedger(db: db).send(target, from: []) { () throws(ProviderError) in try client.send(psid: "p1", text: "hi") }
         guard case .notSent = limited else { return XCTFail("\(limited)") }

@@ -1,4 +1,5 @@
 import BatonHandlerKit
+import BatonTestSupport
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -10,45 +11,19 @@ import XCTest
 /// A real `baton sandbox` process and a real APP_DB SQLite file for the in-process tests.
 final class StoriesWorld {
     let dir: String
-    let sandbox: Process
-    let base: String
+    let sandbox: SandboxProcess
+    var base: String { sandbox.base }
     var env: [String: String]
-
-    static var binary: String {
-        ProcessInfo.processInfo.environment["BATON_BIN"] ?? FileManager.default.currentDirectoryPath + "/.build/debug/baton"
-    }
 
     init() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("baton-stories-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let log = dir + "/sandbox.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = ["sandbox", "--listen", "127.0.0.1:0", "--db", "sqlite:\(dir)/sandbox.db"]
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        sandbox = p
-        var address: String?
-        let end = Date().addingTimeInterval(10)
-        while address == nil, Date() < end, p.isRunning {
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            address = text.split(separator: "\n").first { $0.contains("event=listen") }?
-                .split(separator: " ").first { $0.hasPrefix("address=") }.map { String($0.dropFirst(8)) }
-            if address == nil { usleep(20_000) }
-        }
-        guard let address else {
-            kill(p.processIdentifier, SIGKILL)
-            throw NSError(domain: "sandbox", code: 1, userInfo: [NSLocalizedDescriptionKey: "the sandbox did not start"])
-        }
-        base = "http://" + address
-        env = ["APP_DB": "sqlite:\(dir)/app.db", "OPENAI_BASE_URL": base + "/v1", "OPENAI_API_KEY": "sk-sandbox"]
+        sandbox = try SandboxProcess(dir: dir)
+        env = ["APP_DB": "sqlite:\(dir)/app.db", "OPENAI_BASE_URL": sandbox.base + "/v1", "OPENAI_API_KEY": "sk-sandbox"]
     }
 
     func close() {
-        kill(sandbox.processIdentifier, SIGTERM)
-        sandbox.waitUntilExit()
+        sandbox.stop()
         try? FileManager.default.removeItem(atPath: dir)
     }
 
@@ -79,24 +54,9 @@ final class StoriesWorld {
         return outs
     }
 
-    func faults(_ list: [[String: Any]]) throws {
-        var request = URLRequest(url: URL(string: base + "/_sandbox/faults")!)
-        request.httpMethod = "POST"
-        request.httpBody = try JSONSerialization.data(withJSONObject: ["faults": list, "provider": "openai"])
-        let done = DispatchSemaphore(value: 0)
-        URLSession.shared.dataTask(with: request) { _, _, _ in done.signal() }.resume()
-        _ = done.wait(timeout: .now() + 10)
-    }
+    func faults(_ list: [[String: Any]]) throws { try sandbox.faults(list, provider: "openai") }
 
-    func aiCalls() throws -> Int {
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var body = Data()
-        URLSession.shared.dataTask(with: URL(string: base + "/_sandbox/deliveries?provider=openai")!) { d, _, _ in
-            body = d ?? Data(); done.signal()
-        }.resume()
-        _ = done.wait(timeout: .now() + 10)
-        return ((try JSONSerialization.jsonObject(with: body) as? [String: Any])?["deliveries"] as? [Any])?.count ?? -1
-    }
+    func aiCalls() throws -> Int { try sandbox.aiCalls() }
 
     /// A project with epics (id, priority, card count).
     func project(_ id: String, _ epics: [(String, Int?, Int)]) throws {

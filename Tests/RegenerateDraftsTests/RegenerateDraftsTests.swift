@@ -1,6 +1,7 @@
 import BatonHandlerKit
 import Foundation
 import RegenerateDrafts
+import BatonTestSupport
 import XCTest
 
 /// The handler's body in-process, against a real APP_DB file and a real `baton sandbox`.

@@ -6,6 +6,7 @@ import FoundationNetworking
 import Glibc
 @testable import SendBatches
 import Synchronization
+import BatonTestSupport
 import XCTest
 
 /// send-batches in-process (issue 14): real APP_DB files, a real `baton sandbox`, slices
@@ -13,35 +14,19 @@ import XCTest
 /// time a dead worker's lease takes to run out.
 final class SendBatchesTests: XCTestCase {
     var dir = ""
-    var sandbox: Process!
-    var base = ""
+    var sandbox: SandboxProcess!
+    var base: String { sandbox.base }
     var env: [String: String] = [:]
 
     override func setUpWithError() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("baton-batches-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let binary = ProcessInfo.processInfo.environment["BATON_BIN"] ?? FileManager.default.currentDirectoryPath + "/.build/debug/baton"
-        let log = dir + "/sandbox.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["sandbox", "--listen", "127.0.0.1:0", "--db", "sqlite:\(dir)/sandbox.db"]
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        sandbox = p
-        let end = Date().addingTimeInterval(10)
-        while base.isEmpty, Date() < end, p.isRunning {
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if let a = text.split(separator: "\n").first(where: { $0.contains("event=listen") })?
-                .split(separator: " ").first(where: { $0.hasPrefix("address=") }) { base = "http://" + a.dropFirst(8) } else { usleep(20_000) }
-        }
-        XCTAssertFalse(base.isEmpty, "the sandbox did not start")
+        sandbox = try SandboxProcess(dir: dir)
         env = ["APP_DB": "sqlite:\(dir)/app.db", "MESSENGER_BASE_URL": base, "MESSENGER_PAGE_TOKEN": "t"]
     }
 
     override func tearDown() {
-        if let p = sandbox { kill(p.processIdentifier, SIGTERM); p.waitUntilExit() }
+        sandbox?.stop()
         try? FileManager.default.removeItem(atPath: dir)
     }
 
@@ -62,14 +47,7 @@ final class SendBatchesTests: XCTestCase {
     }
 
     func delivered() throws -> [String] {
-        var request = URLRequest(url: URL(string: base + "/_sandbox/deliveries?provider=messenger")!)
-        request.httpMethod = "GET"
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var data = Data()
-        URLSession.shared.dataTask(with: request) { d, _, _ in data = d ?? Data(); done.signal() }.resume()
-        _ = done.wait(timeout: .now() + 10)
-        let list = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["deliveries"] as? [[String: Any]] ?? []
-        return list.compactMap { $0["to"] as? String }
+        try sandbox.deliveries(provider: "messenger").compactMap { $0["to"] as? String }
     }
 
     func testWorkersClaimDifferentBatchesAndADeadWorkersBatchIsTakenAfterItsLease() throws {
