@@ -107,9 +107,12 @@ class Page:
         self.call("Page.navigate", url=url)
 
     def wait(self, what, expression, timeout=15):
-        """Polls a JavaScript expression until it is truthy; returns its value."""
+        """Polls a JavaScript expression until it is truthy; returns its value. While the
+        page is still loading, an expression that throws (an element not there yet)
+        counts as not yet, with the error kept for the timeout's message."""
         # An element found counts as true (it cannot be returned by value).
-        probe = f"(() => {{ const v = ({expression}); return v instanceof Node ? true : v; }})()"
+        probe = (f"(() => {{ try {{ const v = ({expression}); return v instanceof Node ? true : v; }}"
+                 f" catch (e) {{ return e instanceof TypeError ? null : (() => {{ throw e; }})(); }} }})()")
         return wait_for(what, lambda: self.eval(probe), timeout=timeout, interval=0.1)
 
     def click(self, selector):
