@@ -47,6 +47,10 @@ class HandlerWorld:
             "TWILIO_BASE_URL": self.sandbox.base, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "t",
             "MESSENGER_BASE_URL": self.sandbox.base, "MESSENGER_PAGE_TOKEN": "page-token",
         })
+        # Create the state store up front (as the daemon tests do): two processes creating
+        # a new store file at the same instant can find it locked while the other migrates.
+        created = self.baton("runs")
+        assert created.returncode == 0, created.stderr
         return self
 
     def __exit__(self, *exc):
