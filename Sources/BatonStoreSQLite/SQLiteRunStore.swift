@@ -103,14 +103,6 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
-    /// Runs `body` on the store's queue and waits for it. On a thread that is not the
-    /// queue's (a slice's poll thread) GCD runs it right there when the queue is idle:
-    /// no thread hop. Never call it from Swift's cooperative pool.
-    func performNow<T: Sendable>(_ body: @Sendable (SQLiteRunTables) throws(StoreError) -> T) throws(StoreError) -> T {
-        let box = self.box
-        return try queue.sync { box.run(body) }.get()
-    }
-
     /// Runs `body` on the store's queue and hands its result back to the caller's task.
     func perform<T: Sendable>(_ body: @escaping @Sendable (SQLiteRunTables) throws(StoreError) -> T)
         async throws(StoreError) -> T {

@@ -35,7 +35,7 @@ struct RunDriver {
         if !json { progress.write("baton: run \(run.id) of \(job.name) started") }
         let final: RunRecord
         do {
-            final = try await engine.drive(runId: run.id, job: job, control: control, once: once, budget: budget)
+            final = try await engine.drive(runId: run.id, job: job, control: control, once: once, budget: budget, claimed: run)
         } catch {
             progress.end()
             Console.fail(error.description, hint: error.hint)
