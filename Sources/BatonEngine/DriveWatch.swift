@@ -3,9 +3,9 @@ import Foundation
 import Synchronization
 
 /// The engine's one watch over the runs it drives: it renews each one's lease on a
-/// heartbeat (every third of the lease), and looks for cancel flags other processes set
-/// (`baton cancel`, the API of another baton) with one read for all of them every
-/// 250 ms. What it finds arrives at the drive as an event on its `RunControl`: a cancel,
+/// heartbeat (every third of the lease), and every 250 ms reads, for all of them at
+/// once, the cancel flags other processes set (`baton cancel`, another baton's API) and
+/// whether another process took one over. What it finds arrives at the drive as an event on its `RunControl`: a cancel,
 /// or a kill when the lease was lost to another process (`Hold.lost` says so).
 final class DriveWatch: Sendable {
     /// One drive's hold on its run, as the watch keeps it.
@@ -68,8 +68,11 @@ final class DriveWatch: Sendable {
                 return Array(s.holds.values)
             }
             if holds.isEmpty { return }
-            if let flagged = try? await store.cancelRequested(among: holds.map(\.lease.runId)) {
-                for h in holds where flagged.contains(h.lease.runId) { h.control.request(.cancel) }
+            if let seen = try? await store.watch(holds.map(\.lease)) {
+                for h in holds {
+                    if let lost = seen.lost[h.lease.runId] { h.lose(lost) }
+                    if seen.cancelRequested.contains(h.lease.runId) { h.control.request(.cancel) }
+                }
             }
             for h in holds where h.renewDue && h.lost == nil {
                 do {

@@ -19,3 +19,15 @@ public struct Lease: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(owner)@\(epoch)" }
 }
+
+/// What `RunStore.watch` found.
+public struct RunWatch: Sendable, Equatable {
+    /// Runs whose cancel flag is set.
+    public var cancelRequested: Set<String> = []
+    /// Runs the given lease no longer holds, with the refusal a write would get.
+    public var lost: [String: StoreError] = [:]
+
+    public init(cancelRequested: Set<String> = [], lost: [String: StoreError] = [:]) {
+        self.cancelRequested = cancelRequested; self.lost = lost
+    }
+}

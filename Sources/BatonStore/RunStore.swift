@@ -67,9 +67,10 @@ public protocol RunStore: Sendable {
     /// Returns the run, or nil when there is none. A finished run is returned as it is.
     func requestCancel(runId: String, at: Int64) async throws(StoreError) -> RunRecord?
 
-    /// Which of `runIds` have their cancel flag set: one indexed read for every run a
-    /// process drives (its cancel watch).
-    func cancelRequested(among runIds: [String]) async throws(StoreError) -> Set<String>
+    /// What a driver must learn about the runs it holds, in one read for all of them
+    /// (a process's watch, every 250 ms): which have their cancel flag set, and which
+    /// are no longer held by these leases (taken over: each with its `.fenced` error).
+    func watch(_ leases: [Lease]) async throws(StoreError) -> RunWatch
 
     func run(id: String) async throws(StoreError) -> RunRecord?
     /// Newest first.

@@ -41,9 +41,9 @@ extension SQLiteRunStore {
         try await perform { tables throws(StoreError) in try tables.reopen(lease, at: at) }
     }
 
-    public func cancelRequested(among runIds: [String]) async throws(StoreError) -> Set<String> {
-        if runIds.isEmpty { return [] }
-        return try await perform { tables throws(StoreError) in try tables.cancelRequested(among: runIds) }
+    public func watch(_ leases: [Lease]) async throws(StoreError) -> RunWatch {
+        if leases.isEmpty { return RunWatch() }
+        return try await perform { tables throws(StoreError) in try tables.watch(leases) }
     }
 
     /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).

@@ -76,10 +76,20 @@ extension SQLiteRunTables {
     }
 
     /// Primary-key lookups only: cheap enough to ask every 250 ms.
-    func cancelRequested(among runIds: [String]) throws(StoreError) -> Set<String> {
-        var out: Set<String> = []
-        for id in runIds where try db.queryOne("SELECT cancel_requested FROM runs WHERE id = ?1", [.text(id)], row: { $0.bool(0) }) == true {
-            out.insert(id)
+    func watch(_ leases: [Lease]) throws(StoreError) -> RunWatch {
+        var out = RunWatch()
+        for lease in leases {
+            let row = try db.queryOne("SELECT cancel_requested, owner, epoch FROM runs WHERE id = ?1", [.text(lease.runId)]) { r in
+                (cancel: r.bool(0), owner: r.optionalString(1), epoch: r.int64(2))
+            }
+            guard let row else {
+                out.lost[lease.runId] = notFound(lease.runId)
+                continue
+            }
+            if row.cancel { out.cancelRequested.insert(lease.runId) }
+            if row.owner != lease.owner || row.epoch != lease.epoch {
+                out.lost[lease.runId] = .fenced(lease, current: (row.owner, row.epoch), location: db.path)
+            }
         }
         return out
     }

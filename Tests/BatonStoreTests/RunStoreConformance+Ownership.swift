@@ -175,13 +175,19 @@ extension RunStoreConformance {
         XCTAssertTrue(expired)
     }
 
-    func cancelRequestedAmongNamesTheFlaggedRuns() async throws {
+    func watchNamesCancelledAndLostRuns() async throws {
         let store = try await open()
-        for id in ["r_1", "r_2", "r_3"] { _ = try await store.createRun(Self.run(id)) }
+        var leases: [Lease] = []
+        for id in ["r_1", "r_2", "r_3"] { leases.append(try await Self.held(store, id).1) }
         _ = try await store.requestCancel(runId: "r_2", at: 2_000)
-        let flagged = try await store.cancelRequested(among: ["r_1", "r_2", "r_missing"])
-        XCTAssertEqual(flagged, ["r_2"])
-        let none = try await store.cancelRequested(among: [])
-        XCTAssertEqual(none, [])
+        _ = try await store.claim(runId: "r_3", owner: "b:2", leaseMs: 60_000, replacing: Self.owner)
+        let ghost = Lease(runId: "r_missing", owner: Self.owner, epoch: 1)
+        let seen = try await store.watch(leases + [ghost])
+        XCTAssertEqual(seen.cancelRequested, ["r_2"])
+        XCTAssertEqual(Set(seen.lost.keys), ["r_3", "r_missing"])
+        XCTAssertEqual(seen.lost["r_3"]?.kind, .fenced)
+        XCTAssertEqual(seen.lost["r_missing"]?.kind, .notFound)
+        let none = try await store.watch([])
+        XCTAssertEqual(none, RunWatch())
     }
 }

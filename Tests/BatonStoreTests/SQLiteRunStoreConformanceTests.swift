@@ -44,5 +44,5 @@ final class SQLiteRunStoreConformanceTests: XCTestCase {
     func testTwoHandlesRaceForOneFire() async throws { try await suite.twoHandlesRaceForOneFire() }
     func testTwoHandlesRaceForOneLock() async throws { try await suite.twoHandlesRaceForOneLock() }
     func testRememberRequestRefusesAReplayUntilItExpires() async throws { try await suite.rememberRequestRefusesAReplayUntilItExpires() }
-    func testCancelRequestedAmongNamesTheFlaggedRuns() async throws { try await suite.cancelRequestedAmongNamesTheFlaggedRuns() }
+    func testWatchNamesCancelledAndLostRuns() async throws { try await suite.watchNamesCancelledAndLostRuns() }
 }
