@@ -65,6 +65,8 @@ public final class RunEngine: Sendable {
         let run: RunRecord
         if let claimed, claimed.owner == environment.owner {
             run = claimed
+            // Epoch 1 is its creation's; a higher one means someone held it before.
+            hadOwner = claimed.epoch > 1
         } else {
             run = try await claim(runId, job: job, hadOwner: &hadOwner, known: known)
         }
