@@ -11,16 +11,21 @@ extension SQLiteRunTables {
     /// attempt number.
     func startSlice(_ lease: Lease, _ start: SliceStart, leaseMs: Int64) throws(StoreError) -> RunRecord {
         try relaxed { () throws(StoreError) in
-            let run = try db.queryOne("""
-                UPDATE runs SET status = 'running', lease_expires_at = \(Self.nowMs) + ?6, updated_at = max(updated_at, ?7) \
+            // `status` is named only when it changes (a queued run's first slice): SQLite
+            // rewrites the entries of every index on a column an UPDATE sets, changed or not.
+            try db.execute("UPDATE runs SET status = 'running' WHERE id = ?1 AND owner = ?2 AND epoch = ?3 AND status = 'queued'",
+                           lease.sqliteValues)
+            var run = try db.queryOne("""
+                UPDATE runs SET lease_expires_at = \(Self.nowMs) + ?6, updated_at = max(updated_at, ?7) \
                 WHERE id = ?1 AND owner = ?2 AND epoch = ?3 AND next_slice = ?4 AND next_attempt = ?5 \
-                AND status IN ('running', 'queued') \
+                AND status = 'running' \
                 RETURNING \(RunRecord.sqliteColumns)
                 """, lease.sqliteValues + [.int(start.number), .int(start.attempt), .integer(leaseMs), .integer(start.startedAt)],
                 row: RunRecord.init)
-            guard let run else {
+            guard let started = run else {
                 throw try refusal(lease, "run \(lease.runId) is not waiting for slice \(start.number) attempt \(start.attempt)")
             }
+            run = started
             let slice = SliceRecord(runId: lease.runId, number: start.number, attempt: start.attempt, startedAt: start.startedAt,
                                     cursorIn: start.cursorIn, owner: lease.owner)
             do throws(StoreError) {
@@ -31,7 +36,7 @@ extension SQLiteRunTables {
                                  "slice \(start.number) attempt \(start.attempt) of run \(lease.runId) has started before",
                                  hint: "a takeover marks a slice left running lost and starts the next attempt", code: error.code)
             }
-            return run
+            return started
         }
     }
 
@@ -42,22 +47,27 @@ extension SQLiteRunTables {
         precondition(slice.runId == lease.runId, "slice of run \(slice.runId) committed under a lease of \(lease.runId)")
         precondition(slice.outcome != .running, "commitSlice with outcome running")
         return try db.transaction { () throws(StoreError) in
-            let finished = p.status.isFinished
+            // The progress first, conditional on the lease; `status` only when the run
+            // ends (see startSlice: naming an indexed column rewrites its index entries).
             try db.execute("""
-                UPDATE runs SET status = ?6, cursor = ?7, next_slice = ?8, next_attempt = ?9, failed_attempts = ?10, \
-                slices_done = ?11, processed = ?12, succeeded = ?13, skipped = ?14, failed = ?15, total = ?16, \
-                message = ?17, error = ?18, input_tokens = ?19, output_tokens = ?20, cost_usd = ?21, \
-                updated_at = max(updated_at, ?22), finished_at = CASE WHEN ?23 THEN ?22 ELSE NULL END, \
-                owner = CASE WHEN ?23 THEN NULL ELSE owner END, \
-                lease_expires_at = CASE WHEN ?23 THEN NULL ELSE lease_expires_at END \
-                WHERE id = ?1 AND owner = ?2 AND epoch = ?3 AND next_slice = ?4 AND next_attempt = ?5
+                UPDATE runs SET cursor = ?6, next_slice = ?7, next_attempt = ?8, failed_attempts = ?9, \
+                slices_done = ?10, processed = ?11, succeeded = ?12, skipped = ?13, failed = ?14, total = ?15, \
+                message = ?16, error = ?17, input_tokens = ?18, output_tokens = ?19, cost_usd = ?20, \
+                updated_at = max(updated_at, ?21) \
+                WHERE id = ?1 AND owner = ?2 AND epoch = ?3 AND next_slice = ?4 AND next_attempt = ?5 AND status = 'running'
                 """, lease.sqliteValues + [
-                    .int(slice.number), .int(slice.attempt), .text(p.status.rawValue), .string(p.cursor), .int(p.nextSlice),
+                    .int(slice.number), .int(slice.attempt), .string(p.cursor), .int(p.nextSlice),
                     .int(p.nextAttempt), .int(p.failedAttempts), .int(p.slicesDone), .int(p.counts.processed),
                     .int(p.counts.succeeded), .int(p.counts.skipped), .int(p.counts.failed), .int(p.total), .string(p.message),
                     .string(p.error), .int(p.usage.inputTokens), .int(p.usage.outputTokens), .real(p.usage.costUsd),
-                    .integer(p.updatedAt), .bool(finished)])
+                    .integer(p.updatedAt)])
             if db.changes == 0 { throw try refusal(lease, "run \(lease.runId) is not at slice \(slice.number) attempt \(slice.attempt)") }
+            if p.status != .running {
+                // The run ends here and lets go of itself.
+                try db.execute("""
+                    UPDATE runs SET status = ?2, finished_at = ?3, owner = NULL, lease_expires_at = NULL WHERE id = ?1
+                    """, [.text(lease.runId), .text(p.status.rawValue), .integer(p.updatedAt)])
+            }
             try db.execute("""
                 UPDATE slices SET finished_at = ?4, cursor_out = ?5, outcome = ?6, exit_code = ?7, signal = ?8, \
                 processed = ?9, succeeded = ?10, skipped = ?11, failed = ?12, error = ?13, message = ?14, truncated = ?15, \
