@@ -8,7 +8,8 @@ extension SQLiteRunStore {
     }
 
     public func claim(runId: String, owner: String, leaseMs: Int64, replacing: String?) async throws(StoreError) -> RunRecord? {
-        try await perform { tables throws(StoreError) in
+        chained.forget(runId)
+        return try await perform { tables throws(StoreError) in
             try tables.claim(runId: runId, owner: owner, leaseMs: leaseMs, replacing: replacing)
         }
     }
@@ -18,27 +19,48 @@ extension SQLiteRunStore {
     }
 
     public func release(_ lease: Lease) async throws(StoreError) -> Bool {
-        try await perform { tables throws(StoreError) in try tables.release(lease) }
+        chained.forget(lease.runId)
+        return try await perform { tables throws(StoreError) in try tables.release(lease) }
     }
 
     public func startSlice(_ lease: Lease, _ start: SliceStart, leaseMs: Int64) async throws(StoreError) -> RunRecord {
-        try await perform { tables throws(StoreError) in try tables.startSlice(lease, start, leaseMs: leaseMs) }
+        if let run = chained.take(lease, start) {
+            // Straight on from its commit: the start's transaction is queued, not awaited
+            // (see ChainedStarts); it runs before anything else this store does.
+            let chained = self.chained
+            performLater { tables in
+                do throws(StoreError) { _ = try tables.startSlice(lease, start, leaseMs: leaseMs) } catch {
+                    chained.refuse(lease.runId, error)
+                }
+            }
+            return run
+        }
+        return try await perform { tables throws(StoreError) in try tables.startSlice(lease, start, leaseMs: leaseMs) }
     }
 
     public func commitSlice(_ lease: Lease, _ commit: SliceCommit) async throws(StoreError) -> RunRecord {
-        try await perform { tables throws(StoreError) in try tables.commitSlice(lease, commit) }
+        let chained = self.chained
+        let run = try await perform { tables throws(StoreError) in
+            if let refused = chained.refusal(lease.runId) { throw refused }
+            return try tables.commitSlice(lease, commit)
+        }
+        chained.remember(lease, run)
+        return run
     }
 
     public func endRun(_ lease: Lease, status: RunStatus, error: String?, at: Int64) async throws(StoreError) -> RunRecord {
-        try await perform { tables throws(StoreError) in try tables.endRun(lease, status: status, error: error, at: at) }
+        chained.forget(lease.runId)
+        return try await perform { tables throws(StoreError) in try tables.endRun(lease, status: status, error: error, at: at) }
     }
 
     public func markSliceLost(_ lease: Lease, number: Int, attempt: Int, at: Int64) async throws(StoreError) -> RunRecord {
-        try await perform { tables throws(StoreError) in try tables.markSliceLost(lease, number: number, attempt: attempt, at: at) }
+        chained.forget(lease.runId)
+        return try await perform { tables throws(StoreError) in try tables.markSliceLost(lease, number: number, attempt: attempt, at: at) }
     }
 
     public func reopen(_ lease: Lease, at: Int64) async throws(StoreError) -> RunRecord {
-        try await perform { tables throws(StoreError) in try tables.reopen(lease, at: at) }
+        chained.forget(lease.runId)
+        return try await perform { tables throws(StoreError) in try tables.reopen(lease, at: at) }
     }
 
     public func watch(_ leases: [Lease]) async throws(StoreError) -> RunWatch {

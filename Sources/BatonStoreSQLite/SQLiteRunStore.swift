@@ -25,6 +25,8 @@ public final class SQLiteRunStore: RunStore {
     public let path: String
     private let queue: DispatchQueue
     private let box: TablesBox
+    /// Starts answered without a round trip (see ChainedStarts).
+    let chained = ChainedStarts()
 
     /// Opens (creating the file and its parent directory when missing) and migrates the
     /// database at `path`. Blocks while it opens (up to `busyTimeout` per lock wait, when
@@ -101,6 +103,13 @@ public final class SQLiteRunStore: RunStore {
             db.close()
             throw error
         }
+    }
+
+    /// Queues `body` on the store's queue without waiting for it: it runs before any
+    /// operation queued later. Only for writes whose failure is kept for later.
+    func performLater(_ body: @escaping @Sendable (SQLiteRunTables) -> Void) {
+        let box = self.box
+        queue.async { _ = box.run { tables throws(StoreError) in body(tables) } }
     }
 
     /// Runs `body` on the store's queue and hands its result back to the caller's task.

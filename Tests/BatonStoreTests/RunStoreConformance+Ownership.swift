@@ -79,6 +79,36 @@ extension RunStoreConformance {
         XCTAssertEqual(items, [])
     }
 
+    /// A takeover in the instant between a slice's commit and the next start (a backend
+    /// may answer that start without a round trip): the stale start is refused by the
+    /// start or at the latest by the commit that follows, and writes nothing.
+    func aStartRightAfterATakeoverIsRefused() async throws {
+        let a = try await open(), b = try await open()
+        let (run, old) = try await Self.held(a, "r_1", owner: "a:1")
+        _ = try await a.startSlice(old, Self.start(run), leaseMs: 60_000)
+        let committed = try await a.commitSlice(old, Self.commit(of: run, owner: "a:1"))
+        _ = try await XCTUnwrapAsync(try await b.claim(runId: "r_1", owner: "b:2", leaseMs: 60_000, replacing: "a:1"))
+        let startResult: Result<RunRecord, StoreError>
+        do throws(StoreError) {
+            startResult = .success(try await a.startSlice(old, Self.start(committed), leaseMs: 60_000))
+        } catch {
+            startResult = .failure(error)
+        }
+        switch startResult {
+        case let .success(started):
+            await assertThrows(.fenced) { () throws(StoreError) in
+                _ = try await a.commitSlice(old, Self.commit(of: started, owner: "a:1"))
+            }
+        case let .failure(error):
+            XCTAssertEqual(error.kind, .fenced)
+        }
+        let slices = try await b.slices(runId: "r_1").map { "\($0.number).\($0.attempt) \($0.outcome.rawValue)" }
+        XCTAssertEqual(slices, ["1.1 succeeded"], "the stale start wrote nothing")
+        let now = try await b.run(id: "r_1")
+        XCTAssertEqual(now?.owner, "b:2")
+        XCTAssertEqual(now?.slicesDone, 1)
+    }
+
     /// A takeover while a slice is in flight: the new holder marks it lost and runs the
     /// next attempt with the same cursor; the old holder's commit of it is refused.
     func takeoverWhileASliceIsInFlight() async throws {

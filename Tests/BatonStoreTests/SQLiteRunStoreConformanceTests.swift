@@ -39,6 +39,7 @@ final class SQLiteRunStoreConformanceTests: XCTestCase {
     func testTwoHandlesCommitSlicesConcurrently() async throws { try await suite.twoHandlesCommitSlicesConcurrently() }
     func testClaimRaisesTheEpochAndTakesFreeOwnExpiredOrDeadRunsOnly() async throws { try await suite.claimRaisesTheEpochAndTakesFreeOwnExpiredOrDeadRunsOnly() }
     func testEveryWriteOfAStaleOwnerIsRefused() async throws { try await suite.everyWriteOfAStaleOwnerIsRefused() }
+    func testAStartRightAfterATakeoverIsRefused() async throws { try await suite.aStartRightAfterATakeoverIsRefused() }
     func testTakeoverWhileASliceIsInFlight() async throws { try await suite.takeoverWhileASliceIsInFlight() }
     func testTwoHandlesRaceForOneExpiredLease() async throws { try await suite.twoHandlesRaceForOneExpiredLease() }
     func testTwoHandlesRaceForOneFire() async throws { try await suite.twoHandlesRaceForOneFire() }
