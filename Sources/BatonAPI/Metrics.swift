@@ -110,7 +110,7 @@ public final class Metrics: RunObserver, Sendable {
                     s.lastSuccess[run.job] = max(s.lastSuccess[run.job] ?? at, at)
                 }
             }
-        case .logLine:
+        case .logLine, .storeTrouble, .storeRecovered:
             break
         }
     }

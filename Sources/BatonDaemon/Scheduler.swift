@@ -195,7 +195,7 @@ public actor Scheduler {
     func fire(_ batch: [DueFire]) async {
         guard !batch.isEmpty, !stopping else { return }
         do {
-            let results = try await engine.fireAll(batch, prepare: true)
+            let results = try await engine.fireAll(batch)
             for (f, result) in zip(batch, results) {
                 switch result {
                 case let .started(run):
@@ -292,12 +292,6 @@ public actor Scheduler {
             let holder = await acquire(lock, for: run)
             if let holder {
                 active[run.id] = nil
-                if startRecorded {
-                    // Waiting: take its start back and let it go, so a cancel meanwhile
-                    // finds a plain unfinished run, and a driver later claims it afresh.
-                    _ = try? await store.discardSlice(runId: run.id, number: 1, attempt: 1)
-                    _ = try? await store.release(runId: run.id, owner: engine.environment.owner)
-                }
                 if !lockWaiting.contains(job.name) { report(.lockWait(job: job.name, lock: lock, holder: holder)) }
                 lockWaiting.insert(job.name)
                 return false  // the loop looks again each second
@@ -305,8 +299,7 @@ public actor Scheduler {
             lockWaiting.remove(job.name)
         }
         do {
-            let done = try await engine.drive(runId: run.id, job: JobRunSpec(job), control: control, known: run,
-                                              startRecorded: startRecorded)
+            let done = try await engine.drive(runId: run.id, job: JobRunSpec(job), control: control, known: run)
             active[run.id] = nil
             if let lock = job.options.lock { try? await store.releaseLock(name: lock, runId: run.id) }
             if stopping && !done.status.isFinished { leftBehind.append(done) }
@@ -427,8 +420,6 @@ public actor Scheduler {
         if prepared.removeValue(forKey: runId) != nil {
             // Recorded here but not started: take its start back and let it go, so the
             // caller cancels a plain unfinished run and no driver starts it.
-            _ = try? await store.discardSlice(runId: runId, number: 1, attempt: 1)
-            _ = try? await store.release(runId: runId, owner: engine.environment.owner)
         }
         return false
     }
@@ -438,8 +429,6 @@ public actor Scheduler {
     public func adopt(_ run: RunRecord) async {
         if stopping {
             // Too late to drive it: take the start back and let it go for another driver.
-            _ = try? await store.discardSlice(runId: run.id, number: 1, attempt: 1)
-            _ = try? await store.release(runId: run.id, owner: engine.environment.owner)
             return
         }
         prepared[run.id] = run
@@ -476,8 +465,6 @@ public actor Scheduler {
         // Runs fired but never driven: take back their start records and let them go, so
         // the next driver starts them cleanly.
         for run in prepared.values {
-            _ = try? await store.discardSlice(runId: run.id, number: 1, attempt: 1)
-            _ = try? await store.release(runId: run.id, owner: engine.environment.owner)
             leftBehind.append(run)
         }
         prepared.removeAll()

@@ -29,11 +29,7 @@ extension RunEngine {
     /// of the job whoever started it, and records them all, with the runs they start,
     /// in ONE transaction: fires due at the same moment cost one commit, and each
     /// happens exactly once however many processes see it due.
-    ///
-    /// With `prepare`, each run that starts at once is recorded owned by this process
-    /// with its first slice's start record, so driving it (`drive(…, startRecorded:
-    /// true)`) spawns the handler without another store round trip.
-    public func fireAll(_ fires: [DueFire], prepare: Bool = false) async throws(EngineError) -> [FireResult] {
+    public func fireAll(_ fires: [DueFire]) async throws(EngineError) -> [FireResult] {
         guard !fires.isEmpty else { return [] }
         let now = Self.nowMs()
         do {
@@ -56,10 +52,9 @@ extension RunEngine {
                 case .catchup: .catchup
                 case .reboot: .reboot
                 }
-                var new = NewRun(id: RunID.make(now), job: job.name, trigger: trigger, scheduledAt: f.at * 1000,
+                let new = NewRun(id: RunID.make(now), job: job.name, trigger: trigger, scheduledAt: f.at * 1000,
                                  createdAt: now, status: status)
-                let start = prepare && status == .running ? own(&new, job: JobRunSpec(job), at: now) : nil
-                records.append(FireRecord(job: job.name, scheduledAt: f.at * 1000, kind: f.kind, run: new, start: start))
+                records.append(FireRecord(job: job.name, scheduledAt: f.at * 1000, kind: f.kind, run: new))
                 let run = RunRecord(new)
                 planned.append(status == .queued ? .queued(run) : .started(run))
                 // A later fire of the same job in this batch sees this run as unfinished.
@@ -70,16 +65,5 @@ extension RunEngine {
         } catch {
             throw .store(error)
         }
-    }
-}
-
-extension RunEngine {
-    /// Makes a run about to be recorded this process's, with its first slice's start
-    /// record to commit alongside: the recorder drives it at once with
-    /// `drive(…, startRecorded: true)`, with no claim and no start of its own.
-    func own(_ new: inout NewRun, job: JobRunSpec, at now: Int64) -> SliceRecord {
-        new.owner = environment.owner
-        new.leaseExpiresAt = now + lease(job)
-        return SliceRecord(runId: new.id, number: 1, attempt: 1, startedAt: now, owner: environment.owner)
     }
 }

@@ -15,8 +15,8 @@ public struct RunRequest: Sendable {
     /// Names the signed request itself, to refuse it a second time at `replayScope`.
     public var replayKey: String?
     public var replayScope: String?
-    /// Record the run owned by this process with its first slice's start, to drive it
-    /// at once with `drive(…, startRecorded: true)` (as `fireAll(prepare:)` does).
+    /// A driver slot is free for the run: it is recorded `running`, for a driver to
+    /// claim at once.
     public var prepare = false
     /// A run that is not `prepare`d is recorded `queued` (nobody starts it at once; a
     /// driver claims it when a slot frees), not `running`.
@@ -88,12 +88,11 @@ extension RunEngine {
                 case let .refuse(why): refusal = why
                 }
                 if status == .running, r.waits, !r.prepare { status = .queued }
-                var new = NewRun(id: RunID.make(now), job: r.job.name, trigger: r.trigger, scheduledAt: now, createdAt: now,
+                let new = NewRun(id: RunID.make(now), job: r.job.name, trigger: r.trigger, scheduledAt: now, createdAt: now,
                                  params: r.params, payload: r.payload, parentRun: r.parentRun, status: status)
-                let start = r.prepare && status == .running && refusal == nil ? own(&new, job: r.job, at: now) : nil
                 var item = RunIntake(run: new, idempotencyKey: r.idempotencyKey, replayKey: r.replayKey,
                                      idempotencyExpiresAt: now + Self.idempotencyWindowMs,
-                                     replayExpiresAt: now + Self.replayWindowMs, refusal: refusal, start: start)
+                                     replayExpiresAt: now + Self.replayWindowMs, refusal: refusal)
                 item.replayScope = r.replayScope
                 intake.append(item)
             }

@@ -29,8 +29,16 @@ public struct EngineEnvironment: Sendable {
     public var workingDirectory: String
     /// `host:pid`, written as the owner of the runs this process drives.
     public var owner: String
+    /// How long a hold on a run lasts without a renewal (`--lease`): the drive renews it
+    /// every third of that, and another process may take the run over once it has run
+    /// out (by the store's clock).
+    public var leaseMs: Int64
 
-    public init(variables: [String: String], workingDirectory: String, owner: String) {
-        self.variables = variables; self.workingDirectory = workingDirectory; self.owner = owner
+    /// The default `--lease`: a frozen or cut-off process's runs are taken over within
+    /// about 10 s (and a dead local process's at once).
+    public static let defaultLeaseMs: Int64 = 10_000
+
+    public init(variables: [String: String], workingDirectory: String, owner: String, leaseMs: Int64 = defaultLeaseMs) {
+        self.variables = variables; self.workingDirectory = workingDirectory; self.owner = owner; self.leaseMs = leaseMs
     }
 }

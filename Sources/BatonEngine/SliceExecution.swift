@@ -4,7 +4,9 @@ import BatonSupervisor
 import Foundation
 import Synchronization
 
-/// One slice, from its start record to its committed outcome.
+/// One slice, from its start record to its committed outcome: start it in the store,
+/// run the process, decide, commit. Nothing is decided or committed on the
+/// supervisor's thread; the supervisor only hands back how the process ended.
 struct SliceExecution: Sendable {
     struct Outcome {
         var run: RunRecord
@@ -14,19 +16,14 @@ struct SliceExecution: Sendable {
         var isRetry: Bool
         /// A kill or drain asked the driver to stop after this slice.
         var stopAfter: Bool
-        /// The next slice's start record was committed with this slice's outcome.
-        var nextStarted: Bool
     }
 
     let engine: RunEngine
     let job: JobRunSpec
     let run: RunRecord
+    let lease: Lease
     let budgetMs: Int64
     let control: RunControl
-    /// The start record was committed with the previous slice's outcome.
-    var startRecorded = false
-    /// Commit the next slice's start with this outcome when the run goes straight on.
-    var chainNext = true
     /// The budget was cut short to end at the run's deadline.
     var deadlineCut = false
     /// Slices done when this drive began (max-slices counts from there).
@@ -39,44 +36,75 @@ struct SliceExecution: Sendable {
         let start = RunEngine.nowMs()
         let invocation = HandlerInvocation(job: job, run: run, slice: run.nextSlice, attempt: run.nextAttempt,
                                            budgetMs: budgetMs, deadlineMs: start + budgetMs, base: engine.environment)
+        var started: RunRecord
+        do {
+            started = try await store.startSlice(lease, SliceStart(number: run.nextSlice, attempt: run.nextAttempt,
+                                                                    startedAt: start, cursorIn: run.cursor),
+                                                 leaseMs: engine.environment.leaseMs)
+        } catch {
+            throw EngineError(error, runId: run.id)
+        }
+        started.cancelRequested = started.cancelRequested || run.cancelRequested
         let slice = SliceRecord(runId: run.id, number: run.nextSlice, attempt: run.nextAttempt, startedAt: start,
                                 cursorIn: run.cursor, owner: engine.environment.owner)
-        var next = run
-        if !startRecorded {
-            do { try await store.startSlice(slice, leaseExpiresAt: start + engine.lease(job)) } catch { throw .store(error) }
-            next.leaseExpiresAt = start + engine.lease(job)
-        }
         engine.observer?.event(.sliceStarted(run: run, slice: slice.number, attempt: slice.attempt))
+        let exit = await spawn(invocation)
+        let decision = decide(exit, slice: slice, next: started)
+        return decision.outcome(try await engine.commit(lease, decision.commit, run: started, control: control))
+    }
 
-        switch await spawnAndCommit(invocation, slice: slice, next: next) {
-        case let .committed(result):
-            return try result.get()
-        case let .notStarted(message):
-            // Nothing ran: decide and commit here (no poll thread to do it).
-            let d = decide(.failure(message, ""), slice: slice, next: next)
-            do {
-                return d.outcome(try await store.finishSlice(d.completion))
-            } catch {
-                throw .store(error)
+    /// Runs the handler and hands back how it ended. A cancel or kill raised on the
+    /// control (a signal, a shutdown, the watch seeing a cancel flag or a lost lease)
+    /// reaches the process at once.
+    func spawn(_ invocation: HandlerInvocation) async -> SpawnResult {
+        let env = engine.environment
+        let path = invocation.environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ""
+        guard let first = job.command.first,
+              let executable = Supervisor.resolve(first, searchPath: path, workingDirectory: env.workingDirectory) else {
+            let name = job.command.first ?? "(none)"
+            let where_ = name.contains("/") ? "relative to \(env.workingDirectory)" : "on PATH \(path)"
+            return .failure("cannot start '\(name)': no executable file \(where_)", "")
+        }
+        var spec = SliceSpec(executable: executable, arguments: job.command, environment: invocation.environment,
+                             workingDirectory: env.workingDirectory,
+                             input: options.mode == .plain ? [] : invocation.input,
+                             budget: .milliseconds(budgetMs), grace: options.grace,
+                             marker: "BATON_RUN_ID=\(run.id)")
+        spec.stdoutIsLog = options.mode == .plain
+        let observer = engine.observer
+        let current = run
+        let process = Supervisor.launch(spec, onLogLine: { line in observer?.event(.logLine(run: current, line: line)) })
+        let stop = { @Sendable (r: RunControl.Request) in
+            switch r {
+            case .kill: process.kill()
+            case .cancel: process.terminate()
+            case .none, .drain: break
             }
+        }
+        let token = control.listen(stop)
+        stop(control.current)  // raised before the listener was in place
+        let result = await process.result()
+        control.stopListening(token)
+        switch result {
+        case let .success(exit): return .success(exit)
+        case let .failure(error): return .failure(error.description, "")
         }
     }
 
     /// What a finished slice comes to: the commit to make, and how the driver goes on.
     struct Decision: Sendable {
-        var completion: SliceCompletion
+        var commit: SliceCommit
         var delayMs: Int64
         var isRetry: Bool
         var stopAfter: Bool
 
         func outcome(_ stored: RunRecord) -> Outcome {
-            Outcome(run: stored, slice: completion.slice, delayMs: delayMs, isRetry: isRetry, stopAfter: stopAfter,
-                    nextStarted: completion.next != nil)
+            Outcome(run: stored, slice: commit.slice, delayMs: delayMs, isRetry: isRetry, stopAfter: stopAfter)
         }
     }
 
     /// Decides a slice's outcome from how it ended: the slice record, the run as it
-    /// goes on, retries, pacing and the next slice's start. Pure: no store, no waiting.
+    /// goes on, retries and pacing. Pure: no store, no waiting.
     func decide(_ exit: SpawnResult, slice started: SliceRecord, next run: RunRecord) -> Decision {
         var slice = started
         var next = run
@@ -178,193 +206,8 @@ struct SliceExecution: Sendable {
         }
         if control.current == .drain { stopAfter = true }
         next.updatedAt = RunEngine.nowMs()
-        if next.status.isFinished {
-            // The run ends here: let go of it in the same commit.
-            next.finishedAt = next.updatedAt
-            next.owner = nil
-            next.leaseExpiresAt = nil
-        }
         let items = (parsed?.items ?? []).map { ItemRecord(runId: run.id, slice: slice.number, itemId: $0.id, status: $0.status, error: $0.error) }
-        // Going straight on: the next slice's start record rides in this commit.
-        var nextStart: SliceRecord?
-        if chainNext && !next.status.isFinished && !stopAfter && delay == 0 && control.current == .none && !next.cancelRequested {
-            nextStart = SliceRecord(runId: run.id, number: next.nextSlice, attempt: next.nextAttempt, startedAt: next.updatedAt,
-                                    cursorIn: next.cursor, owner: engine.environment.owner)
-            next.leaseExpiresAt = next.updatedAt + engine.lease(job)
-        }
-        return Decision(completion: SliceCompletion(slice: slice, items: items, run: next, next: nextStart),
+        return Decision(commit: SliceCommit(slice: slice, items: items, progress: RunProgress(next)),
                         delayMs: delay, isRetry: isRetry, stopAfter: stopAfter)
-    }
-
-
-    /// The handler never ran its own code: it could not be executed (ENOENT, EACCES), or
-    /// the shell running it said 126 (found but not executable) or 127 (not found).
-    static func cannotStart(_ exit: SpawnResult) -> Bool {
-        switch exit {
-        case .failure: true
-        case let .success(e): e.termination == .exited(126) || e.termination == .exited(127)
-        }
-    }
-
-    enum SpawnResult: Sendable {
-        case success(SliceExit)
-        case failure(String, String)
-    }
-
-    enum Spawned: Sendable {
-        /// The slice ran and its outcome was committed (or the commit failed).
-        case committed(Result<Outcome, EngineError>)
-        /// The handler could not be started; nothing was committed.
-        case notStarted(String)
-    }
-
-    /// Starts the handler; when it is over, its poll thread decides the outcome and
-    /// commits it at once (blocking there is fine: it is baton's own thread), so a slice
-    /// costs one hand-over to that thread and one back. Cancel and kill requests, and
-    /// the store's cancel flag (set by `baton cancel` in another process), are looked
-    /// at from the poll thread while the handler runs.
-    func spawnAndCommit(_ invocation: HandlerInvocation, slice: SliceRecord, next: RunRecord) async -> Spawned {
-        let env = engine.environment
-        let path = invocation.environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ""
-        guard let first = job.command.first,
-              let executable = Supervisor.resolve(first, searchPath: path, workingDirectory: env.workingDirectory) else {
-            let name = job.command.first ?? "(none)"
-            let where_ = name.contains("/") ? "relative to \(env.workingDirectory)" : "on PATH \(path)"
-            return .notStarted("cannot start '\(name)': no executable file \(where_)")
-        }
-        var spec = SliceSpec(executable: executable, arguments: job.command, environment: invocation.environment,
-                             workingDirectory: env.workingDirectory,
-                             input: options.mode == .plain ? [] : invocation.input,
-                             budget: .milliseconds(budgetMs), grace: options.grace,
-                             marker: "BATON_RUN_ID=\(run.id)")
-        spec.stdoutIsLog = options.mode == .plain
-        let observer = engine.observer
-        let current = run
-        let store = engine.store
-        let watch = CancelWatch(control: control, store: store, runId: run.id)
-        let execution = self
-        return await withCheckedContinuation { (c: CheckedContinuation<Spawned, Never>) in
-            Supervisor.launch(spec, onLogLine: { line in observer?.event(.logLine(run: current, line: line)) },
-                              check: { watch.look() },
-                              onExit: { result in
-                switch result {
-                case let .failure(error):
-                    c.resume(returning: .notStarted(error.description))
-                case let .success(exit):
-                    let d = execution.decide(.success(exit), slice: slice, next: next)
-                    do throws(StoreError) {
-                        c.resume(returning: .committed(.success(d.outcome(try store.finishSliceNow(d.completion)))))
-                    } catch {
-                        c.resume(returning: .committed(.failure(.store(error))))
-                    }
-                }
-            })
-        }
-    }
-
-    /// Decides the slice's outcome from how the process ended and what it printed;
-    /// returns the result when it stands.
-    func classify(_ e: SliceExit, into slice: inout SliceRecord) -> SliceResult? {
-        let budget = "its budget of \(DurationText.format(.milliseconds(budgetMs)))"
-        if options.mode == .plain {
-            switch e.termination {
-            case .exited(0):
-                slice.outcome = .succeeded
-                return SliceResult(cursor: nil, hasMore: false)
-            case let .exited(code):
-                slice.outcome = code == 75 ? .tempfail : .failed
-                slice.error = "exit status \(code)"
-            case let .signaled(sig):
-                slice.outcome = e.stopped == .requested ? .cancelled : .killed
-                slice.error = e.stopped == .budget ? "stopped at \(budget)" : "killed by signal \(sig)"
-            }
-            return nil
-        }
-        if e.statusLost {
-            slice.outcome = .failed
-            slice.error = "its exit status could not be read (waitpid failed); treated as failed"
-            return nil
-        }
-        if e.outputTruncated {
-            slice.outcome = .failed
-            slice.error = "result larger than 1 MiB (cut); print one small JSON object"
-            return nil
-        }
-        switch e.termination {
-        case .exited(0):
-            do {
-                let r = try SliceResult.parse(e.output)
-                slice.outcome = .succeeded
-                slice.cursorOut = r.cursor
-                slice.counts = r.counts
-                slice.message = r.message
-                slice.retryAfterMs = r.retryAfterMs
-                slice.usage = r.usage
-                return r
-            } catch {
-                slice.outcome = .failed
-                slice.error = error.message
-            }
-        case .exited(75):
-            slice.outcome = .tempfail
-            slice.error = "temporary failure (exit 75)"
-            let partial = try? SliceResult.parse(e.output)
-            slice.retryAfterMs = partial?.retryAfterMs
-            slice.usage = partial?.usage ?? TokenUsage()
-        case .exited(126):
-            slice.outcome = .failed
-            slice.error = "exit status 126: a command the handler runs was found but could not be executed"
-        case .exited(127):
-            slice.outcome = .failed
-            slice.error = "exit status 127: the handler, or a command it runs, was not found"
-        case let .exited(code):
-            slice.outcome = .failed
-            slice.error = "exit status \(code)"
-            // Spent is spent: a failed slice may still say what its AI calls cost.
-            slice.usage = (try? SliceResult.parse(e.output))?.usage ?? TokenUsage()
-        case let .signaled(sig):
-            switch e.stopped {
-            case .budget?:
-                slice.outcome = .killed
-                slice.error = e.killed ? "killed at \(budget) (SIGTERM, then SIGKILL after grace)" : "stopped at \(budget) (SIGTERM)"
-            case .requested?:
-                slice.outcome = .cancelled
-                slice.error = "stopped by a cancel"
-            case nil:
-                slice.outcome = .failed
-                slice.error = "killed by signal \(sig)"
-            }
-        }
-        return nil
-    }
-}
-
-/// What a running slice's poll thread asks about stopping: the driver's own requests at
-/// once, the store's cancel flag (another process's `baton cancel`) twice a second.
-final class CancelWatch: Sendable {
-    let control: RunControl
-    let store: any RunStore
-    let runId: String
-    private let nextLook = Mutex<Int64>(0)
-
-    init(control: RunControl, store: any RunStore, runId: String) {
-        self.control = control; self.store = store; self.runId = runId
-        nextLook.withLock { $0 = RunEngine.nowMs() + 500 }
-    }
-
-    func look() -> RunningSlice.Request {
-        switch control.current {
-        case .kill: return .kill
-        case .cancel: return .terminate
-        case .none, .drain: break
-        }
-        let now = RunEngine.nowMs()
-        let due = nextLook.withLock { t -> Bool in
-            guard now >= t else { return false }
-            t = now + 500
-            return true
-        }
-        if due, (try? store.cancelRequestedNow(runId: runId)) == true { return .terminate }
-        return .none
     }
 }

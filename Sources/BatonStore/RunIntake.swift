@@ -18,14 +18,9 @@ public struct RunIntake: Sendable, Equatable {
     /// Set when the run must not start (its job's overlap= refused it): the keys are
     /// still looked up, so a repeated call finds its first run, but nothing is written.
     public var refusal: String?
-    /// The start record of the run's first slice, written with it when the recorder
-    /// drives the run at once (it then owns the run; see `FireRecord.start`).
-    public var start: SliceRecord?
 
     public init(run: NewRun, idempotencyKey: String? = nil, replayKey: String? = nil,
-                idempotencyExpiresAt: Int64 = 0, replayExpiresAt: Int64 = 0, refusal: String? = nil,
-                start: SliceRecord? = nil) {
-        self.start = start
+                idempotencyExpiresAt: Int64 = 0, replayExpiresAt: Int64 = 0, refusal: String? = nil) {
         self.run = run; self.idempotencyKey = idempotencyKey; self.replayKey = replayKey; self.refusal = refusal
         self.idempotencyExpiresAt = idempotencyExpiresAt; self.replayExpiresAt = replayExpiresAt
     }
@@ -48,6 +43,6 @@ extension RunRecord {
         self.init(id: new.id, job: new.job, trigger: new.trigger, status: new.status, scheduledAt: new.scheduledAt,
                   createdAt: new.createdAt, updatedAt: new.createdAt, cursor: new.cursor, params: new.params,
                   payload: new.payload, command: new.command, parentRun: new.parentRun, owner: new.owner,
-                  leaseExpiresAt: new.leaseExpiresAt)
+                  epoch: new.owner == nil ? 0 : 1)
     }
 }

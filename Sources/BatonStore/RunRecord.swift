@@ -35,12 +35,9 @@ public struct FireRecord: Sendable, Equatable {
     public var scheduledAt: Int64
     public var kind: FireKind
     public var run: NewRun?
-    /// The start record of the run's first slice, written with it when the recorder
-    /// drives the run at once (it then owns the run and skips a claim and a start).
-    public var start: SliceRecord?
 
-    public init(job: String, scheduledAt: Int64, kind: FireKind, run: NewRun?, start: SliceRecord? = nil) {
-        self.job = job; self.scheduledAt = scheduledAt; self.kind = kind; self.run = run; self.start = start
+    public init(job: String, scheduledAt: Int64, kind: FireKind, run: NewRun?) {
+        self.job = job; self.scheduledAt = scheduledAt; self.kind = kind; self.run = run
     }
 }
 
@@ -102,17 +99,18 @@ public struct NewRun: Sendable, Equatable {
     public var command: [String]?
     /// The run this one retries (`baton retry`).
     public var parentRun: String?
-    /// `host:pid` of the process that will drive it; nil leaves it unclaimed.
+    /// `host:pid:start` of the process that will drive it; nil leaves it unclaimed.
     public var owner: String?
-    public var leaseExpiresAt: Int64?
+    /// With an owner: how long its first lease lasts, from the store's clock.
+    public var leaseMs: Int64?
     public var status: RunStatus
 
     public init(id: String, job: String, trigger: Trigger, scheduledAt: Int64, createdAt: Int64, cursor: String? = nil,
                 params: String = "{}", payload: String? = nil, command: [String]? = nil, parentRun: String? = nil,
-                owner: String? = nil, leaseExpiresAt: Int64? = nil, status: RunStatus = .running) {
+                owner: String? = nil, leaseMs: Int64? = nil, status: RunStatus = .running) {
         self.id = id; self.job = job; self.trigger = trigger; self.scheduledAt = scheduledAt; self.createdAt = createdAt
         self.cursor = cursor; self.params = params; self.payload = payload; self.command = command
-        self.parentRun = parentRun; self.owner = owner; self.leaseExpiresAt = leaseExpiresAt; self.status = status
+        self.parentRun = parentRun; self.owner = owner; self.leaseMs = leaseMs; self.status = status
     }
 }
 
@@ -148,7 +146,10 @@ public struct RunRecord: Sendable, Equatable {
     public var command: [String]?
     public var parentRun: String?
     public var owner: String?
+    /// When the owner's lease runs out (the store's clock, epoch ms).
     public var leaseExpiresAt: Int64?
+    /// The ownership epoch (fencing token): raised by every claim or takeover.
+    public var epoch: Int64
     public var cancelRequested: Bool
 
     public init(id: String, job: String, trigger: Trigger, status: RunStatus, scheduledAt: Int64, createdAt: Int64,
@@ -157,14 +158,14 @@ public struct RunRecord: Sendable, Equatable {
                 total: Int? = nil,
                 message: String? = nil, error: String? = nil, params: String = "{}", payload: String? = nil,
                 command: [String]? = nil, parentRun: String? = nil, owner: String? = nil, leaseExpiresAt: Int64? = nil,
-                cancelRequested: Bool = false) {
+                epoch: Int64 = 0, cancelRequested: Bool = false) {
         self.id = id; self.job = job; self.trigger = trigger; self.status = status; self.scheduledAt = scheduledAt
         self.createdAt = createdAt; self.updatedAt = updatedAt; self.finishedAt = finishedAt; self.cursor = cursor
         self.nextSlice = nextSlice; self.nextAttempt = nextAttempt; self.failedAttempts = failedAttempts
         self.slicesDone = slicesDone; self.counts = counts; self.usage = usage; self.total = total; self.message = message
         self.error = error; self.params = params; self.payload = payload; self.command = command
         self.parentRun = parentRun; self.owner = owner; self.leaseExpiresAt = leaseExpiresAt
-        self.cancelRequested = cancelRequested
+        self.epoch = epoch; self.cancelRequested = cancelRequested
     }
 
     /// The run reached its end but more of its items failed than `tolerate=` allows:

@@ -3,43 +3,74 @@
 /// implementations own their connection on a thread of their own, never blocking
 /// Swift's cooperative pool.
 public protocol RunStore: Sendable {
-    /// Creates a run (status from `new.status`, nextSlice 1, nextAttempt 1).
+    /// Creates a run (status from `new.status`, nextSlice 1, nextAttempt 1). With
+    /// `new.owner`, the run is created held by it: epoch 1, its lease `new.leaseMs` from
+    /// the store's clock (`baton invoke` drives what it creates).
     /// - Throws: `StoreError` (`.conflict` when the id exists).
     func createRun(_ new: NewRun) async throws(StoreError) -> RunRecord
 
-    /// Records that slice (run, number, attempt) started, with outcome `running`, and
-    /// renews the run's owner and lease; a `queued` run becomes `running` with it (its
-    /// first slice has started). Idempotent for the same key.
-    func startSlice(_ slice: SliceRecord, leaseExpiresAt: Int64?) async throws(StoreError)
+    // MARK: Ownership. Every write a driver makes names its `Lease` (owner and epoch);
+    // the store refuses it with `.fenced` once either no longer matches, and changes
+    // nothing. Lease times are the store's clock, never the caller's.
 
-    /// Takes a `queued` run that nobody holds (or whose holder's lease ran out before
-    /// `now`) for `slice.owner` and records its first slice's start, in ONE transaction:
-    /// the run becomes `running`, owned until `leaseExpiresAt`. Returns it, or nil
-    /// (and changes nothing) when it is not queued or another owner holds it.
-    func startQueued(_ slice: SliceRecord, leaseExpiresAt: Int64, now: Int64) async throws(StoreError) -> RunRecord?
+    /// Takes `runId` for `owner` when nobody holds it, `owner` holds it already, its
+    /// lease ran out by the store's clock, or it is held by `replacing` (an owner the
+    /// caller has found dead: a process of this host that is gone). Every claim raises
+    /// the run's epoch by one, so whoever held it before is fenced off. The lease lasts
+    /// `leaseMs` from now. Returns the run as claimed, or nil (nothing changed) when
+    /// another live owner holds it. Finished runs can be claimed (to reopen them).
+    func claim(runId: String, owner: String, leaseMs: Int64, replacing: String?) async throws(StoreError) -> RunRecord?
 
-    /// Commits a finished slice: the slice row, its items, and the run row as given,
-    /// in ONE transaction. Returns the stored run.
-    /// - Throws: `.notFound` for an unknown run.
-    func finishSlice(_ completion: SliceCompletion) async throws(StoreError) -> RunRecord
+    /// Extends the lease to `leaseMs` from now. Returns the new expiry (store clock).
+    /// - Throws: `.fenced` when the lease is no longer the run's.
+    func renew(_ lease: Lease, leaseMs: Int64) async throws(StoreError) -> Int64
 
-    /// Replaces the run row's mutable fields (status, cursor, next slice/attempt,
-    /// failedAttempts, error, finishedAt, owner, lease, cancelRequested, …) as given.
-    /// For transitions without a slice: resume, cancel before a slice, lost-slice repair.
-    func updateRun(_ run: RunRecord) async throws(StoreError) -> RunRecord
+    /// Lets go of the run (owner and lease cleared; the epoch stays). Returns false when
+    /// `lease` no longer held it (nothing changed).
+    func release(_ lease: Lease) async throws(StoreError) -> Bool
 
-    /// `finishSlice`, blocking: for baton's own threads (a slice's poll thread commits
-    /// the outcome the moment the process ends, with no hop between threads), never for
-    /// Swift's cooperative pool.
-    func finishSliceNow(_ completion: SliceCompletion) throws(StoreError) -> RunRecord
+    // MARK: A run's life, one operation per state change, each one transaction.
 
-    /// Whether the run's cancel flag is set (`baton cancel` from another process),
-    /// blocking, for the same threads as `finishSliceNow`.
-    func cancelRequestedNow(runId: String) throws(StoreError) -> Bool
+    /// Records that slice (`start.number`, `start.attempt`) started: a `running` slice
+    /// row, the run `running` (a `queued` run's first slice makes it so), the lease
+    /// renewed to `leaseMs` from now. Conditional on the lease and on the run's next
+    /// slice and attempt being the ones named.
+    /// - Throws: `.fenced` (lease lost), `.conflict` (the run is not at that slice and
+    ///   attempt, or is finished), `.notFound`.
+    func startSlice(_ lease: Lease, _ start: SliceStart, leaseMs: Int64) async throws(StoreError) -> RunRecord
 
-    /// Marks a running slice `lost` (its driver died) in the same transaction as
-    /// `run` is written.
-    func markSliceLost(runId: String, number: Int, attempt: Int, at: Int64, run: RunRecord) async throws(StoreError) -> RunRecord
+    /// Commits a finished slice: its row (the `running` one of its key), its items, and
+    /// the run's progress (cursor, counts, next slice and attempt, status, …), in ONE
+    /// transaction. A commit that ends the run lets go of it. Conditional on the lease
+    /// and on that slice row still `running`.
+    /// - Throws: `.fenced`, `.conflict` (the slice is not running any more), `.notFound`.
+    func commitSlice(_ lease: Lease, _ commit: SliceCommit) async throws(StoreError) -> RunRecord
+
+    /// Ends a run between slices (a cancel, its deadline, max-slices) with `status` and
+    /// `error`, and lets go of it.
+    /// - Throws: `.fenced`, `.notFound`.
+    func endRun(_ lease: Lease, status: RunStatus, error: String?, at: Int64) async throws(StoreError) -> RunRecord
+
+    /// Marks slice (`number`, `attempt`), found `running` after a takeover (its driver
+    /// died or was fenced off), `lost`; the run's next attempt of that slice is
+    /// `attempt + 1` with the same cursor.
+    /// - Throws: `.fenced`, `.conflict` when that slice is not running.
+    func markSliceLost(_ lease: Lease, number: Int, attempt: Int, at: Int64) async throws(StoreError) -> RunRecord
+
+    /// Reopens a finished (cancelled, failed, partial) or cancel-flagged run for its
+    /// lease holder: status running, cancel flag and error cleared, retries afresh.
+    /// Nothing its last driver committed is rolled back.
+    /// - Throws: `.fenced`, `.notFound`.
+    func reopen(_ lease: Lease, at: Int64) async throws(StoreError) -> RunRecord
+
+    /// Sets the run's cancel flag (any process may); its driver sees it within 250 ms.
+    /// Returns the run, or nil when there is none. A finished run is returned as it is.
+    func requestCancel(runId: String, at: Int64) async throws(StoreError) -> RunRecord?
+
+    /// What a driver must learn about the runs it holds, in one read for all of them
+    /// (a process's watch, every 250 ms): which have their cancel flag set, and which
+    /// are no longer held by these leases (taken over: each with its `.fenced` error).
+    func watch(_ leases: [Lease]) async throws(StoreError) -> RunWatch
 
     func run(id: String) async throws(StoreError) -> RunRecord?
     /// Newest first.
@@ -68,37 +99,10 @@ public protocol RunStore: Sendable {
     /// In reporting order; `status` filters (e.g. "failed").
     func items(runId: String, status: String?) async throws(StoreError) -> [ItemRecord]
 
-    /// Sets the run's cancel flag; the process driving it sees it within a poll.
-    /// Returns the run, or nil when there is none.
-    func requestCancel(runId: String, at: Int64) async throws(StoreError) -> RunRecord?
-
-    /// Takes ownership of a run when it has no owner, or `owner` already holds it, or
-    /// its lease expired before `now`. Returns the run when claimed, nil otherwise.
-    func claim(runId: String, owner: String, now: Int64, leaseExpiresAt: Int64) async throws(StoreError) -> RunRecord?
-
-    /// Lets go of a run: clears owner and lease only while `owner` still holds it.
-    /// Returns true when it did.
-    func release(runId: String, owner: String) async throws(StoreError) -> Bool
-
-    /// Takes back a slice's `running` start record that never ran (the driver stopped
-    /// before starting it). Only a row still `running` is removed. Returns true when
-    /// one was.
-    func discardSlice(runId: String, number: Int, attempt: Int) async throws(StoreError) -> Bool
-
-    /// Reopens a finished (cancelled, failed, partial) run for `owner`, who must hold
-    /// it: status running, cancel flag and error cleared, retries afresh. Only those
-    /// columns change, so nothing the run's last driver committed is rolled back.
-    /// Returns the run, or nil when `owner` does not hold it.
-    func reopen(runId: String, owner: String, at: Int64) async throws(StoreError) -> RunRecord?
-
-    /// Records a fire of `job` at `scheduledAt` (epoch ms) and, when `run` is given,
-    /// creates that run, in ONE transaction. Returns false (and changes nothing) when
-    /// this fire was recorded already: whoever recorded it first acts on it.
-    func recordFire(job: String, scheduledAt: Int64, kind: FireKind, run: NewRun?, at: Int64) async throws(StoreError) -> Bool
-
-    /// Records many fires (each with its run, if any) in ONE transaction, so fires due
-    /// at the same moment cost one commit. Returns, per fire, whether it was recorded
-    /// here (false: another process recorded it first).
+    /// Records fires (each with its run, if any) in ONE transaction, so fires due at the
+    /// same moment cost one commit. A fire is unique on (job, nominal time): returns,
+    /// per fire, whether it was recorded here (false: another process recorded it
+    /// first, and nothing of it was written here).
     func recordFires(_ fires: [FireRecord], at: Int64) async throws(StoreError) -> [Bool]
 
     /// Creates runs from requests, each with its idempotency and replay keys, in ONE

@@ -66,20 +66,49 @@ public struct ItemRecord: Sendable, Equatable {
     }
 }
 
+/// The start of a slice: which one, which attempt, when, and the cursor it is given.
+public struct SliceStart: Sendable, Equatable {
+    public var number: Int
+    public var attempt: Int
+    public var startedAt: Int64
+    public var cursorIn: String?
+
+    public init(number: Int, attempt: Int, startedAt: Int64, cursorIn: String?) {
+        self.number = number; self.attempt = attempt; self.startedAt = startedAt; self.cursorIn = cursorIn
+    }
+}
+
+/// What a finished slice changes of its run, as the engine decided it. Only these
+/// columns are written: owner, epoch, cancel flag, params and the rest stay the store's.
+public struct RunProgress: Sendable, Equatable {
+    public var status: RunStatus
+    public var cursor: String?
+    public var nextSlice: Int
+    public var nextAttempt: Int
+    public var failedAttempts: Int
+    public var slicesDone: Int
+    public var counts: Counts
+    public var usage: TokenUsage
+    public var total: Int?
+    public var message: String?
+    public var error: String?
+    public var updatedAt: Int64
+
+    public init(_ run: RunRecord) {
+        status = run.status; cursor = run.cursor; nextSlice = run.nextSlice; nextAttempt = run.nextAttempt
+        failedAttempts = run.failedAttempts; slicesDone = run.slicesDone; counts = run.counts; usage = run.usage
+        total = run.total; message = run.message; error = run.error; updatedAt = run.updatedAt
+    }
+}
+
 /// Everything one finished slice changes, committed in ONE transaction: the slice row,
-/// its items, the run's cursor, totals, next slice and attempt, status, and (when the
-/// driver goes straight on) the start record of the next slice.
-public struct SliceCompletion: Sendable, Equatable {
+/// its items, and the run's progress.
+public struct SliceCommit: Sendable, Equatable {
     public var slice: SliceRecord
     public var items: [ItemRecord]
-    /// The next slice's `running` record, written as `startSlice` would (not replacing
-    /// an existing row); nil when the run ends or pauses first.
-    public var next: SliceRecord?
-    /// The run after this slice, as the engine decided it (status, cursor, nextSlice,
-    /// nextAttempt, failedAttempts, slicesDone, counts, total, message, error, finishedAt).
-    public var run: RunRecord
+    public var progress: RunProgress
 
-    public init(slice: SliceRecord, items: [ItemRecord], run: RunRecord, next: SliceRecord? = nil) {
-        self.slice = slice; self.items = items; self.run = run; self.next = next
+    public init(slice: SliceRecord, items: [ItemRecord], progress: RunProgress) {
+        self.slice = slice; self.items = items; self.progress = progress
     }
 }

@@ -16,6 +16,9 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case tooNew
         case notFound
         case conflict
+        /// The caller's hold on a run is over: another process took it over (a higher
+        /// epoch) or it was let go. The write had no effect; the caller must stop.
+        case fenced
         /// Anything else from the driver.
         case io
     }
@@ -34,5 +37,17 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         "\(location): \(message)" + (hint.map { " (hint: \($0))" } ?? "")
+    }
+}
+
+extension StoreError {
+    /// The refusal of a write made under `lease` after the run moved on to `current`
+    /// (its owner and epoch now, nil owner when nobody holds it).
+    public static func fenced(_ lease: Lease, current: (owner: String?, epoch: Int64)?, location: String) -> StoreError {
+        let now = current.map { c in c.owner.map { "\($0) holds it at epoch \(c.epoch)" } ?? "nobody holds it (epoch \(c.epoch))" }
+            ?? "it no longer exists"
+        return StoreError(.fenced, location: location,
+                          "this process lost run \(lease.runId): it held epoch \(lease.epoch), and \(now)",
+                          hint: "another baton took the run over (this one was stopped or cut off past its lease); it goes on from the last committed cursor there")
     }
 }

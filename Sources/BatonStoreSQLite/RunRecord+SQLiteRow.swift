@@ -8,7 +8,7 @@ extension RunRecord {
         id, job, trigger_kind, status, scheduled_at, created_at, updated_at, finished_at, cursor, \
         next_slice, next_attempt, failed_attempts, slices_done, processed, succeeded, skipped, failed, total, \
         message, error, params, payload, command, parent_run, owner, lease_expires_at, cancel_requested, \
-        input_tokens, output_tokens, cost_usd
+        input_tokens, output_tokens, cost_usd, epoch
         """
 
     /// Decodes a row selected with `sqliteColumns`.
@@ -37,7 +37,7 @@ extension RunRecord {
                   total: row.optionalInt(17), message: row.optionalString(18), error: row.optionalString(19),
                   params: row.string(20), payload: row.optionalString(21), command: command,
                   parentRun: row.optionalString(23), owner: row.optionalString(24),
-                  leaseExpiresAt: row.optionalInt64(25), cancelRequested: row.bool(26))
+                  leaseExpiresAt: row.optionalInt64(25), epoch: row.int64(30), cancelRequested: row.bool(26))
     }
 
     /// `command` as stored: a JSON array of strings, or NULL.
@@ -48,40 +48,18 @@ extension RunRecord {
         // Encoding an array of strings cannot fail.
         return .text(String(decoding: try! encoder.encode(command), as: UTF8.self))
     }
-
-    /// The mutable fields `updateRun` replaces, as parameters ?2... of `sqliteUpdate`
-    /// (?1 is the id).
-    var sqliteMutableValues: [SQLiteValue] {
-        [.text(id), .text(status.rawValue), .integer(updatedAt), .int64(finishedAt), .string(cursor),
-         .int(nextSlice), .int(nextAttempt), .int(failedAttempts), .int(slicesDone),
-         .int(counts.processed), .int(counts.succeeded), .int(counts.skipped), .int(counts.failed), .int(total),
-         .string(message), .string(error), .string(owner), .int64(leaseExpiresAt), .bool(cancelRequested),
-         .int(usage.inputTokens), .int(usage.outputTokens), .real(usage.costUsd)]
-    }
-
-    /// Writes the mutable fields. `cancelRule` is the SQL for the new cancel flag, with
-    /// ?19 the given value.
-    static func sqliteUpdate(cancelRule: String) -> String {
-        """
-        UPDATE runs SET status = ?2, updated_at = ?3, finished_at = ?4, cursor = ?5, next_slice = ?6, \
-        next_attempt = ?7, failed_attempts = ?8, slices_done = ?9, processed = ?10, succeeded = ?11, \
-        skipped = ?12, failed = ?13, total = ?14, message = ?15, error = ?16, owner = ?17, \
-        lease_expires_at = ?18, cancel_requested = \(cancelRule), input_tokens = ?20, output_tokens = ?21, \
-        cost_usd = ?22 WHERE id = ?1
-        """
-    }
 }
 
 extension NewRun {
     static let sqliteInsert = """
         INSERT INTO runs (id, job, trigger_kind, status, scheduled_at, created_at, updated_at, cursor, params, \
-        payload, command, parent_run, owner, lease_expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, \
-        ?10, ?11, ?12, ?13)
+        payload, command, parent_run, owner, lease_expires_at, epoch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, \
+        ?10, ?11, ?12, CASE WHEN ?12 IS NULL THEN NULL ELSE \(SQLiteRunTables.nowMs) + ?13 END, ?12 IS NOT NULL)
         """
 
     var sqliteValues: [SQLiteValue] {
         [.text(id), .text(job), .text(trigger.rawValue), .text(status.rawValue), .integer(scheduledAt),
          .integer(createdAt), .string(cursor), .text(params), .string(payload), RunRecord.commandJSON(command),
-         .string(parentRun), .string(owner), .int64(leaseExpiresAt)]
+         .string(parentRun), .string(owner), .integer(leaseMs ?? 0)]
     }
 }

@@ -7,46 +7,65 @@ extension SQLiteRunStore {
         try await perform { tables throws(StoreError) in try tables.createRun(new) }
     }
 
-    /// Inserts the slice as `running` unless its key exists; sets the run's owner (kept
-    /// when `slice.owner` is nil) and lease.
-    /// - Throws: `.notFound` for an unknown run.
-    public func startSlice(_ slice: SliceRecord, leaseExpiresAt: Int64?) async throws(StoreError) {
-        try await perform { tables throws(StoreError) in try tables.startSlice(slice, leaseExpiresAt: leaseExpiresAt) }
-    }
-
-    public func startQueued(_ slice: SliceRecord, leaseExpiresAt: Int64, now: Int64) async throws(StoreError) -> RunRecord? {
-        try await perform { tables throws(StoreError) in try tables.startQueued(slice, leaseExpiresAt: leaseExpiresAt, now: now) }
-    }
-
-    /// The slice row (finishing its `running` row, or inserted), its items and the run
-    /// row, in one transaction. The run's cancel flag is never cleared here: a cancel
-    /// requested while the slice ran survives (clear it with `updateRun`).
-    /// - Throws: `.notFound` for an unknown run (or an item naming one);
-    ///   `.conflict` when the slice finished already (marked lost by a new owner).
-    public func finishSlice(_ completion: SliceCompletion) async throws(StoreError) -> RunRecord {
-        try await perform { tables throws(StoreError) in try tables.finishSlice(completion) }
-    }
-
-    public func finishSliceNow(_ completion: SliceCompletion) throws(StoreError) -> RunRecord {
-        try performNow { tables throws(StoreError) in try tables.finishSlice(completion) }
-    }
-
-    public func cancelRequestedNow(runId: String) throws(StoreError) -> Bool {
-        try performNow { tables throws(StoreError) in try tables.run(id: runId)?.cancelRequested ?? false }
-    }
-
-    /// - Throws: `.notFound` for an unknown run.
-    public func updateRun(_ run: RunRecord) async throws(StoreError) -> RunRecord {
-        try await perform { tables throws(StoreError) in try tables.updateRun(run) }
-    }
-
-    /// - Throws: `.conflict` when the slice is not `running` any more, `.notFound` when
-    ///   the slice or the run does not exist. Either way nothing is written.
-    public func markSliceLost(runId: String, number: Int, attempt: Int, at: Int64,
-                              run: RunRecord) async throws(StoreError) -> RunRecord {
-        try await perform { tables throws(StoreError) in
-            try tables.markSliceLost(runId: runId, number: number, attempt: attempt, at: at, run: run)
+    public func claim(runId: String, owner: String, leaseMs: Int64, replacing: String?) async throws(StoreError) -> RunRecord? {
+        chained.forget(runId)
+        return try await perform { tables throws(StoreError) in
+            try tables.claim(runId: runId, owner: owner, leaseMs: leaseMs, replacing: replacing)
         }
+    }
+
+    public func renew(_ lease: Lease, leaseMs: Int64) async throws(StoreError) -> Int64 {
+        try await perform { tables throws(StoreError) in try tables.renew(lease, leaseMs: leaseMs) }
+    }
+
+    public func release(_ lease: Lease) async throws(StoreError) -> Bool {
+        chained.forget(lease.runId)
+        return try await perform { tables throws(StoreError) in try tables.release(lease) }
+    }
+
+    public func startSlice(_ lease: Lease, _ start: SliceStart, leaseMs: Int64) async throws(StoreError) -> RunRecord {
+        if let run = chained.take(lease, start) {
+            // Straight on from its commit: the start's transaction is queued, not awaited
+            // (see ChainedStarts); it runs before anything else this store does.
+            let chained = self.chained
+            performLater { tables in
+                do throws(StoreError) { _ = try tables.startSlice(lease, start, leaseMs: leaseMs) } catch {
+                    chained.refuse(lease.runId, error)
+                }
+            }
+            return run
+        }
+        return try await perform { tables throws(StoreError) in try tables.startSlice(lease, start, leaseMs: leaseMs) }
+    }
+
+    public func commitSlice(_ lease: Lease, _ commit: SliceCommit) async throws(StoreError) -> RunRecord {
+        let chained = self.chained
+        let run = try await perform { tables throws(StoreError) in
+            if let refused = chained.refusal(lease.runId) { throw refused }
+            return try tables.commitSlice(lease, commit)
+        }
+        chained.remember(lease, run)
+        return run
+    }
+
+    public func endRun(_ lease: Lease, status: RunStatus, error: String?, at: Int64) async throws(StoreError) -> RunRecord {
+        chained.forget(lease.runId)
+        return try await perform { tables throws(StoreError) in try tables.endRun(lease, status: status, error: error, at: at) }
+    }
+
+    public func markSliceLost(_ lease: Lease, number: Int, attempt: Int, at: Int64) async throws(StoreError) -> RunRecord {
+        chained.forget(lease.runId)
+        return try await perform { tables throws(StoreError) in try tables.markSliceLost(lease, number: number, attempt: attempt, at: at) }
+    }
+
+    public func reopen(_ lease: Lease, at: Int64) async throws(StoreError) -> RunRecord {
+        chained.forget(lease.runId)
+        return try await perform { tables throws(StoreError) in try tables.reopen(lease, at: at) }
+    }
+
+    public func watch(_ leases: [Lease]) async throws(StoreError) -> RunWatch {
+        if leases.isEmpty { return RunWatch() }
+        return try await perform { tables throws(StoreError) in try tables.watch(leases) }
     }
 
     /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).
@@ -100,20 +119,6 @@ extension SQLiteRunStore {
         try await perform { tables throws(StoreError) in try tables.requestCancel(runId: runId, at: at) }
     }
 
-    /// A run with an owner but no lease is held until its owner lets it go.
-    /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).
-    public func claim(runId: String, owner: String, now: Int64, leaseExpiresAt: Int64) async throws(StoreError) -> RunRecord? {
-        try await perform { tables throws(StoreError) in
-            try tables.claim(runId: runId, owner: owner, now: now, leaseExpiresAt: leaseExpiresAt)
-        }
-    }
-
-    public func recordFire(job: String, scheduledAt: Int64, kind: FireKind, run: NewRun?, at: Int64) async throws(StoreError) -> Bool {
-        try await perform { tables throws(StoreError) in
-            try tables.recordFire(job: job, scheduledAt: scheduledAt, kind: kind, run: run, at: at)
-        }
-    }
-
     public func recordFires(_ fires: [FireRecord], at: Int64) async throws(StoreError) -> [Bool] {
         try await perform { tables throws(StoreError) in try tables.recordFires(fires, at: at) }
     }
@@ -156,18 +161,6 @@ extension SQLiteRunStore {
 
     public func jobStates() async throws(StoreError) -> [String: JobState] {
         try await perform { tables throws(StoreError) in try tables.jobStates() }
-    }
-
-    public func release(runId: String, owner: String) async throws(StoreError) -> Bool {
-        try await perform { tables throws(StoreError) in try tables.release(runId: runId, owner: owner) }
-    }
-
-    public func discardSlice(runId: String, number: Int, attempt: Int) async throws(StoreError) -> Bool {
-        try await perform { tables throws(StoreError) in try tables.discardSlice(runId: runId, number: number, attempt: attempt) }
-    }
-
-    public func reopen(runId: String, owner: String, at: Int64) async throws(StoreError) -> RunRecord? {
-        try await perform { tables throws(StoreError) in try tables.reopen(runId: runId, owner: owner, at: at) }
     }
 
     /// Unfinished runs are never deleted and do not count towards `keep`.

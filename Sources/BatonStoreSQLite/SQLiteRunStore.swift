@@ -25,6 +25,8 @@ public final class SQLiteRunStore: RunStore {
     public let path: String
     private let queue: DispatchQueue
     private let box: TablesBox
+    /// Starts answered without a round trip (see ChainedStarts).
+    let chained = ChainedStarts()
 
     /// Opens (creating the file and its parent directory when missing) and migrates the
     /// database at `path`. Blocks while it opens (up to `busyTimeout` per lock wait, when
@@ -103,12 +105,11 @@ public final class SQLiteRunStore: RunStore {
         }
     }
 
-    /// Runs `body` on the store's queue and waits for it. On a thread that is not the
-    /// queue's (a slice's poll thread) GCD runs it right there when the queue is idle:
-    /// no thread hop. Never call it from Swift's cooperative pool.
-    func performNow<T: Sendable>(_ body: @Sendable (SQLiteRunTables) throws(StoreError) -> T) throws(StoreError) -> T {
+    /// Queues `body` on the store's queue without waiting for it: it runs before any
+    /// operation queued later. Only for writes whose failure is kept for later.
+    func performLater(_ body: @escaping @Sendable (SQLiteRunTables) -> Void) {
         let box = self.box
-        return try queue.sync { box.run(body) }.get()
+        queue.async { _ = box.run { tables throws(StoreError) in body(tables) } }
     }
 
     /// Runs `body` on the store's queue and hands its result back to the caller's task.

@@ -2,111 +2,112 @@ import BatonSQLite
 import BatonStore
 
 extension SQLiteRunTables {
-    /// A slice's start record (outcome `running`), unless its key exists already.
-    func insertStart(_ slice: SliceRecord) throws(StoreError) {
-        try db.execute("""
-            INSERT INTO slices (\(SliceRecord.sqliteColumns)) VALUES (\(SliceRecord.sqlitePlaceholders)) \
-            ON CONFLICT (run_id, number, attempt) DO NOTHING
-            """, slice.sqliteValues(outcome: .running))
-    }
-
-    /// Inserts the slice as `running` unless a row with its key exists (idempotent), and
-    /// renews the run's owner (kept when the slice names none) and lease.
+    /// The slice's `running` row, the run `running` with its lease renewed, in one
+    /// transaction, only while `lease` holds the run at that slice and attempt.
     ///
-    /// This one commit is not flushed to disk on its own (WAL with synchronous=NORMAL):
-    /// the operating system still has it after a kill -9 of baton, and the next FULL
-    /// commit (the slice's finish) flushes it. Only a power failure can lose it, and
-    /// then the slice simply runs again under the same attempt number; cursors and
-    /// outcomes are always committed with the configured durability.
-    func startSlice(_ slice: SliceRecord, leaseExpiresAt: Int64?) throws(StoreError) {
+    /// This commit is not flushed on its own (WAL with synchronous=NORMAL, see
+    /// `relaxed`): a crash of baton never loses it, and the slice's commit flushes it.
+    /// Only a power failure can, and then the slice simply runs again under the same
+    /// attempt number.
+    func startSlice(_ lease: Lease, _ start: SliceStart, leaseMs: Int64) throws(StoreError) -> RunRecord {
         try relaxed { () throws(StoreError) in
-            try db.execute("""
-                UPDATE runs SET owner = coalesce(?2, owner), lease_expires_at = ?3, updated_at = max(updated_at, ?4), \
-                status = CASE status WHEN 'queued' THEN 'running' ELSE status END \
-                WHERE id = ?1
-                """, [.text(slice.runId), .string(slice.owner), .int64(leaseExpiresAt), .integer(slice.startedAt)])
-            if db.changes == 0 { throw notFound(slice.runId) }
-            try insertStart(slice)
+            // `status` is named only when it changes (a queued run's first slice): SQLite
+            // rewrites the entries of every index on a column an UPDATE sets, changed or not.
+            try db.execute("UPDATE runs SET status = 'running' WHERE id = ?1 AND owner = ?2 AND epoch = ?3 AND status = 'queued'",
+                           lease.sqliteValues)
+            var run = try db.queryOne("""
+                UPDATE runs SET lease_expires_at = \(Self.nowMs) + ?6, updated_at = max(updated_at, ?7) \
+                WHERE id = ?1 AND owner = ?2 AND epoch = ?3 AND next_slice = ?4 AND next_attempt = ?5 \
+                AND status = 'running' \
+                RETURNING \(RunRecord.sqliteColumns)
+                """, lease.sqliteValues + [.int(start.number), .int(start.attempt), .integer(leaseMs), .integer(start.startedAt)],
+                row: RunRecord.init)
+            guard let started = run else {
+                throw try refusal(lease, "run \(lease.runId) is not waiting for slice \(start.number) attempt \(start.attempt)")
+            }
+            run = started
+            let slice = SliceRecord(runId: lease.runId, number: start.number, attempt: start.attempt, startedAt: start.startedAt,
+                                    cursorIn: start.cursorIn, owner: lease.owner)
+            do throws(StoreError) {
+                try db.execute("INSERT INTO slices (\(SliceRecord.sqliteColumns)) VALUES (\(SliceRecord.sqlitePlaceholders))",
+                               slice.sqliteValues(outcome: .running))
+            } catch where error.kind == .conflict {
+                throw StoreError(.conflict, location: db.path,
+                                 "slice \(start.number) attempt \(start.attempt) of run \(lease.runId) has started before",
+                                 hint: "a takeover marks a slice left running lost and starts the next attempt", code: error.code)
+            }
+            return started
         }
     }
 
-    /// The claim of a queued run and its first slice's start, in one transaction and one
-    /// commit (not flushed on its own, as `startSlice`): a backlog of queued runs then
-    /// costs no more per run than runs started at once.
-    func startQueued(_ slice: SliceRecord, leaseExpiresAt: Int64, now: Int64) throws(StoreError) -> RunRecord? {
-        guard let owner = slice.owner else { preconditionFailure("startQueued needs the slice's owner") }
-        return try relaxed { () throws(StoreError) -> RunRecord? in
+    /// The slice row (its `running` row finished), its items and the run's progress, in
+    /// one transaction, only while `lease` holds the run at that slice.
+    func commitSlice(_ lease: Lease, _ commit: SliceCommit) throws(StoreError) -> RunRecord {
+        let slice = commit.slice, p = commit.progress
+        precondition(slice.runId == lease.runId, "slice of run \(slice.runId) committed under a lease of \(lease.runId)")
+        precondition(slice.outcome != .running, "commitSlice with outcome running")
+        return try db.transaction { () throws(StoreError) in
+            // The progress first, conditional on the lease; `status` only when the run
+            // ends (see startSlice: naming an indexed column rewrites its index entries).
             try db.execute("""
-                UPDATE runs SET owner = ?2, lease_expires_at = ?3, updated_at = max(updated_at, ?4), status = 'running' \
-                WHERE id = ?1 AND status = 'queued' AND (owner IS NULL OR owner = ?2 OR lease_expires_at < ?5)
-                """, [.text(slice.runId), .text(owner), .integer(leaseExpiresAt), .integer(slice.startedAt), .integer(now)])
-            guard db.changes == 1 else { return nil }
-            try insertStart(slice)
+                UPDATE runs SET cursor = ?6, next_slice = ?7, next_attempt = ?8, failed_attempts = ?9, \
+                slices_done = ?10, processed = ?11, succeeded = ?12, skipped = ?13, failed = ?14, total = ?15, \
+                message = ?16, error = ?17, input_tokens = ?18, output_tokens = ?19, cost_usd = ?20, \
+                updated_at = max(updated_at, ?21) \
+                WHERE id = ?1 AND owner = ?2 AND epoch = ?3 AND next_slice = ?4 AND next_attempt = ?5 AND status = 'running'
+                """, lease.sqliteValues + [
+                    .int(slice.number), .int(slice.attempt), .string(p.cursor), .int(p.nextSlice),
+                    .int(p.nextAttempt), .int(p.failedAttempts), .int(p.slicesDone), .int(p.counts.processed),
+                    .int(p.counts.succeeded), .int(p.counts.skipped), .int(p.counts.failed), .int(p.total), .string(p.message),
+                    .string(p.error), .int(p.usage.inputTokens), .int(p.usage.outputTokens), .real(p.usage.costUsd),
+                    .integer(p.updatedAt)])
+            if db.changes == 0 { throw try refusal(lease, "run \(lease.runId) is not at slice \(slice.number) attempt \(slice.attempt)") }
+            if p.status != .running {
+                // The run ends here and lets go of itself.
+                try db.execute("""
+                    UPDATE runs SET status = ?2, finished_at = ?3, owner = NULL, lease_expires_at = NULL WHERE id = ?1
+                    """, [.text(lease.runId), .text(p.status.rawValue), .integer(p.updatedAt)])
+            }
+            try db.execute("""
+                UPDATE slices SET finished_at = ?4, cursor_out = ?5, outcome = ?6, exit_code = ?7, signal = ?8, \
+                processed = ?9, succeeded = ?10, skipped = ?11, failed = ?12, error = ?13, message = ?14, truncated = ?15, \
+                retry_after_ms = ?16, log = ?17, input_tokens = ?18, output_tokens = ?19, cost_usd = ?20 \
+                WHERE run_id = ?1 AND number = ?2 AND attempt = ?3 AND outcome = 'running'
+                """, [.text(slice.runId), .int(slice.number), .int(slice.attempt), .int64(slice.finishedAt),
+                      .string(slice.cursorOut), .text(slice.outcome.rawValue), .int(slice.exitCode), .int(slice.signal),
+                      .int(slice.counts.processed), .int(slice.counts.succeeded), .int(slice.counts.skipped),
+                      .int(slice.counts.failed), .string(slice.error), .string(slice.message), .bool(slice.truncated),
+                      .int64(slice.retryAfterMs), .text(slice.log), .int(slice.usage.inputTokens),
+                      .int(slice.usage.outputTokens), .real(slice.usage.costUsd)])
+            if db.changes == 0 {
+                throw StoreError(.conflict, location: db.path,
+                                 "slice \(slice.number) attempt \(slice.attempt) of run \(slice.runId) is not running",
+                                 hint: "a slice is committed once, after startSlice")
+            }
+            for item in commit.items {
+                precondition(item.runId == slice.runId, "an item of run \(slice.runId) names run \(item.runId)")
+                try db.execute(ItemRecord.sqliteInsert, item.sqliteValues)
+            }
             return try readRun(id: slice.runId)
         }
     }
 
-    /// The slice row (the `running` one of its key updated, or a new one), its items and
-    /// the run row, in one transaction. The cancel flag is sticky here: a cancel
-    /// requested while the slice ran is not lost by writing a run read before it.
-    func finishSlice(_ completion: SliceCompletion) throws(StoreError) -> RunRecord {
-        let slice = completion.slice
-        precondition(slice.runId == completion.run.id, "slice of run \(slice.runId) completes run \(completion.run.id)")
-        precondition(slice.outcome != .running, "finishSlice with outcome running")
-        return try db.transaction { () throws(StoreError) in
-            if try run(id: slice.runId) == nil { throw notFound(slice.runId) }
-            // Insert, or finish the running row; a row that finished already (marked lost
-            // by whoever took the run over) stays as it is, and this completion is refused.
+    /// Marks the `running` slice `lost`; the run's next attempt of it comes next.
+    func markSliceLost(_ lease: Lease, number: Int, attempt: Int, at: Int64) throws(StoreError) -> RunRecord {
+        try db.transaction { () throws(StoreError) in
             try db.execute("""
-                INSERT INTO slices (\(SliceRecord.sqliteColumns)) VALUES (\(SliceRecord.sqlitePlaceholders)) \
-                ON CONFLICT (run_id, number, attempt) DO UPDATE SET \
-                started_at = excluded.started_at, finished_at = excluded.finished_at, \
-                cursor_in = excluded.cursor_in, cursor_out = excluded.cursor_out, outcome = excluded.outcome, \
-                exit_code = excluded.exit_code, signal = excluded.signal, processed = excluded.processed, \
-                succeeded = excluded.succeeded, skipped = excluded.skipped, failed = excluded.failed, \
-                error = excluded.error, message = excluded.message, truncated = excluded.truncated, \
-                retry_after_ms = excluded.retry_after_ms, log = excluded.log, owner = excluded.owner, \
-                input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd \
-                WHERE slices.outcome = 'running'
-                """, slice.sqliteValues(outcome: slice.outcome))
-            if db.changes == 0 { throw finishedAlready(slice.runId, slice.number, slice.attempt) }
-            for item in completion.items {
-                do throws(StoreError) {
-                    try db.execute(ItemRecord.sqliteInsert, item.sqliteValues)
-                } catch where error.kind == .notFound {
-                    throw StoreError(.notFound, location: db.path,
-                                     "an item of slice \(slice.number) names run \(item.runId), which does not exist",
-                                     code: error.code)
-                }
-            }
-            try writeRun(completion.run, cancelRule: "max(cancel_requested, ?19)")
-            if let next = completion.next {
-                precondition(next.runId == slice.runId, "the next slice of run \(slice.runId) names run \(next.runId)")
-                try insertStart(next)
-            }
-            return try readRun(id: slice.runId)
-        }
-    }
-
-    /// Marks the `running` slice `lost` and writes the run, in one transaction.
-    /// - Throws: `.conflict` when the slice is not running (its driver finished it after
-    ///   all), `.notFound` when there is no such slice or run.
-    func markSliceLost(runId: String, number: Int, attempt: Int, at: Int64, run: RunRecord) throws(StoreError) -> RunRecord {
-        precondition(run.id == runId, "marking a slice of run \(runId) lost writes run \(run.id)")
-        return try db.transaction { () throws(StoreError) in
-            let key: [SQLiteValue] = [.text(runId), .int(number), .int(attempt)]
+                UPDATE runs SET next_slice = ?4, next_attempt = ?5 + 1, updated_at = max(updated_at, ?6) \
+                WHERE id = ?1 AND owner = ?2 AND epoch = ?3
+                """, lease.sqliteValues + [.int(number), .int(attempt), .integer(at)])
+            if db.changes == 0 { throw try refusal(lease, "run \(lease.runId) is gone") }
             try db.execute("""
                 UPDATE slices SET outcome = 'lost', finished_at = ?4 \
                 WHERE run_id = ?1 AND number = ?2 AND attempt = ?3 AND outcome = 'running'
-                """, key + [.integer(at)])
+                """, [.text(lease.runId), .int(number), .int(attempt), .integer(at)])
             if db.changes == 0 {
-                let exists = try db.queryOne("SELECT 1 FROM slices WHERE run_id = ?1 AND number = ?2 AND attempt = ?3",
-                                             key) { _ in true } ?? false
-                if exists { throw finishedAlready(runId, number, attempt) }
-                throw StoreError(.notFound, location: db.path, "run \(runId) has no slice \(number) attempt \(attempt)")
+                throw StoreError(.conflict, location: db.path, "slice \(number) attempt \(attempt) of run \(lease.runId) is not running")
             }
-            try writeRun(run, cancelRule: "max(cancel_requested, ?19)")
-            return try readRun(id: runId)
+            return try readRun(id: lease.runId)
         }
     }
 
@@ -123,10 +124,5 @@ extension SQLiteRunTables {
         }
         return try db.query("SELECT \(ItemRecord.sqliteColumns) FROM items WHERE run_id = ?1 ORDER BY seq",
                             [.text(runId)], row: ItemRecord.init)
-    }
-
-    private func finishedAlready(_ runId: String, _ number: Int, _ attempt: Int) -> StoreError {
-        StoreError(.conflict, location: db.path, "slice \(number) attempt \(attempt) of run \(runId) is finished already",
-                   hint: "another process took the run over (its lease had expired)")
     }
 }

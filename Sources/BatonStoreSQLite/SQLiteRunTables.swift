@@ -32,13 +32,6 @@ final class SQLiteRunTables {
         }
     }
 
-    func updateRun(_ run: RunRecord) throws(StoreError) -> RunRecord {
-        try db.transaction { () throws(StoreError) in
-            try writeRun(run, cancelRule: "?19")
-            return try readRun(id: run.id)
-        }
-    }
-
     func run(id: String) throws(StoreError) -> RunRecord? {
         try db.queryOne("SELECT \(RunRecord.sqliteColumns) FROM runs WHERE id = ?1", [.text(id)], row: RunRecord.init)
     }
@@ -75,51 +68,16 @@ final class SQLiteRunTables {
                         [.text(status.rawValue), .integer(Int64(max(0, upTo)))]) { $0.int(0) } ?? 0
     }
 
-    /// Sets the flag of an unfinished run that does not have it yet; a finished run, or
-    /// one already flagged, is returned as it is.
-    func requestCancel(runId: String, at: Int64) throws(StoreError) -> RunRecord? {
-        try db.transaction { () throws(StoreError) in
-            try db.execute("""
-                UPDATE runs SET cancel_requested = 1, updated_at = max(updated_at, ?2) \
-                WHERE id = ?1 AND cancel_requested = 0 AND status NOT IN (\(Self.finishedStatuses))
-                """, [.text(runId), .integer(at)])
-            return try run(id: runId)
-        }
-    }
-
-    /// One conditional UPDATE: free (no owner), already ours, or its lease ran out before
-    /// `now`. A run with an owner and no lease is held until its owner lets it go.
     /// Runs `body` in a transaction committed without a flush of its own (WAL with
     /// synchronous=NORMAL): for ownership and start records, which a crash of baton
     /// never loses (the operating system has them) and the next full commit flushes.
+    /// A choice inside this backend: callers see one operation, one transaction.
     func relaxed<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         let relax = synchronous == .full
         // Cached statements (`execute`), not `sqlite3_exec`, which compiles each time.
         if relax { try db.execute("PRAGMA synchronous = NORMAL") }
         defer { if relax { try? db.execute("PRAGMA synchronous = \(synchronous.rawValue)") } }
         return try db.transaction(body)
-    }
-
-    func claim(runId: String, owner: String, now: Int64, leaseExpiresAt: Int64) throws(StoreError) -> RunRecord? {
-        try relaxed { () throws(StoreError) in
-            try db.queryOne("""
-                UPDATE runs SET owner = ?2, lease_expires_at = ?4, updated_at = max(updated_at, ?3) \
-                WHERE id = ?1 AND (owner IS NULL OR owner = ?2 OR lease_expires_at < ?3) \
-                RETURNING \(RunRecord.sqliteColumns)
-                """, [.text(runId), .text(owner), .integer(now), .integer(leaseExpiresAt)], row: RunRecord.init)
-        }
-    }
-
-    func recordFire(job: String, scheduledAt: Int64, kind: FireKind, run: NewRun?, at: Int64) throws(StoreError) -> Bool {
-        try db.transaction { () throws(StoreError) in
-            try db.execute("""
-                INSERT INTO fires (job, scheduled_at, kind, run_id, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-                ON CONFLICT (job, scheduled_at) DO NOTHING
-                """, [.text(job), .integer(scheduledAt), .text(kind.rawValue), .string(run?.id), .integer(at)])
-            guard db.changes > 0 else { return false }
-            if let run { try db.execute(NewRun.sqliteInsert, run.sqliteValues) }
-            return true
-        }
     }
 
     func recordFires(_ fires: [FireRecord], at: Int64) throws(StoreError) -> [Bool] {
@@ -131,12 +89,7 @@ final class SQLiteRunTables {
                     ON CONFLICT (job, scheduled_at) DO NOTHING
                     """, [.text(f.job), .integer(f.scheduledAt), .text(f.kind.rawValue), .string(f.run?.id), .integer(at)])
                 let recorded = db.changes > 0
-                if recorded, let run = f.run {
-                    try db.execute(NewRun.sqliteInsert, run.sqliteValues)
-                    if let start = f.start {
-                        try insertStart(start)
-                    }
-                }
+                if recorded, let run = f.run { try db.execute(NewRun.sqliteInsert, run.sqliteValues) }
                 out.append(recorded)
             }
             return out
@@ -209,9 +162,6 @@ final class SQLiteRunTables {
                 } catch where error.kind == .conflict {
                     throw StoreError(.conflict, location: db.path, "a run with id \(item.run.id) exists already", code: error.code)
                 }
-                if let start = item.start {
-                    try insertStart(start)
-                }
                 let run = RunRecord(item.run)
                 for (scope, key, expires) in [(job, item.idempotencyKey.map { "idem:" + $0 }, item.idempotencyExpiresAt),
                                               (scope, item.replayKey.map { "sig:" + $0 }, item.replayExpiresAt)] {
@@ -277,32 +227,6 @@ final class SQLiteRunTables {
         return out
     }
 
-    func release(runId: String, owner: String) throws(StoreError) -> Bool {
-        try relaxed { () throws(StoreError) in
-            try db.execute("UPDATE runs SET owner = NULL, lease_expires_at = NULL WHERE id = ?1 AND owner = ?2",
-                           [.text(runId), .text(owner)])
-            return db.changes > 0
-        }
-    }
-
-    func discardSlice(runId: String, number: Int, attempt: Int) throws(StoreError) -> Bool {
-        try db.transaction { () throws(StoreError) in
-            try db.execute("DELETE FROM slices WHERE run_id = ?1 AND number = ?2 AND attempt = ?3 AND outcome = 'running'",
-                           [.text(runId), .int(number), .int(attempt)])
-            return db.changes > 0
-        }
-    }
-
-    func reopen(runId: String, owner: String, at: Int64) throws(StoreError) -> RunRecord? {
-        try db.transaction { () throws(StoreError) in
-            try db.queryOne("""
-                UPDATE runs SET status = 'running', cancel_requested = 0, error = NULL, finished_at = NULL, \
-                failed_attempts = 0, updated_at = max(updated_at, ?3) WHERE id = ?1 AND owner = ?2 \
-                RETURNING \(RunRecord.sqliteColumns)
-                """, [.text(runId), .text(owner), .integer(at)], row: RunRecord.init)
-        }
-    }
-
     /// Deletes the finished runs of `job` beyond the newest `keep` (by created_at, then
     /// id), items and slices first. Unfinished runs are never deleted and do not count.
     func prune(job: String, keep: Int) throws(StoreError) -> Int {
@@ -321,13 +245,6 @@ final class SQLiteRunTables {
     }
 
     // MARK: Inside a transaction
-
-    /// Writes the run row's mutable fields.
-    /// - Throws: `.notFound` when there is no such run.
-    func writeRun(_ run: RunRecord, cancelRule: String) throws(StoreError) {
-        try db.execute(RunRecord.sqliteUpdate(cancelRule: cancelRule), run.sqliteMutableValues)
-        if db.changes == 0 { throw notFound(run.id) }
-    }
 
     func readRun(id: String) throws(StoreError) -> RunRecord {
         guard let run = try run(id: id) else { throw notFound(id) }

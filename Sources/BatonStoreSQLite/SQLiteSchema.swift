@@ -145,6 +145,11 @@ enum SQLiteSchema {
         CREATE INDEX runs_created ON runs(created_at, id);
         CREATE INDEX runs_status_created ON runs(status, created_at, id);
         """,
+        // 10: the ownership epoch (fencing token): every claim raises it, and every
+        // write a driver makes names it, so a stale owner's writes are refused.
+        """
+        ALTER TABLE runs ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+        """,
     ]
 
     /// The version this baton writes and understands.

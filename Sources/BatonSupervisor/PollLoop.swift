@@ -23,8 +23,6 @@ struct PollLoop {
     var stopped: SliceExit.StopReason?
     var killed = false
     var statusLost = false
-    /// With a periodic look at stop requests (`stopState` asks one), the longest poll.
-    var checkEveryMs: Int64?
     /// The threads whose children the stray sweep reads (nil: every thread).
     var sweepThreads: [pid_t]?
 
@@ -83,7 +81,6 @@ struct PollLoop {
             if status == nil {
                 timeout = stopped == nil ? start + budgetMs - now : (killed ? Int64.max : killAt - now)
                 if pidFD < 0 || killed { timeout = min(timeout, 20) }  // no pidfd: look again soon
-                if let every = checkEveryMs { timeout = min(timeout, every) }
             } else {
                 timeout = drainUntil - now
             }

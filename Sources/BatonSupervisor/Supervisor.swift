@@ -18,37 +18,27 @@ public enum Supervisor {
         if baton_set_child_subreaper() != 0 { throw SystemError("prctl(PR_SET_CHILD_SUBREAPER)", errno: errno) }
     }
 
-    /// Starts a slice entirely on a poll thread of its own: the spawn (posix_spawn
-    /// blocks until the child has exec'd, so not on Swift's cooperative pool), the
-    /// polling, and `onExit` once it is over, with the exit or the reason it could not
-    /// start. `check` is asked at least every 200 ms while the process runs.
-    public static func launch(_ spec: SliceSpec, onLogLine: (@Sendable (String) -> Void)? = nil,
-                              check: @escaping @Sendable () -> RunningSlice.Request,
-                              onExit: @escaping @Sendable (Result<SliceExit, SystemError>) -> Void) {
-        PollThreads.shared.run {
-            let child: SpawnedProcess
-            do throws(SystemError) {
-                child = try spawnTracked(spec)
-            } catch {
-                onExit(.failure(error))
-                return
-            }
-            var loop = PollLoop(spec: spec, child: child, wakeRead: -1, onLogLine: onLogLine)
-            loop.checkEveryMs = 200
-            // A subreaper's orphans are handed to its main thread; the handler itself was
-            // this thread's child. Those two threads are all the sweep needs to read.
-            loop.sweepThreads = [getpid(), baton_gettid()]
-            var stop = false, kill = false
-            let exit = loop.run(stopState: {
-                switch check() {
-                case .none: break
-                case .terminate: stop = true
-                case .kill: stop = true; kill = true
-                }
-                return (stop, kill)
-            })
-            untrack(child.pid)
-            onExit(.success(exit))
+    /// Starts a slice on a thread of its own (the spawn, the polling, the budget) and
+    /// returns its handle at once: stop it with `terminate`/`kill`, and await `result()`
+    /// for how it ended or why it could not start. `onLogLine` receives each stderr line
+    /// (within the log bound) on that thread.
+    public static func launch(_ spec: SliceSpec, onLogLine: (@Sendable (String) -> Void)? = nil) -> RunningSlice {
+        RunningSlice(spec: spec, onLogLine: onLogLine)
+    }
+
+    /// `launch`, returning once the handler has exec'd.
+    /// - Throws: `SystemError` when the process cannot be started.
+    public static func start(_ spec: SliceSpec, onLogLine: (@Sendable (String) -> Void)? = nil) async throws(SystemError) -> RunningSlice {
+        let slice = launch(spec, onLogLine: onLogLine)
+        _ = try await slice.pid()
+        return slice
+    }
+
+    /// Runs `body` (blocking syscalls: a /proc scan, `waitpid`) on a thread of its own and
+    /// hands its result back: never on Swift's cooperative pool.
+    public static func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { (c: CheckedContinuation<T, Never>) in
+            PollThreads.shared.run { c.resume(returning: body()) }
         }
     }
 
@@ -77,15 +67,6 @@ public enum Supervisor {
         let fd = baton_pidfd_open(getpid())
         if fd >= 0 { close(fd) }
         return fd >= 0
-    }
-
-    /// Starts a slice and returns a handle to stop it or wait for it. Its process runs
-    /// under a poll thread; `onLogLine` receives each stderr line (within the log bound)
-    /// on that thread. The engine uses `launch`; this handle suits callers that stop a
-    /// slice from outside.
-    /// - Throws: `SystemError` when the process cannot be started.
-    public static func start(_ spec: SliceSpec, onLogLine: (@Sendable (String) -> Void)? = nil) throws(SystemError) -> RunningSlice {
-        try RunningSlice(spec: spec, onLogLine: onLogLine)
     }
 
     /// The path of `command`: as given when it contains a slash (relative to

@@ -14,7 +14,7 @@ struct Arguments {
     var flags: Set<String> = []
 
     /// Options every command takes (SPEC §4).
-    static let globalValues: Set<String> = ["--schedules", "--state", "--tz", "--log-format"]
+    static let globalValues: Set<String> = ["--schedules", "--state", "--tz", "--log-format", "--lease"]
     static let globalFlags: Set<String> = ["--help", "-h"]
 
     init(_ args: ArraySlice<String>, command: String, values valueOptions: Set<String>, flags flagOptions: Set<String>,

@@ -22,7 +22,7 @@ struct CancelCommand {
         }
         var updated = try await store.requestCancel(runId: id, at: RunText.nowMs()) ?? run
         // Nobody driving it (queued, left by a drain, or its driver died): cancel it here.
-        let engine = RunDriver(store: store, json: false).engine(progress: nil)
+        let engine = RunDriver(store: store, json: false, global: global).engine(progress: nil)
         if let done = try await engine.cancelAbandoned(runId: id) { updated = done }
         if args.has("--json") {
             Console.out(JSON.encode(RunText.json(updated)))

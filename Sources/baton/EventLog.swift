@@ -34,6 +34,12 @@ final class EventLog: RunObserver, Sendable {
         case let .runFinished(run):
             info("run_end", ["job": run.job, "run": run.id, "status": run.status.rawValue, "slices": String(run.slicesDone),
                              "processed": String(run.counts.processed)])
+        case let .storeTrouble(run, error):
+            write("error", "commit_retry", ["job": run.job, "run": run.id, "slice": String(run.nextSlice),
+                                            "error": error.description,
+                                            "hint": "the slice's outcome is kept and its commit retried with back-off; no new slice starts until it lands"])
+        case let .storeRecovered(run):
+            info("commit_recovered", ["job": run.job, "run": run.id, "slice": String(run.nextSlice)])
         }
     }
 

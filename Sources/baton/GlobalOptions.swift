@@ -1,5 +1,6 @@
 import BatonConfig
 import BatonCore
+import BatonEngine
 import Foundation
 
 /// `--schedules`, `--tz`, `--state` (or `BATON_STATE`), resolved once per command.
@@ -9,6 +10,8 @@ struct GlobalOptions {
     var zone: ZoneRules
     var state: String
     var logFormat: EventLog.Format
+    /// `--lease`: how long a hold on a run lasts without renewal (EngineEnvironment.leaseMs).
+    var leaseMs = EngineEnvironment.defaultLeaseMs
 
     init(_ args: Arguments) throws(UsageError) {
         let env = ProcessInfo.processInfo.environment
@@ -20,6 +23,17 @@ struct GlobalOptions {
             throw UsageError(message: "--log-format '\(format)' is not logfmt or json", hint: "write --log-format json")
         }
         logFormat = f
+        if let text = args.value("--lease") {
+            let ms: Int64
+            do { ms = DurationText.milliseconds(try DurationText.parse(text)) } catch {
+                throw UsageError(message: "--lease '\(text)': \(error.message)", hint: "write a duration, e.g. --lease 10s")
+            }
+            guard ms >= 1_000 else {
+                throw UsageError(message: "--lease '\(text)' is shorter than 1s",
+                                 hint: "the lease is renewed every third of it; 10s (the default) suits most machines")
+            }
+            leaseMs = ms
+        }
         do {
             zone = try ZoneDatabase.shared.zone(zoneName)
         } catch {

@@ -53,6 +53,10 @@ final class Progress: RunObserver {
             if terminal { draw(run, note: "retry in \(RunText.duration(delayMs))") } else { write(line) }
         case .runFinished:
             break
+        case let .storeTrouble(run, error):
+            write("\(run.id) cannot commit slice \(run.nextSlice): \(error.description); its outcome is kept and the commit retried with back-off (Ctrl-C twice gives up: resume runs the slice again)")
+        case let .storeRecovered(run):
+            write("\(run.id) slice \(run.nextSlice) committed after all")
         }
     }
 

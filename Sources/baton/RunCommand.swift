@@ -59,7 +59,7 @@ struct RunCommand {
         let engine = RunEngine(store: store,
                                environment: EngineEnvironment(variables: environment,
                                                               workingDirectory: FileManager.default.currentDirectoryPath,
-                                                              owner: RunID.localOwner()),
+                                                              owner: RunID.localOwner(), leaseMs: global.leaseMs),
                                observer: Observers([log, metrics]))
         var schedulerOptions = Scheduler.Options(maxConcurrent: concurrency, fires: fires)
         schedulerOptions.drives = !args.has("--intake-only")

@@ -21,7 +21,8 @@ struct RunDriver {
         let env = ProcessInfo.processInfo.environment
         return RunEngine(store: store,
                          environment: EngineEnvironment(variables: env, workingDirectory: FileManager.default.currentDirectoryPath,
-                                                        owner: RunID.localOwner()),
+                                                        owner: RunID.localOwner(),
+                                                        leaseMs: global?.leaseMs ?? EngineEnvironment.defaultLeaseMs),
                          observer: progress)
     }
 
@@ -35,13 +36,13 @@ struct RunDriver {
         if !json { progress.write("baton: run \(run.id) of \(job.name) started") }
         let final: RunRecord
         do {
-            final = try await engine.drive(runId: run.id, job: job, control: control, once: once, budget: budget)
+            final = try await engine.drive(runId: run.id, job: job, control: control, once: once, budget: budget, claimed: run)
         } catch {
             progress.end()
             Console.fail(error.description, hint: error.hint)
             return .failure
         }
-        Supervisor.sweepStrays(reapZombies: true)
+        _ = await Supervisor.offPool { Supervisor.sweepStrays(reapZombies: true) }
         progress.end()
         let status = try await report(final, once: once)
         if final.status == .failed, let name = job.options.onFailure { try await followOnFailure(final, target: name, engine: engine) }

@@ -46,12 +46,12 @@ struct TickCommand {
         let engine = RunEngine(store: store,
                                environment: EngineEnvironment(variables: ProcessInfo.processInfo.environment,
                                                               workingDirectory: FileManager.default.currentDirectoryPath,
-                                                              owner: RunID.localOwner()),
+                                                              owner: RunID.localOwner(), leaseMs: global.leaseMs),
                                observer: log)
         try await fireDue(set: set, store: store, engine: engine, log: log)
         await driveUnfinished(set: set, engine: engine, log: log, concurrency: concurrency,
                               until: started.addingTimeInterval(Double(DurationText.milliseconds(maxTime)) / 1000))
-        Supervisor.sweepStrays(reapZombies: true)
+        _ = await Supervisor.offPool { Supervisor.sweepStrays(reapZombies: true) }
         return .success
     }
 

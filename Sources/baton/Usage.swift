@@ -32,6 +32,9 @@ enum Usage {
       --schedules DIR          schedule files (*.cron) to read (default ./schedules)
       --tz ZONE                zone for entries without CRON_TZ (default UTC)
       --state URL              state store (default sqlite:var/baton.db, or $BATON_STATE)
+      --lease DURATION         how long this process holds a run without renewing it
+                               (default 10s, renewed every third); another baton takes a
+                               run over once its holder's lease has run out
       -h, --help               help; 'baton COMMAND --help' for a command's
       -V, --version            print the version
 

@@ -87,6 +87,28 @@ final class RunCommandsTests: XCTestCase {
         XCTAssertTrue(shown.contains("succeeded"), shown)
     }
 
+    /// The first slice in flight at the kill: nothing was committed yet, so only its
+    /// `running` start record tells the next driver to mark it lost and run attempt 2.
+    func testKillNineInTheFirstSliceThenResumeRunsItAgainAsTheNextAttempt() throws {
+        try """
+            #!/bin/sh
+            echo "$BATON_SLICE.$BATON_ATTEMPT" >> "\(dir)/ledger"
+            [ "$BATON_ATTEMPT" = 1 ] && sleep 30
+            echo '{"cursor":null}'
+            """.write(toFile: dir + "/first.sh", atomically: true, encoding: .utf8)
+        chmod(dir + "/first.sh", 0o755)
+        let (p, _) = try start(["invoke", "--", dir + "/first.sh"])
+        waitForLedger(1)
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        let id = try XCTUnwrap(try onlyRun()["run_id"] as? String)
+        let (status, _, err) = try baton(["resume", id])
+        XCTAssertEqual(status, 0, err)
+        XCTAssertEqual(ledger, ["1.1", "1.2"])
+        let (_, shown, _) = try baton(["show", id])
+        XCTAssertTrue(shown.contains("lost"), shown)
+    }
+
     func testCtrlCCancelsGracefullyAndPrintsTheResumeLine() throws {
         let (p, err) = try start(["invoke", "counter"])
         waitForLedger(4)

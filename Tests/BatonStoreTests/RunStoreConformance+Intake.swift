@@ -77,10 +77,8 @@ extension RunStoreConformance {
         for i in 0..<150 { _ = try await store.createRun(Self.run(String(format: "r_%03d", i), createdAt: Int64(1_000 + i))) }
         _ = try await store.createRun(Self.run("r_queued", createdAt: 500, status: .queued))
         _ = try await store.createRun(Self.run("r_other", job: "other", createdAt: 1))
-        var done = try await store.createRun(Self.run("r_done", createdAt: 2))
-        done.status = .succeeded
-        done.finishedAt = 3
-        _ = try await store.updateRun(done)
+        _ = try await store.createRun(Self.run("r_done", createdAt: 2))
+        try await Self.end(store, "r_done", .succeeded, at: 3)
         let first = try await store.unfinishedRuns(job: Self.job, limit: 3)
         XCTAssertEqual(first.map(\.id), ["r_queued", "r_000", "r_001"])
         let all = try await store.unfinishedRuns(job: Self.job, limit: 1000)
@@ -116,10 +114,7 @@ extension RunStoreConformance {
         let released = try await store.acquireLock(name: "db", runId: "r_a", owner: "host:1", now: 132_000, expiresAt: 192_000)
         XCTAssertNil(released)
         // The holder's run finished: the lock is free though not released.
-        var a = try await store.run(id: "r_a")!
-        a.status = .failed
-        a.finishedAt = 133_000
-        _ = try await store.updateRun(a)
+        try await Self.end(store, "r_a", .failed, at: 133_000)
         let afterFinish = try await store.acquireLock(name: "db", runId: "r_b", owner: "host:2", now: 134_000, expiresAt: 194_000)
         XCTAssertNil(afterFinish)
     }

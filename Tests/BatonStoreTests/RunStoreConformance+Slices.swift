@@ -2,16 +2,27 @@ import BatonStore
 import XCTest
 
 extension RunStoreConformance {
-    /// The first slice of `run` as started by `owner`.
-    static func slice(of run: RunRecord, number: Int = 1, attempt: Int = 1, at: Int64 = 2_000,
-                      owner: String? = "host-a:1") -> SliceRecord {
-        SliceRecord(runId: run.id, number: number, attempt: attempt, startedAt: at, cursorIn: run.cursor, owner: owner)
+    static let owner = "host-a:1"
+
+    /// Creates `id` held by `owner` (epoch 1) and returns its lease.
+    static func held(_ store: any RunStore, _ id: String, owner: String = owner, status: RunStatus = .running,
+                     leaseMs: Int64 = 60_000) async throws -> (RunRecord, Lease) {
+        var new = run(id, status: status)
+        new.owner = owner; new.leaseMs = leaseMs
+        let run = try await store.createRun(new)
+        return (run, try XCTUnwrap(Lease(run)))
     }
 
-    /// A finished slice of `run` that reports `items` (with `status`), and the run after it.
-    static func completion(of run: RunRecord, number: Int = 1, attempt: Int = 1, items: [String] = [],
-                           status: RunStatus = .running, cursorOut: String? = "b:57") -> SliceCompletion {
-        var slice = slice(of: run, number: number, attempt: attempt)
+    static func start(_ run: RunRecord, at: Int64 = 2_000) -> SliceStart {
+        SliceStart(number: run.nextSlice, attempt: run.nextAttempt, startedAt: at, cursorIn: run.cursor)
+    }
+
+    /// The commit of a successful slice of `run` (at its next slice and attempt) that
+    /// reports `items` and ends the run with `status` (running: it goes on).
+    static func commit(of run: RunRecord, items: [String] = [], status: RunStatus = .running,
+                       cursorOut: String? = "b:57", owner: String = owner) -> SliceCommit {
+        var slice = SliceRecord(runId: run.id, number: run.nextSlice, attempt: run.nextAttempt, startedAt: 2_000,
+                                cursorIn: run.cursor, owner: owner)
         slice.finishedAt = 2_500; slice.cursorOut = cursorOut; slice.outcome = .succeeded; slice.exitCode = 0
         slice.counts = Counts(processed: items.count, succeeded: items.count); slice.message = "sent"
         slice.log = "line 1\nline 2\n"
@@ -19,170 +30,104 @@ extension RunStoreConformance {
         slice.usage = TokenUsage(inputTokens: 1_200, outputTokens: 300, costUsd: 0.012_345)
         var next = run
         next.usage = run.usage + slice.usage
-        next.status = status; next.cursor = cursorOut; next.nextSlice = number + 1; next.nextAttempt = 1
-        next.slicesDone += 1; next.counts = run.counts + slice.counts; next.updatedAt = 2_500
-        next.finishedAt = status.isFinished ? 2_500 : nil
-        return SliceCompletion(slice: slice,
-                               items: items.map { ItemRecord(runId: run.id, slice: number, itemId: $0, status: "succeeded") },
-                               run: next)
+        next.status = status; next.cursor = cursorOut; next.nextSlice = run.nextSlice + 1; next.nextAttempt = 1
+        next.slicesDone += 1; next.counts = run.counts + slice.counts; next.updatedAt = 2_500; next.message = "sent"
+        return SliceCommit(slice: slice, items: items.map { ItemRecord(runId: run.id, slice: slice.number, itemId: $0, status: "succeeded") },
+                           progress: RunProgress(next))
+    }
+
+    /// Claims `id`, runs one slice of it and commits it with `items`, ending the run with
+    /// `status` (running: it goes on). Returns the run as stored.
+    @discardableResult
+    static func commitOne(_ store: any RunStore, _ id: String, items: [String] = [], status: RunStatus = .running,
+                          cursorOut: String? = "b:57", log: String? = nil) async throws -> RunRecord {
+        let run = try await XCTUnwrapAsync(try await store.claim(runId: id, owner: owner, leaseMs: 60_000, replacing: nil))
+        let lease = try XCTUnwrap(Lease(run))
+        _ = try await store.startSlice(lease, start(run), leaseMs: 60_000)
+        var c = commit(of: run, items: items, status: status, cursorOut: cursorOut)
+        if let log { c.slice.log = log }
+        return try await store.commitSlice(lease, c)
+    }
+
+    /// Claims `id` and ends it with `status` (between slices).
+    static func end(_ store: any RunStore, _ id: String, _ status: RunStatus, at: Int64) async throws {
+        let run = try await XCTUnwrapAsync(try await store.claim(runId: id, owner: owner, leaseMs: 60_000, replacing: nil))
+        _ = try await store.endRun(try XCTUnwrap(Lease(run)), status: status, error: nil, at: at)
     }
 
     // MARK: Slices
 
-    func startSliceIsIdempotentAndRenewsOwnerAndLease() async throws {
+    /// startSlice is one state change, conditional on the lease and on the run being at
+    /// that slice and attempt: it cannot start twice, nor out of turn.
+    func startSliceIsConditionalAndMakesAQueuedRunRunning() async throws {
         let store = try await open()
-        let run = try await store.createRun(Self.run("r_1"))
-        let slice = Self.slice(of: run, owner: "host-a:1")
-        try await store.startSlice(slice, leaseExpiresAt: 9_000)
-        try await store.startSlice(slice, leaseExpiresAt: 9_000)
-        let slices = try await store.slices(runId: "r_1")
-        XCTAssertEqual(slices, [slice], "one running row, however often it is started")
-        let owned = try await store.run(id: "r_1")
-        XCTAssertEqual(owned?.owner, "host-a:1")
-        XCTAssertEqual(owned?.leaseExpiresAt, 9_000)
-        XCTAssertEqual(owned?.updatedAt, 2_000)
-
-        await assertThrows(.notFound) { () throws(StoreError) in
-            try await store.startSlice(SliceRecord(runId: "r_missing", number: 1, attempt: 1, startedAt: 0), leaseExpiresAt: nil)
-        }
-        let orphans = try await store.slices(runId: "r_missing")
-        XCTAssertEqual(orphans, [])
-    }
-
-    /// A queued run becomes running with its first slice's start, in that one commit.
-    func startSliceMakesAQueuedRunRunning() async throws {
-        let store = try await open()
-        let run = try await store.createRun(Self.run("r_q", status: .queued))
+        let (run, lease) = try await Self.held(store, "r_q", status: .queued)
         XCTAssertEqual(run.status, .queued)
-        try await store.startSlice(Self.slice(of: run), leaseExpiresAt: 9_000)
-        let started = try await store.run(id: "r_q")
-        XCTAssertEqual(started?.status, .running)
-        let finished = try await store.createRun(Self.run("r_done", status: .running))
-        var done = finished
-        done.status = .cancelled; done.finishedAt = 1_500
-        _ = try await store.updateRun(done)
-        try await store.startSlice(Self.slice(of: finished), leaseExpiresAt: 9_000)
-        let still = try await store.run(id: "r_done")
-        XCTAssertEqual(still?.status, .cancelled, "only queued becomes running")
-    }
-
-    /// A queued run is claimed with its first slice's start in one operation, once.
-    func startQueuedClaimsAndStartsOnlyAQueuedRunNobodyHolds() async throws {
-        let store = try await open()
-        let run = try await store.createRun(Self.run("r_q", status: .queued))
-        let mine = Self.slice(of: run, at: 3_000, owner: "host-a:1")
-        let taken = try await store.startQueued(mine, leaseExpiresAt: 9_000, now: 3_000)
-        XCTAssertEqual(taken?.status, .running)
-        XCTAssertEqual(taken?.owner, "host-a:1")
-        XCTAssertEqual(taken?.leaseExpiresAt, 9_000)
+        XCTAssertEqual(run.epoch, 1)
+        let started = try await store.startSlice(lease, Self.start(run), leaseMs: 60_000)
+        XCTAssertEqual(started.status, .running)
         let slices = try await store.slices(runId: "r_q")
-        XCTAssertEqual(slices, [mine])
-        // Taken already: a second taker gets nothing, and nothing changes.
-        let other = Self.slice(of: run, at: 3_100, owner: "host-b:2")
-        let second = try await store.startQueued(other, leaseExpiresAt: 9_500, now: 3_100)
-        XCTAssertNil(second)
-        let kept = try await store.run(id: "r_q")
-        XCTAssertEqual(kept?.owner, "host-a:1")
-        // Queued but held by a live owner: not taken; once its lease ran out: taken.
-        var held = Self.run("r_held", status: .queued)
-        held.owner = "host-c:3"; held.leaseExpiresAt = 5_000
-        let heldRun = try await store.createRun(held)
-        let early = try await store.startQueued(Self.slice(of: heldRun, owner: "host-a:1"), leaseExpiresAt: 9_000, now: 4_000)
-        XCTAssertNil(early)
-        let late = try await store.startQueued(Self.slice(of: heldRun, owner: "host-a:1"), leaseExpiresAt: 9_000, now: 6_000)
-        XCTAssertEqual(late?.owner, "host-a:1")
+        XCTAssertEqual(slices.map(\.outcome), [.running])
+        XCTAssertEqual(slices.first?.owner, Self.owner)
+        await assertThrows(.conflict) { () throws(StoreError) in
+            _ = try await store.startSlice(lease, Self.start(run), leaseMs: 60_000)
+        }
+        var later = Self.start(run); later.number = 5
+        await assertThrows(.conflict) { () throws(StoreError) in _ = try await store.startSlice(lease, later, leaseMs: 60_000) }
+        await assertThrows(.notFound) { () throws(StoreError) in
+            _ = try await store.startSlice(Lease(runId: "r_missing", owner: Self.owner, epoch: 1), later, leaseMs: 1)
+        }
+        let after = try await store.slices(runId: "r_q")
+        XCTAssertEqual(after.count, 1, "a refused start writes nothing")
     }
 
-    func finishSliceCommitsSliceItemsAndRunTogether() async throws {
+    func commitSliceWritesSliceItemsAndProgressTogether() async throws {
         let store = try await open()
-        let run = try await store.createRun(Self.run("r_1"))
-        try await store.startSlice(Self.slice(of: run), leaseExpiresAt: 9_000)
-        let completion = Self.completion(of: run, items: ["lead_1", "lead_2"])
-        let stored = try await store.finishSlice(completion)
-        XCTAssertEqual(stored, completion.run)
-        let read = try await store.run(id: "r_1")
-        XCTAssertEqual(read, completion.run)
+        let (run, lease) = try await Self.held(store, "r_1")
+        _ = try await store.startSlice(lease, Self.start(run), leaseMs: 60_000)
+        _ = try await store.requestCancel(runId: "r_1", at: 2_100)
+        let commit = Self.commit(of: run, items: ["lead_1", "lead_2"])
+        let stored = try await store.commitSlice(lease, commit)
+        XCTAssertEqual(RunProgress(stored), commit.progress)
+        XCTAssertTrue(stored.cancelRequested, "a cancel requested while the slice ran survives its commit")
+        XCTAssertEqual(stored.owner, Self.owner, "a run that goes on stays held")
         let slices = try await store.slices(runId: "r_1")
-        XCTAssertEqual(slices, [completion.slice], "the running row became the finished one")
+        XCTAssertEqual(slices, [commit.slice], "the running row became the finished one")
         let items = try await store.items(runId: "r_1", status: nil)
-        XCTAssertEqual(items, completion.items)
+        XCTAssertEqual(items, commit.items)
+        await assertThrows(.conflict) { () throws(StoreError) in _ = try await store.commitSlice(lease, commit) }
 
-        // A failed attempt, its retry, then slice 2: listed in (number, attempt) order.
-        var failed = Self.completion(of: stored, number: 2, attempt: 1)
+        // A failed attempt, its retry, then the end: listed in (number, attempt) order.
+        _ = try await store.startSlice(lease, Self.start(stored), leaseMs: 60_000)
+        var failed = Self.commit(of: stored)
         failed.slice.outcome = .failed; failed.slice.exitCode = 3; failed.slice.cursorOut = nil
-        failed.run = stored; failed.run.nextAttempt = 2; failed.run.failedAttempts = 1
-        let afterFailure = try await store.finishSlice(failed)
+        failed.progress = RunProgress(stored); failed.progress.nextAttempt = 2; failed.progress.failedAttempts = 1
+        let afterFailure = try await store.commitSlice(lease, failed)
         XCTAssertEqual(afterFailure.cursor, "b:57", "a failed slice never advances the cursor")
-        let retried = Self.completion(of: afterFailure, number: 2, attempt: 2, status: .succeeded, cursorOut: nil)
-        let finished = try await store.finishSlice(retried)
+        _ = try await store.startSlice(lease, Self.start(afterFailure), leaseMs: 60_000)
+        let finished = try await store.commitSlice(lease, Self.commit(of: afterFailure, status: .succeeded, cursorOut: nil))
         XCTAssertEqual(finished.status, .succeeded)
+        XCTAssertNil(finished.owner, "the commit that ends a run lets go of it")
+        XCTAssertNil(finished.leaseExpiresAt)
+        XCTAssertEqual(finished.finishedAt, 2_500)
         let all = try await store.slices(runId: "r_1").map { [$0.number, $0.attempt] }
         XCTAssertEqual(all, [[1, 1], [2, 1], [2, 2]])
     }
 
-    func finishSliceOfAnUnknownRunLeavesNothingBehind() async throws {
-        let store = try await open()
-        let ghost = Self.created(Self.run("r_ghost"))
-        await assertThrows(.notFound) { () throws(StoreError) in
-            _ = try await store.finishSlice(Self.completion(of: ghost, items: ["a", "b"]))
-        }
-        let run = try await store.run(id: "r_ghost")
-        let slices = try await store.slices(runId: "r_ghost")
-        let items = try await store.items(runId: "r_ghost", status: nil)
-        XCTAssertNil(run)
-        XCTAssertEqual(slices, [])
-        XCTAssertEqual(items, [])
-    }
-
-    /// The slice row is written first; an item that names no run then fails the write.
-    /// Everything, the slice row included, must be rolled back.
-    func finishSliceFailingMidwayLeavesNothingBehind() async throws {
-        let store = try await open()
-        let run = try await store.createRun(Self.run("r_1"))
-        let started = Self.slice(of: run)
-        try await store.startSlice(started, leaseExpiresAt: 9_000)
-        var completion = Self.completion(of: run, items: ["a", "b"])
-        completion.items.append(ItemRecord(runId: "r_ghost", slice: 1, itemId: "c", status: "failed"))
-        await assertThrows(.notFound) { () throws(StoreError) in _ = try await store.finishSlice(completion) }
-
-        let slices = try await store.slices(runId: "r_1")
-        XCTAssertEqual(slices, [started], "the slice is still running")
-        let items = try await store.items(runId: "r_1", status: nil)
-        XCTAssertEqual(items, [])
-        let ghostItems = try await store.items(runId: "r_ghost", status: nil)
-        XCTAssertEqual(ghostItems, [])
-        let after = try await store.run(id: "r_1")
-        XCTAssertEqual(after?.cursor, nil)
-        XCTAssertEqual(after?.nextSlice, 1)
-        XCTAssertEqual(after?.slicesDone, 0)
-
-        completion.items.removeLast()
-        let stored = try await store.finishSlice(completion)
-        XCTAssertEqual(stored.cursor, "b:57", "the same completion commits once it is valid")
-    }
-
-    func finishSliceKeepsACancelRequestedWhileTheSliceRan() async throws {
-        let store = try await open()
-        let run = try await store.createRun(Self.run("r_1"))
-        try await store.startSlice(Self.slice(of: run), leaseExpiresAt: nil)
-        _ = try await store.requestCancel(runId: "r_1", at: 2_100)
-        let stored = try await store.finishSlice(Self.completion(of: run))
-        XCTAssertTrue(stored.cancelRequested, "the completion was built from the run before the cancel")
-    }
-
     func itemsKeepReportingOrderAndFilterByStatus() async throws {
         let store = try await open()
-        let run = try await store.createRun(Self.run("r_1"))
-        var first = Self.completion(of: run)
+        let (run, lease) = try await Self.held(store, "r_1")
+        _ = try await store.startSlice(lease, Self.start(run), leaseMs: 60_000)
+        var first = Self.commit(of: run)
         first.items = [ItemRecord(runId: "r_1", slice: 1, itemId: "z", status: "succeeded"),
                        ItemRecord(runId: "r_1", slice: 1, itemId: "a", status: "failed", error: "provider 500"),
                        ItemRecord(runId: "r_1", slice: 1, itemId: "m", status: "skipped")]
-        let afterFirst = try await store.finishSlice(first)
-        var second = Self.completion(of: afterFirst, number: 2)
+        let afterFirst = try await store.commitSlice(lease, first)
+        _ = try await store.startSlice(lease, Self.start(afterFirst), leaseMs: 60_000)
+        var second = Self.commit(of: afterFirst)
         second.items = [ItemRecord(runId: "r_1", slice: 2, itemId: "b", status: "failed", error: "timeout"),
                         ItemRecord(runId: "r_1", slice: 2, itemId: "a", status: "succeeded")]
-        _ = try await store.finishSlice(second)
-
+        _ = try await store.commitSlice(lease, second)
         let all = try await store.items(runId: "r_1", status: nil)
         XCTAssertEqual(all, first.items + second.items)
         let failed = try await store.items(runId: "r_1", status: "failed")
@@ -191,61 +136,61 @@ extension RunStoreConformance {
         XCTAssertEqual(none, [])
     }
 
-    // MARK: Lost slices
-
-    func markSliceLostMarksTheRunningSliceAndWritesTheRun() async throws {
+    func markSliceLostMarksTheRunningSliceAndMovesToTheNextAttempt() async throws {
         let store = try await open()
-        let run = try await store.createRun(Self.run("r_1"))
-        let started = Self.slice(of: run)
-        try await store.startSlice(started, leaseExpiresAt: 3_000)
-        var repaired = run
-        repaired.nextAttempt = 2; repaired.failedAttempts = 1; repaired.owner = "host-b:2"; repaired.updatedAt = 4_000
-        let stored = try await store.markSliceLost(runId: "r_1", number: 1, attempt: 1, at: 4_000, run: repaired)
-        XCTAssertEqual(stored, repaired)
-        var lost = started
-        lost.outcome = .lost; lost.finishedAt = 4_000
+        let (run, lease) = try await Self.held(store, "r_1")
+        _ = try await store.startSlice(lease, Self.start(run), leaseMs: 60_000)
+        let repaired = try await store.markSliceLost(lease, number: 1, attempt: 1, at: 3_000)
+        XCTAssertEqual(repaired.nextSlice, 1)
+        XCTAssertEqual(repaired.nextAttempt, 2)
+        XCTAssertNil(repaired.cursor, "the same cursor runs again")
         let slices = try await store.slices(runId: "r_1")
-        XCTAssertEqual(slices, [lost])
-
-        // The old driver comes back and reports: refused, the repair stands.
-        await assertThrows(.conflict) { () throws(StoreError) in _ = try await store.finishSlice(Self.completion(of: run)) }
-        let after = try await store.run(id: "r_1")
-        XCTAssertEqual(after, repaired)
-        let stillLost = try await store.slices(runId: "r_1")
-        XCTAssertEqual(stillLost, [lost])
-    }
-
-    func markSliceLostRefusesASliceThatIsNotRunning() async throws {
-        let store = try await open()
-        let run = try await store.createRun(Self.run("r_1"))
-        let finished = try await store.finishSlice(Self.completion(of: run))
-        var stale = run
-        stale.error = "should not be written"
+        XCTAssertEqual(slices.map(\.outcome), [.lost])
+        XCTAssertEqual(slices.first?.finishedAt, 3_000)
         await assertThrows(.conflict) { () throws(StoreError) in
-            _ = try await store.markSliceLost(runId: "r_1", number: 1, attempt: 1, at: 4_000, run: stale)
+            _ = try await store.markSliceLost(lease, number: 1, attempt: 1, at: 3_100)
         }
-        await assertThrows(.notFound) { () throws(StoreError) in
-            _ = try await store.markSliceLost(runId: "r_1", number: 9, attempt: 1, at: 4_000, run: stale)
-        }
-        let after = try await store.run(id: "r_1")
-        XCTAssertEqual(after, finished)
+        let again = try await store.run(id: "r_1")
+        XCTAssertEqual(again?.nextAttempt, 2, "a refused repair changes nothing")
     }
 
-    // MARK: Several connections
+    func endRunReopenAndReleaseAreConditionalOnTheLease() async throws {
+        let store = try await open()
+        let (_, lease) = try await Self.held(store, "r_1")
+        let ended = try await store.endRun(lease, status: .cancelled, error: "cancelled", at: 4_000)
+        XCTAssertEqual(ended.status, .cancelled)
+        XCTAssertNil(ended.owner)
+        XCTAssertEqual(ended.finishedAt, 4_000)
+        await assertThrows(.fenced) { () throws(StoreError) in _ = try await store.reopen(lease, at: 4_100) }
+        let claimed = try await XCTUnwrapAsync(try await store.claim(runId: "r_1", owner: "b:2", leaseMs: 60_000, replacing: nil))
+        XCTAssertEqual(claimed.epoch, 2)
+        let lease2 = try XCTUnwrap(Lease(claimed))
+        let reopened = try await store.reopen(lease2, at: 4_200)
+        XCTAssertEqual(reopened.status, .running)
+        XCTAssertNil(reopened.error)
+        XCTAssertNil(reopened.finishedAt)
+        let wrongRelease = try await store.release(lease)
+        XCTAssertFalse(wrongRelease, "an old lease lets nothing go")
+        let released = try await store.release(lease2)
+        XCTAssertTrue(released)
+        let free = try await store.run(id: "r_1")
+        XCTAssertNil(free?.owner)
+        XCTAssertEqual(free?.epoch, 2, "letting go keeps the epoch: the next claim raises it")
+    }
 
-    /// Two handles (two connections) drive a run each, interleaving their commits.
+    /// Two handles commit long chains side by side, each seeing the other's commits.
     func twoHandlesCommitSlicesConcurrently() async throws {
         let first = try await open(), second = try await open()
         let slicesPerRun = 60
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (store, id) in [(first, "r_1"), (second, "r_2")] {
                 group.addTask {
-                    var run = try await store.createRun(Self.run(id))
+                    let held = try await Self.held(store, id)
+                    var run = held.0
+                    let lease = held.1
                     for n in 1...slicesPerRun {
-                        try await store.startSlice(Self.slice(of: run, number: n), leaseExpiresAt: nil)
-                        var completion = Self.completion(of: run, number: n, items: ["\(id)-\(n)"], cursorOut: "c:\(n)")
-                        completion.slice.cursorIn = run.cursor
-                        run = try await store.finishSlice(completion)
+                        _ = try await store.startSlice(lease, Self.start(run), leaseMs: 60_000)
+                        run = try await store.commitSlice(lease, Self.commit(of: run, items: ["\(id)-\(n)"], cursorOut: "c:\(n)"))
                     }
                 }
             }
@@ -255,7 +200,6 @@ extension RunStoreConformance {
             let run = try await store.run(id: id)
             XCTAssertEqual(run?.cursor, "c:\(slicesPerRun)", "the other handle sees every commit")
             XCTAssertEqual(run?.slicesDone, slicesPerRun)
-            XCTAssertEqual(run?.counts.processed, slicesPerRun)
             let slices = try await store.slices(runId: id)
             XCTAssertEqual(slices.map(\.number), Array(1...slicesPerRun))
             XCTAssertEqual(slices.map(\.cursorIn), [nil] + (1..<slicesPerRun).map { "c:\($0)" })
@@ -263,30 +207,9 @@ extension RunStoreConformance {
             XCTAssertEqual(items.map(\.itemId), (1...slicesPerRun).map { "\(id)-\($0)" })
         }
     }
+}
 
-    /// Two handles race to claim the same free runs: each run gets exactly one owner.
-    func concurrentClaimsGiveEachRunOneOwner() async throws {
-        let first = try await open(), second = try await open()
-        let ids = (1...40).map { "r_\($0)" }
-        for id in ids { _ = try await first.createRun(Self.run(id)) }
-        let won = try await withThrowingTaskGroup(of: [String: String].self) { group in
-            for (store, owner) in [(first, "a:1"), (second, "b:2")] {
-                group.addTask {
-                    var mine: [String: String] = [:]
-                    for id in ids {
-                        if let claimed = try await store.claim(runId: id, owner: owner, now: 100, leaseExpiresAt: 1_000) {
-                            mine[claimed.id] = claimed.owner
-                        }
-                    }
-                    return mine
-                }
-            }
-            return try await group.reduce(into: [[String: String]]()) { $0.append($1) }
-        }
-        XCTAssertEqual(won.map(\.count).reduce(0, +), ids.count, "no run is claimed twice, none is left out")
-        for id in ids {
-            let owner = try await second.run(id: id)?.owner
-            XCTAssertEqual(owner, won.compactMap { $0[id] }.first, id)
-        }
-    }
+/// `XCTUnwrap` for an async expression.
+func XCTUnwrapAsync<T>(_ value: T?, file: StaticString = #filePath, line: UInt = #line) throws -> T {
+    try XCTUnwrap(value, file: file, line: line)
 }

@@ -21,51 +21,29 @@ final class SQLiteRunStoreConformanceTests: XCTestCase {
 
     func testCreatedRunReadsBackEveryField() async throws { try await suite.createdRunReadsBackEveryField() }
     func testRetriesOfARunAreItsChildrenNewestFirst() async throws { try await suite.retriesOfARunAreItsChildrenNewestFirst() }
-    func testStartSliceMakesAQueuedRunRunning() async throws { try await suite.startSliceMakesAQueuedRunRunning() }
-    func testStartQueuedClaimsAndStartsOnlyAQueuedRunNobodyHolds() async throws {
-        try await suite.startQueuedClaimsAndStartsOnlyAQueuedRunNobodyHolds()
-    }
     func testLocksHaveOneLiveHolder() async throws { try await suite.locksHaveOneLiveHolder() }
     func testLatestRunsAreEachJobsNewest() async throws { try await suite.latestRunsAreEachJobsNewest() }
-    func testUnfinishedRunsAreTheJobsRunningAndQueuedOldestFirst() async throws {
-        try await suite.unfinishedRunsAreTheJobsRunningAndQueuedOldestFirst()
-    }
+    func testUnfinishedRunsAreTheJobsRunningAndQueuedOldestFirst() async throws { try await suite.unfinishedRunsAreTheJobsRunningAndQueuedOldestFirst() }
     func testCreateRunsHonoursIdempotencyAndReplayKeys() async throws { try await suite.createRunsHonoursIdempotencyAndReplayKeys() }
-    func testCreateRunsForgetsExpiredKeysAndWritesNothingWhenRefused() async throws {
-        try await suite.createRunsForgetsExpiredKeysAndWritesNothingWhenRefused()
-    }
-    func testUpdateRunReplacesEveryMutableField() async throws { try await suite.updateRunReplacesEveryMutableField() }
+    func testCreateRunsForgetsExpiredKeysAndWritesNothingWhenRefused() async throws { try await suite.createRunsForgetsExpiredKeysAndWritesNothingWhenRefused() }
     func testCreateRunRefusesAnExistingId() async throws { try await suite.createRunRefusesAnExistingId() }
-    func testUpdateRunOfAnUnknownRunIsNotFound() async throws { try await suite.updateRunOfAnUnknownRunIsNotFound() }
     func testRunsAreNewestFirstAndFiltered() async throws { try await suite.runsAreNewestFirstAndFiltered() }
     func testRunsPageFromBeforeNewestFirst() async throws { try await suite.runsPageFromBeforeNewestFirst() }
     func testRequestCancelFlagsUnfinishedRunsOnly() async throws { try await suite.requestCancelFlagsUnfinishedRunsOnly() }
-    func testClaimTakesFreeOwnOrExpiredRunsOnly() async throws { try await suite.claimTakesFreeOwnOrExpiredRunsOnly() }
-    func testPruneKeepsTheNewestFinishedRunsWithTheirSlicesAndItems() async throws {
-        try await suite.pruneKeepsTheNewestFinishedRunsWithTheirSlicesAndItems()
-    }
-    func testStartSliceIsIdempotentAndRenewsOwnerAndLease() async throws {
-        try await suite.startSliceIsIdempotentAndRenewsOwnerAndLease()
-    }
-    func testFinishSliceCommitsSliceItemsAndRunTogether() async throws {
-        try await suite.finishSliceCommitsSliceItemsAndRunTogether()
-    }
-    func testFinishSliceOfAnUnknownRunLeavesNothingBehind() async throws {
-        try await suite.finishSliceOfAnUnknownRunLeavesNothingBehind()
-    }
-    func testFinishSliceFailingMidwayLeavesNothingBehind() async throws {
-        try await suite.finishSliceFailingMidwayLeavesNothingBehind()
-    }
-    func testFinishSliceKeepsACancelRequestedWhileTheSliceRan() async throws {
-        try await suite.finishSliceKeepsACancelRequestedWhileTheSliceRan()
-    }
+    func testPruneKeepsTheNewestFinishedRunsWithTheirSlicesAndItems() async throws { try await suite.pruneKeepsTheNewestFinishedRunsWithTheirSlicesAndItems() }
+    func testStartSliceIsConditionalAndMakesAQueuedRunRunning() async throws { try await suite.startSliceIsConditionalAndMakesAQueuedRunRunning() }
+    func testCommitSliceWritesSliceItemsAndProgressTogether() async throws { try await suite.commitSliceWritesSliceItemsAndProgressTogether() }
     func testItemsKeepReportingOrderAndFilterByStatus() async throws { try await suite.itemsKeepReportingOrderAndFilterByStatus() }
-    func testMarkSliceLostMarksTheRunningSliceAndWritesTheRun() async throws {
-        try await suite.markSliceLostMarksTheRunningSliceAndWritesTheRun()
-    }
-    func testMarkSliceLostRefusesASliceThatIsNotRunning() async throws {
-        try await suite.markSliceLostRefusesASliceThatIsNotRunning()
-    }
+    func testMarkSliceLostMarksTheRunningSliceAndMovesToTheNextAttempt() async throws { try await suite.markSliceLostMarksTheRunningSliceAndMovesToTheNextAttempt() }
+    func testEndRunReopenAndReleaseAreConditionalOnTheLease() async throws { try await suite.endRunReopenAndReleaseAreConditionalOnTheLease() }
     func testTwoHandlesCommitSlicesConcurrently() async throws { try await suite.twoHandlesCommitSlicesConcurrently() }
-    func testConcurrentClaimsGiveEachRunOneOwner() async throws { try await suite.concurrentClaimsGiveEachRunOneOwner() }
+    func testClaimRaisesTheEpochAndTakesFreeOwnExpiredOrDeadRunsOnly() async throws { try await suite.claimRaisesTheEpochAndTakesFreeOwnExpiredOrDeadRunsOnly() }
+    func testEveryWriteOfAStaleOwnerIsRefused() async throws { try await suite.everyWriteOfAStaleOwnerIsRefused() }
+    func testAStartRightAfterATakeoverIsRefused() async throws { try await suite.aStartRightAfterATakeoverIsRefused() }
+    func testTakeoverWhileASliceIsInFlight() async throws { try await suite.takeoverWhileASliceIsInFlight() }
+    func testTwoHandlesRaceForOneExpiredLease() async throws { try await suite.twoHandlesRaceForOneExpiredLease() }
+    func testTwoHandlesRaceForOneFire() async throws { try await suite.twoHandlesRaceForOneFire() }
+    func testTwoHandlesRaceForOneLock() async throws { try await suite.twoHandlesRaceForOneLock() }
+    func testRememberRequestRefusesAReplayUntilItExpires() async throws { try await suite.rememberRequestRefusesAReplayUntilItExpires() }
+    func testWatchNamesCancelledAndLostRuns() async throws { try await suite.watchNamesCancelledAndLostRuns() }
 }

@@ -68,11 +68,11 @@ final class SQLiteRunStoreProcessTests: XCTestCase {
         let run = try await store.createRun(new)
         let duplicate = await assertThrows(.conflict) { () throws(StoreError) in _ = try await store.createRun(new) }
 
-        var completion = RunStoreConformance.completion(of: run, items: ["SECRET-ITEM"], cursorOut: "SECRET-CURSOR-OUT")
+        var completion = RunStoreConformance.commit(of: run, items: ["SECRET-ITEM"], cursorOut: "SECRET-CURSOR-OUT")
         completion.slice.log = "SECRET-LOG"
-        completion.items.append(ItemRecord(runId: "r_ghost", slice: 1, itemId: "SECRET-ITEM-2", status: "failed",
-                                           error: "SECRET-ITEM-ERROR"))
-        let failedWrite = await assertThrows(.notFound) { () throws(StoreError) in _ = try await store.finishSlice(completion) }
+        // A stale lease: the refusal must not quote what the write carried.
+        let stale = Lease(runId: "r_1", owner: "SECRET-OWNER-NOT", epoch: 7)
+        let failedWrite = await assertThrows(.fenced) { () throws(StoreError) in _ = try await store.commitSlice(stale, completion) }
         for error in [duplicate, failedWrite] {
             let text = String(describing: error)
             XCTAssertFalse(text.contains("SECRET"), text)
@@ -85,9 +85,8 @@ final class SQLiteRunStoreProcessTests: XCTestCase {
         new.cursor = ""
         let run = try await store.createRun(new)
         XCTAssertEqual(run.cursor, "", "empty, not missing")
-        var completion = RunStoreConformance.completion(of: run, cursorOut: "a\u{0}b")
-        completion.slice.log = "before\u{0}after\n"
-        _ = try await store.finishSlice(completion)
+        _ = run
+        try await RunStoreConformance.commitOne(store, "r_1", cursorOut: "a\u{0}b", log: "before\u{0}after\n")
         let slices = try await store.slices(runId: "r_1")
         XCTAssertEqual(slices.first?.log, "before\u{0}after\n")
         XCTAssertEqual(slices.first?.cursorOut, "a\u{0}b")

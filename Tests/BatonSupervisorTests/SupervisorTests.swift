@@ -32,8 +32,8 @@ final class SupervisorTests: XCTestCase {
 
     func testPassesInputAndCapturesOutputLogAndExitStatus() async throws {
         let lines = LinesBox()
-        let slice = try Supervisor.start(spec("echo-input.sh", ["3"], input: "{\"a\":1}")) { lines.append($0) }
-        let exit = await slice.wait()
+        let slice = try await Supervisor.start(spec("echo-input.sh", ["3"], input: "{\"a\":1}")) { lines.append($0) }
+        let exit = try await slice.wait()
         XCTAssertEqual(exit.termination, .exited(3))
         XCTAssertEqual(String(decoding: exit.output, as: UTF8.self), "{\"a\":1}")
         XCTAssertEqual(String(decoding: exit.log, as: UTF8.self), "first line\nsecond line\n")
@@ -45,10 +45,10 @@ final class SupervisorTests: XCTestCase {
     func testKillsWholeGroupWhenBudgetAndGraceExpire() async throws {
         let lines = LinesBox()
         let t0 = Date()
-        let slice = try Supervisor.start(spec("ignore-term-with-grandchild.sh", budget: .milliseconds(500), grace: .milliseconds(500))) {
+        let slice = try await Supervisor.start(spec("ignore-term-with-grandchild.sh", budget: .milliseconds(500), grace: .milliseconds(500))) {
             lines.append($0)
         }
-        let exit = await slice.wait()
+        let exit = try await slice.wait()
         let elapsed = Date().timeIntervalSince(t0)
         XCTAssertEqual(exit.stopped, .budget)
         XCTAssertTrue(exit.killed)
@@ -61,9 +61,9 @@ final class SupervisorTests: XCTestCase {
 
     func testTerminateSendsSIGTERMToTheGroupAndReportsARequestedStop() async throws {
         let t0 = Date()
-        let slice = try Supervisor.start(spec("sleep.sh", budget: .seconds(30), grace: .seconds(30)))
+        let slice = try await Supervisor.start(spec("sleep.sh", budget: .seconds(30), grace: .seconds(30)))
         slice.terminate()
-        let exit = await slice.wait()
+        let exit = try await slice.wait()
         XCTAssertEqual(exit.termination, .signaled(SIGTERM))
         XCTAssertEqual(exit.stopped, .requested)
         XCTAssertFalse(exit.killed)
@@ -72,8 +72,8 @@ final class SupervisorTests: XCTestCase {
 
     func testBoundsOutputAndKeepsMemoryFlatWhenAHandlerFloods() async throws {
         let before = Self.residentMegabytes()
-        let slice = try Supervisor.start(spec("flood.sh"))
-        let exit = await slice.wait()
+        let slice = try await Supervisor.start(spec("flood.sh"))
+        let exit = try await slice.wait()
         XCTAssertEqual(exit.termination, .exited(0))
         XCTAssertTrue(exit.outputTruncated)
         XCTAssertTrue(exit.logTruncated)
@@ -84,8 +84,8 @@ final class SupervisorTests: XCTestCase {
 
     func testStopsDescendantsThatLeftTheGroup() async throws {
         let lines = LinesBox()
-        let slice = try Supervisor.start(spec("escape-group.sh", marker: "BATON_RUN_ID=r_test_\(getpid())")) { lines.append($0) }
-        let exit = await slice.wait()
+        let slice = try await Supervisor.start(spec("escape-group.sh", marker: "BATON_RUN_ID=r_test_\(getpid())")) { lines.append($0) }
+        let exit = try await slice.wait()
         XCTAssertEqual(exit.termination, .exited(0))
         let escaped = lines.all.first { $0.hasPrefix("escaped ") }.flatMap { pid_t($0.dropFirst(8)) }
         XCTAssertNotNil(escaped, lines.all.description)
@@ -93,11 +93,13 @@ final class SupervisorTests: XCTestCase {
         if let escaped { XCTAssertFalse(isAlive(escaped), "the escaped descendant is still running") }
     }
 
-    func testMissingCommandIsAClearError() {
-        XCTAssertThrowsError(try Supervisor.start(spec("no-such-handler.sh"))) { error in
-            let e = error as? SystemError
-            XCTAssertEqual(e?.errno, SystemError.noSuchFile)
-            XCTAssertNotNil(e?.hint)
+    func testMissingCommandIsAClearError() async {
+        do {
+            _ = try await Supervisor.start(spec("no-such-handler.sh"))
+            XCTFail("a missing handler started")
+        } catch {
+            XCTAssertEqual(error.errno, SystemError.noSuchFile)
+            XCTAssertNotNil(error.hint)
         }
     }
 
