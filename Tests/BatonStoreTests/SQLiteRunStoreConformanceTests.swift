@@ -68,4 +68,7 @@ final class SQLiteRunStoreConformanceTests: XCTestCase {
     }
     func testTwoHandlesCommitSlicesConcurrently() async throws { try await suite.twoHandlesCommitSlicesConcurrently() }
     func testConcurrentClaimsGiveEachRunOneOwner() async throws { try await suite.concurrentClaimsGiveEachRunOneOwner() }
+    func testJobsWithUnfinishedRunsNamesEachOnce() async throws { try await suite.jobsWithUnfinishedRunsNamesEachOnce() }
+    func testUnfinishedRunsOfSeveralJobsAreEachJobsOldest() async throws { try await suite.unfinishedRunsOfSeveralJobsAreEachJobsOldest() }
+    func testJobStatesAfterAVersionAreTheChangesSince() async throws { try await suite.jobStatesAfterAVersionAreTheChangesSince() }
 }
