@@ -28,24 +28,26 @@ extension RunEngine {
     /// Acts on due fires under each job's `overlap=` policy, against every unfinished run
     /// of the job whoever started it, and records them all, with the runs they start,
     /// in ONE transaction: fires due at the same moment cost one commit, and each
-    /// happens exactly once however many processes see it due.
+    /// happens exactly once however many processes see it due. The runs are recorded
+    /// unowned (`running` when they may start now, `queued` when they wait): whoever
+    /// drives the job's runs claims them.
     ///
-    /// With `prepare`, each run that starts at once is recorded owned by this process
-    /// with its first slice's start record, so driving it (`drive(…, startRecorded:
-    /// true)`) spawns the handler without another store round trip.
-    public func fireAll(_ fires: [DueFire], prepare: Bool = false) async throws(EngineError) -> [FireResult] {
+    /// overlap=replace asks the old runs to stop only for a fire recorded here: a
+    /// process that lost the fire to another must not cancel the run the winner started.
+    public func fireAll(_ fires: [DueFire]) async throws(EngineError) -> [FireResult] {
         guard !fires.isEmpty else { return [] }
         let now = Self.nowMs()
         do {
             var unfinished = try await unfinishedRuns(of: fires.map { ($0.job.name, $0.job.options.overlap) })
             var records: [FireRecord] = []
             var planned: [FireResult] = []
+            var replaces: [Int: [String]] = [:]
             for f in fires {
                 let job = f.job
                 var status = RunStatus.running
                 switch OverlapVerdict(job.options.overlap, busy: unfinished[job.name] ?? []) {
                 case let .start(s): status = s
-                case let .replace(old): for id in old { _ = try await store.requestCancel(runId: id, at: now) }
+                case let .replace(old): replaces[records.count] = old
                 case let .refuse(why):
                     records.append(FireRecord(job: job.name, scheduledAt: f.at * 1000, kind: .skipped, run: nil))
                     planned.append(.skipped(why))
@@ -56,30 +58,23 @@ extension RunEngine {
                 case .catchup: .catchup
                 case .reboot: .reboot
                 }
-                var new = NewRun(id: RunID.make(now), job: job.name, trigger: trigger, scheduledAt: f.at * 1000,
+                let new = NewRun(id: RunID.make(now), job: job.name, trigger: trigger, scheduledAt: f.at * 1000,
                                  createdAt: now, status: status)
-                let start = prepare && status == .running ? own(&new, job: JobRunSpec(job), at: now) : nil
-                records.append(FireRecord(job: job.name, scheduledAt: f.at * 1000, kind: f.kind, run: new, start: start))
+                records.append(FireRecord(job: job.name, scheduledAt: f.at * 1000, kind: f.kind, run: new))
                 let run = RunRecord(new)
                 planned.append(status == .queued ? .queued(run) : .started(run))
                 // A later fire of the same job in this batch sees this run as unfinished.
                 unfinished[job.name, default: []].append(run)
             }
             let recorded = try await store.recordFires(records, at: now)
+            // The fires won here: their old runs are asked to stop now that the
+            // replacement is committed (a failure here does not undo the fire).
+            for (i, old) in replaces.sorted(by: { $0.key < $1.key }) where recorded[i] {
+                for id in old { _ = try? await store.requestCancel(runId: id, at: now) }
+            }
             return zip(planned, recorded).map { $1 ? $0 : .duplicate }
         } catch {
             throw .store(error)
         }
-    }
-}
-
-extension RunEngine {
-    /// Makes a run about to be recorded this process's, with its first slice's start
-    /// record to commit alongside: the recorder drives it at once with
-    /// `drive(…, startRecorded: true)`, with no claim and no start of its own.
-    func own(_ new: inout NewRun, job: JobRunSpec, at now: Int64) -> SliceRecord {
-        new.owner = environment.owner
-        new.leaseExpiresAt = now + lease(job)
-        return SliceRecord(runId: new.id, number: 1, attempt: 1, startedAt: now, owner: environment.owner)
     }
 }
