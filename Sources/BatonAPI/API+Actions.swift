@@ -76,6 +76,8 @@ extension API {
                 }
             }
             try await engine.store.setPaused(job: job.name, paused: pause, at: now)
+            // Seen by this process's scheduler at once (another process's within 500 ms).
+            await scheduler.jobStatesChanged()
         } catch {
             return Self.storeDown()
         }

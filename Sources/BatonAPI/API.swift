@@ -247,15 +247,15 @@ public final class API: Sendable {
     /// driver slot is free for it now, else `queued` until one frees.
     func start(_ call: RunRequest, job: String) async -> HTTPResponse {
         var call = call
-        call.waits = true
-        if !options.intakeOnly { call.prepare = await scheduler.reserveStart(job: job) }
+        // Recorded `running` when a driver slot is free for it now, else `queued`;
+        // unowned either way (the scheduler's driver claims it).
+        let reserved = options.intakeOnly ? false : await scheduler.reserveStart(job: job)
+        call.waits = !reserved
         let answer = await intake.submit(call)
-        if call.prepare {
-            if case let .recorded(.started(run)) = answer, run.owner == engine.environment.owner {
-                // Handed over before the answer, so a cancel that follows it finds the run.
-                await scheduler.adopt(run)
-            }
-            await scheduler.unreserve()
+        if !options.intakeOnly {
+            // Handed over before the answer, so a cancel that follows it finds the run.
+            if case let .recorded(.started(run)) = answer { await scheduler.accepted(run) }
+            if reserved { await scheduler.unreserve() }
         }
         switch answer {
         case .failed:
@@ -265,7 +265,6 @@ public final class API: Sendable {
                               hint: "retry after \(Self.backlogRetryAfter)s; nothing was recorded (the limit is --max-backlog)",
                               headers: [("Retry-After", String(Self.backlogRetryAfter))])
         case let .recorded(.started(run)):
-            if !options.intakeOnly, run.owner != engine.environment.owner { Task { await scheduler.drive(job: job) } }
             log("webhook", [("job", job), ("run", run.id), ("trigger", call.trigger.rawValue), ("status", run.status.rawValue)])
             return Self.json(202, ["run_id": run.id, "status": run.status.rawValue])
         case let .recorded(.existing(id)):

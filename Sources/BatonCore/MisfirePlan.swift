@@ -1,13 +1,18 @@
 /// Which fires of a job are due at `now`, given the last fire baton recorded for it
-/// and the job's `misfire=` policy (SPEC §2). `baton tick` and the daemon both decide
-/// through here, so a fire is judged the same way whoever acts on it.
+/// and the job's `misfire=` policy (SPEC §2). `baton tick` and the daemon (at start,
+/// after a restart or a clock jump) both decide through here, with one rule, so a fire
+/// is judged the same way whoever acts on it:
 ///
-/// A fire within `window` seconds before `now` is on time (trigger `cron`); older
-/// unrecorded fires were missed while nothing was running baton:
+/// A fire less than `onTime` (60 s, cron's own resolution: Debian cron and a
+/// `* * * * * baton tick` line act once a minute) before `now` is on time (trigger
+/// `cron`), whatever the policy. Older unrecorded fires were missed while nothing was
+/// running baton:
 /// - `skip`: missed fires are dropped; an on-time fire still runs.
 /// - `once`: one run (trigger `catchup` unless it is on time), for the latest fire.
 /// - `all`: every missed fire, oldest first, then the on-time one: at most the newest
 ///   100 runs in all, the rest dropped and counted.
+/// A job with no recorded fire (new, or never fired) has missed nothing: only an
+/// on-time fire is due.
 public struct MisfirePlan: Sendable, Equatable {
     public struct Fire: Sendable, Equatable {
         /// The nominal fire time (Unix seconds).
@@ -28,14 +33,17 @@ public struct MisfirePlan: Sendable, Equatable {
 
     public init(due: [Fire], dropped: Int, next: Int64?) { self.due = due; self.dropped = dropped; self.next = next }
 
+    /// How late a fire may be and still be on time (seconds).
+    public static let onTime: Int64 = 60
+
     /// - Parameters:
-    ///   - lastFire: the last fire recorded for the job; nil when it never fired, and
-    ///     then only fires after `since` count (a new job has missed nothing).
+    ///   - lastFire: the last fire recorded for the job (Unix seconds); nil when it
+    ///     never fired.
     ///   - now: Unix seconds.
-    ///   - window: how late a fire may be and still be on time (a tick: its period).
     public static func plan(_ schedule: Schedule, zone: ZoneRules, policy: MisfirePolicy,
-                            lastFire: Int64?, since: Int64, now: Int64, window: Int64) -> MisfirePlan {
-        let start = max(lastFire ?? since, lastFire == nil ? now - window : Int64.min)
+                            lastFire: Int64?, now: Int64) -> MisfirePlan {
+        let window = onTime
+        let start = lastFire ?? now - window
         var times: [Int64] = []   // the newest `catchUpLimit + 1` fires in (start, now]
         var count = 0
         var next: Int64?
@@ -43,21 +51,15 @@ public struct MisfirePlan: Sendable, Equatable {
         case .reboot:
             return MisfirePlan(due: [], dropped: 0, next: nil)
         case let .every(d):
+            // On the epoch grid (`Schedule.fires(after:)`): indexes of the grid points in
+            // (start, now], computed, not walked.
             let step = max(1, DurationText.milliseconds(d) / 1000)
-            let anchor = lastFire ?? since
-            if lastFire == nil && now < anchor + step {
-                return MisfirePlan(due: [], dropped: 0, next: anchor + step)
-            }
-            let n = (now - anchor) / step
+            let first = start / step + 1, last = now / step
+            let n = max(0, last - first + 1)
             count = Int(min(n, Int64(Int32.max)))
             let keep = min(n, Int64(catchUpLimit + 1))
-            times = (0..<keep).reversed().map { anchor + (n - $0) * step }
-            next = anchor + (n + 1) * step
-            if lastFire == nil {
-                // First sight: only a fire inside the window is due; none was missed.
-                times = times.filter { $0 > now - window }
-                count = times.count
-            }
+            times = (0..<keep).reversed().map { (last - $0) * step }
+            next = (last + 1) * step
         case let .cron(expr, _):
             // The newest `catchUpLimit + 1` fires, in a ring (a long outage can hold millions).
             let size = catchUpLimit + 1
@@ -77,6 +79,8 @@ public struct MisfirePlan: Sendable, Equatable {
             times = (0..<kept).map { ring[(count - kept + $0) % size] }
         }
         guard let latest = times.last else { return MisfirePlan(due: [], dropped: 0, next: next) }
+        // A job never fired has missed nothing: its latest on-time fire is due, alone.
+        if lastFire == nil { times = [latest]; count = 1 }
         let onTime = latest > now - window
         switch policy {
         case .skip:

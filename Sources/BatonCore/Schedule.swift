@@ -2,7 +2,8 @@
 public enum Schedule: Sendable, Equatable, CustomStringConvertible {
     /// A cron expression (a macro such as `@daily` is stored as its expansion).
     case cron(CronExpression, macro: String?)
-    /// `@every D`: real elapsed time, anchored at the job's previous fire.
+    /// `@every D`: real elapsed time, on the multiples of D since the Unix epoch
+    /// (1970-01-01T00:00:00Z), so every daemon, tick and restart computes the same fires.
     case every(Duration)
     /// `@reboot`: once per boot of the machine.
     case reboot
@@ -68,7 +69,7 @@ public enum Schedule: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The next `count` fire instants (Unix seconds) strictly after `instant`.
-    /// `@every` counts from `instant`; `@reboot` has none.
+    /// `@every D` fires on the multiples of D since the Unix epoch; `@reboot` has none.
     public func fires(after instant: Int64, zone: ZoneRules, count: Int) -> [Int64] {
         switch self {
         case let .cron(e, _):
@@ -79,7 +80,8 @@ public enum Schedule: Sendable, Equatable, CustomStringConvertible {
             return out
         case let .every(d):
             let step = max(1, DurationText.milliseconds(d) / 1000)
-            return (1...max(1, count)).prefix(count).map { instant + Int64($0) * step }
+            let base = (instant >= 0 ? instant / step : (instant - step + 1) / step) * step
+            return (1...max(1, count)).prefix(count).map { base + Int64($0) * step }
         case .reboot:
             return []
         }

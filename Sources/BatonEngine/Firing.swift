@@ -28,7 +28,12 @@ extension RunEngine {
     /// Acts on due fires under each job's `overlap=` policy, against every unfinished run
     /// of the job whoever started it, and records them all, with the runs they start,
     /// in ONE transaction: fires due at the same moment cost one commit, and each
-    /// happens exactly once however many processes see it due.
+    /// happens exactly once however many processes see it due. The runs are recorded
+    /// unowned (`running` when they may start now, `queued` when they wait): whoever
+    /// drives the job's runs claims them.
+    ///
+    /// overlap=replace asks the old runs to stop only for a fire recorded here: a
+    /// process that lost the fire to another must not cancel the run the winner started.
     public func fireAll(_ fires: [DueFire]) async throws(EngineError) -> [FireResult] {
         guard !fires.isEmpty else { return [] }
         let now = Self.nowMs()
@@ -36,12 +41,13 @@ extension RunEngine {
             var unfinished = try await unfinishedRuns(of: fires.map { ($0.job.name, $0.job.options.overlap) })
             var records: [FireRecord] = []
             var planned: [FireResult] = []
+            var replaces: [Int: [String]] = [:]
             for f in fires {
                 let job = f.job
                 var status = RunStatus.running
                 switch OverlapVerdict(job.options.overlap, busy: unfinished[job.name] ?? []) {
                 case let .start(s): status = s
-                case let .replace(old): for id in old { _ = try await store.requestCancel(runId: id, at: now) }
+                case let .replace(old): replaces[records.count] = old
                 case let .refuse(why):
                     records.append(FireRecord(job: job.name, scheduledAt: f.at * 1000, kind: .skipped, run: nil))
                     planned.append(.skipped(why))
@@ -61,6 +67,11 @@ extension RunEngine {
                 unfinished[job.name, default: []].append(run)
             }
             let recorded = try await store.recordFires(records, at: now)
+            // The fires won here: their old runs are asked to stop now that the
+            // replacement is committed (a failure here does not undo the fire).
+            for (i, old) in replaces.sorted(by: { $0.key < $1.key }) where recorded[i] {
+                for id in old { _ = try? await store.requestCancel(runId: id, at: now) }
+            }
             return zip(planned, recorded).map { $1 ? $0 : .duplicate }
         } catch {
             throw .store(error)

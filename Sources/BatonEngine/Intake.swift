@@ -15,11 +15,9 @@ public struct RunRequest: Sendable {
     /// Names the signed request itself, to refuse it a second time at `replayScope`.
     public var replayKey: String?
     public var replayScope: String?
-    /// A driver slot is free for the run: it is recorded `running`, for a driver to
-    /// claim at once.
-    public var prepare = false
-    /// A run that is not `prepare`d is recorded `queued` (nobody starts it at once; a
-    /// driver claims it when a slot frees), not `running`.
+    /// The run waits for a driver slot: it is recorded `queued` (nobody starts it at
+    /// once; a driver claims it when a slot frees), not `running`. Either way it is
+    /// recorded unowned, and whoever drives the job's runs claims it.
     public var waits = false
 
     public init(job: JobRunSpec, trigger: Trigger, payload: String? = nil, params: String = "{}", parentRun: String? = nil,
@@ -87,7 +85,7 @@ extension RunEngine {
                 case let .replace(old): cancels[intake.count] = old
                 case let .refuse(why): refusal = why
                 }
-                if status == .running, r.waits, !r.prepare { status = .queued }
+                if status == .running, r.waits { status = .queued }
                 let new = NewRun(id: RunID.make(now), job: r.job.name, trigger: r.trigger, scheduledAt: now, createdAt: now,
                                  params: r.params, payload: r.payload, parentRun: r.parentRun, status: status)
                 var item = RunIntake(run: new, idempotencyKey: r.idempotencyKey, replayKey: r.replayKey,
@@ -138,31 +136,5 @@ extension RunEngine {
         payload["items"] = .array(ids.map { .string($0) })
         payload["retry_of"] = .string(run.id)
         return (JSONValue.object(payload).text, ids.count)
-    }
-}
-
-extension RunEngine {
-    /// The payload of the run `on-failure=` starts for a failed run (SPEC §2): which run
-    /// failed, why, its counts and its last cursor.
-    public static func onFailurePayload(_ failed: RunRecord) -> String {
-        var o: [String: JSONValue] = [
-            "job": .string(failed.job), "run_id": .string(failed.id), "status": .string(failed.status.rawValue),
-            "error": failed.error.map { .string($0) } ?? .null, "cursor": failed.cursor.map { .string($0) } ?? .null,
-            "counts": .object(["processed": .number(String(failed.counts.processed)), "succeeded": .number(String(failed.counts.succeeded)),
-                               "skipped": .number(String(failed.counts.skipped)), "failed": .number(String(failed.counts.failed))]),
-            "trigger": .string(failed.trigger.rawValue),
-        ]
-        if let t = failed.total { o["total"] = .number(String(t)) }
-        return JSONValue.object(["on_failure_of": .object(o)]).text
-    }
-
-    /// Records the run `on-failure=` names for `failed`, under the target's overlap=.
-    public func startOnFailure(of failed: RunRecord, target: JobRunSpec) async throws(EngineError) -> RequestResult {
-        // A run that on-failure= started does not start another when it fails itself:
-        // two jobs naming each other would otherwise ping-pong for ever.
-        if failed.payload?.contains("\"on_failure_of\"") == true {
-            return .refused("run \(failed.id) was itself started by on-failure=; not followed again")
-        }
-        return try await accept([RunRequest(job: target, trigger: .manual, payload: Self.onFailurePayload(failed))])[0]
     }
 }

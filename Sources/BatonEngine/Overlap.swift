@@ -33,19 +33,16 @@ enum OverlapVerdict: Equatable {
 }
 
 extension RunEngine {
-    /// Unfinished (running or queued) runs of `jobs`, by job. Jobs with overlap=allow
-    /// need none and are left out, so a job taking thousands of webhooks does not read
-    /// its whole backlog for each.
+    /// The oldest unfinished (running or queued) runs of `jobs`, by job, in one indexed
+    /// store call. Jobs with overlap=allow need none and are left out, so a job taking
+    /// thousands of webhooks does not read its backlog for each. Under the other
+    /// policies a job has few unfinished runs; `overlapReadLimit` bounds the read anyway
+    /// (overlap=replace cancels at most that many at once, the oldest).
     func unfinishedRuns(of jobs: [(name: String, policy: OverlapPolicy)]) async throws(StoreError) -> [String: [RunRecord]] {
         let names = Set(jobs.filter { $0.policy != .allow }.map(\.name))
-        var out: [String: [RunRecord]] = [:]
-        guard !names.isEmpty else { return out }
-        for status in [RunStatus.running, .queued] {
-            // One job: a short indexed read. Several: one read of every unfinished run.
-            let rows = names.count == 1 ? try await store.runs(job: names.first, status: status, limit: 1000)
-                : try await store.runs(job: nil, status: status, limit: 100_000)
-            for run in rows where names.contains(run.job) { out[run.job, default: []].append(run) }
-        }
-        return out
+        guard !names.isEmpty else { return [:] }
+        return try await store.unfinishedRuns(jobs: names.sorted(), limit: Self.overlapReadLimit)
     }
+
+    static let overlapReadLimit = 100
 }

@@ -144,6 +144,23 @@ public protocol RunStore: Sendable {
     /// Deletes finished runs of `job` beyond the newest `keep`, with their slices and items.
     /// Returns how many runs were deleted.
     func prune(job: String, keep: Int) async throws(StoreError) -> Int
+
+    // MARK: scheduling queries
+
+    /// The jobs that have unfinished (running or queued) runs, each once, in name
+    /// order: where a starting daemon or tick has runs to drive. An indexed read that
+    /// costs one probe per such job, however many runs they hold.
+    func jobsWithUnfinishedRuns() async throws(StoreError) -> [String]
+
+    /// The oldest `limit` unfinished runs of each of `jobs` (oldest first), in one call:
+    /// what `overlap=` decides a batch of fires or requests against.
+    func unfinishedRuns(jobs: [String], limit: Int) async throws(StoreError) -> [String: [RunRecord]]
+
+    /// The states of the jobs paused or unpaused after `version` (0: every job with
+    /// state), and the version to ask from next time. Versions grow with each change,
+    /// in commit order, whoever made it, so a daemon sees another process's pause by
+    /// an indexed read of what changed since it last looked.
+    func jobStates(after version: Int64) async throws(StoreError) -> (states: [String: JobState], version: Int64)
 }
 
 extension RunStore {

@@ -150,6 +150,21 @@ enum SQLiteSchema {
         """
         ALTER TABLE runs ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
         """,
+        // 11: what the scheduler asks without scanning. A version on each job's state,
+        // raised on every pause or unpause in commit order (the write lock serialises
+        // them), so a daemon reads only what changed since it last looked; triggers keep
+        // it, so every writer of job_state raises it.
+        """
+        ALTER TABLE job_state ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+        UPDATE job_state SET version = rowid;
+        CREATE INDEX job_state_version ON job_state(version);
+        CREATE TRIGGER job_state_version_insert AFTER INSERT ON job_state BEGIN
+            UPDATE job_state SET version = (SELECT max(version) FROM job_state) + 1 WHERE job = NEW.job;
+        END;
+        CREATE TRIGGER job_state_version_update AFTER UPDATE OF paused, changed_at ON job_state BEGIN
+            UPDATE job_state SET version = (SELECT max(version) FROM job_state) + 1 WHERE job = NEW.job;
+        END;
+        """,
     ]
 
     /// The version this baton writes and understands.

@@ -68,7 +68,7 @@ struct RunCommand {
         }
         log.info("start", ["jobs": String(set.jobs.count), "state": global.state, "schedules": global.schedules,
                            "mode": fires ? "run" : "serve"])
-        var server: HTTPServer?
+        let server: HTTPServer?
         if let listen {
             var options = API.Options()
             options.token = token
@@ -85,95 +85,16 @@ struct RunCommand {
                 return .usage
             }
             log.info("listen", ["address": server?.address.description ?? "", "auth": token == nil ? "none" : "bearer"])
+        } else {
+            server = nil
         }
         let loader = global.loader()
         let paths = [global.schedules]
-        let signals = Self.trap(scheduler: scheduler, log: log) { await scheduler.reload(loader.load(paths: paths)) }
-        let watcher = DirectoryWatcher(path: global.schedules) { Task { await scheduler.reload(loader.load(paths: paths)) } }
-        let reaper = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(5))
-                Supervisor.sweepStrays(reapZombies: true)
-            }
+        let daemon = Daemon(scheduler: scheduler, schedules: global.schedules, load: { loader.load(paths: paths) }) { event, fields in
+            log.write("info", event, fields: fields)
         }
-        await scheduler.run()
-        if let server { await Self.offPool { server.stop() } }
-        reaper.cancel()
-        watcher?.stop()
-        for s in signals { s.cancel() }
-        Supervisor.sweepStrays(reapZombies: true)
+        await daemon.run { server?.stop() }
         log.info("stop", ["drained": "true"])
         return .success
-    }
-
-    /// Runs a blocking call on a thread of its own, off Swift's cooperative pool.
-    static func offPool(_ body: @escaping @Sendable () -> Void) async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            Thread { body(); c.resume() }.start()
-        }
-    }
-
-    /// SIGTERM/SIGINT: drain, then (a second time) stop at once; SIGHUP: reload.
-    static func trap(scheduler: Scheduler, log: EventLog, reload: @escaping @Sendable () async -> Void) -> [DispatchSourceSignal] {
-        let count = Counter()
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler {
-                let hard = count.increment() > 1
-                log.info("signal", ["signal": sig == SIGTERM ? "TERM" : "INT", "action": hard ? "stop now" : "drain"])
-                Task { await scheduler.stop(hard: hard) }
-            }
-            s.resume()
-            sources.append(s)
-        }
-        signal(SIGHUP, SIG_IGN)
-        let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        hup.setEventHandler { Task { await reload() } }
-        hup.resume()
-        return sources + [hup]
-    }
-}
-
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var n = 0
-    func increment() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n }
-}
-
-/// Calls back (at most every 200 ms) when a file in `path` changes, via inotify(7) read
-/// on a thread of its own.
-final class DirectoryWatcher: @unchecked Sendable {
-    let fd: Int32
-    private let lock = NSLock()
-    private var stopped = false
-
-    init?(path: String, onChange: @escaping @Sendable () -> Void) {
-        fd = inotify_init1(Int32(IN_CLOEXEC))
-        guard fd >= 0 else { return nil }
-        let mask = UInt32(IN_CREATE | IN_DELETE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE)
-        guard inotify_add_watch(fd, path, mask) >= 0 else { close(fd); return nil }
-        let fd = self.fd
-        let thread = Thread { [self] in
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if n <= 0 || isStopped { return }
-                usleep(200_000)  // let an editor finish writing; one reload for a burst
-                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                while poll(&pfd, 1, 0) > 0 { _ = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
-                onChange()
-            }
-        }
-        thread.name = "baton-inotify"
-        thread.start()
-    }
-
-    var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
-
-    func stop() {
-        lock.lock(); stopped = true; lock.unlock()
-        close(fd)
     }
 }

@@ -45,26 +45,23 @@ struct RunDriver {
         _ = await Supervisor.offPool { Supervisor.sweepStrays(reapZombies: true) }
         progress.end()
         let status = try await report(final, once: once)
-        if final.status == .failed, let name = job.options.onFailure { try await followOnFailure(final, target: name, engine: engine) }
+        if final.status == .failed, job.options.onFailure != nil { try await followOnFailure(final, job: job, engine: engine) }
         return status
     }
 
-    /// on-failure=: starts the named job with the failed run described in its payload,
-    /// and drives it here too (the daemon and tick do the same).
-    func followOnFailure(_ failed: RunRecord, target name: String, engine: RunEngine) async throws {
-        guard let global, let target = global.loader().load(paths: [global.schedules]).job(named: name) else {
-            Console.err("baton: on-failure=\(name): no such job in the schedules; nothing started")
-            return
-        }
-        switch try await engine.startOnFailure(of: failed, target: JobRunSpec(target)) {
-        case let .started(run):
-            if !json { Console.err("baton: on-failure=\(name): run \(run.id) started for failed run \(failed.id)") }
-            let progress = Progress()
-            _ = try await drive(run, job: JobRunSpec(target), engine: self.engine(progress: progress), progress: progress)
-        case let .refused(why):
-            Console.err("baton: on-failure=\(name): not started: \(why)")
-        case .existing, .replay:
+    /// on-failure= (`RunEngine.followOnFailure`, as the daemon and tick): the run it
+    /// starts is driven here too, in the foreground.
+    func followOnFailure(_ failed: RunRecord, job: JobRunSpec, engine: RunEngine) async throws {
+        let set = global.map { $0.loader().load(paths: [$0.schedules]) }
+        switch try await engine.followOnFailure(of: failed, job: job, lookup: { set?.job(named: $0).map(JobRunSpec.init) }) {
+        case .none:
             break
+        case let .started(run, target):
+            if !json { Console.err("baton: on-failure=\(target.name): run \(run.id) started for failed run \(failed.id)") }
+            let progress = Progress()
+            _ = try await drive(run, job: target, engine: self.engine(progress: progress), progress: progress)
+        case let .refused(target, why):
+            Console.err("baton: on-failure=\(target): not started: \(why)")
         }
     }
 

@@ -99,3 +99,9 @@ enum SignalKeeper {
     nonisolated(unsafe) static var kept: [DispatchSourceSignal] = []
     static func keep(_ s: [DispatchSourceSignal]) { kept += s }
 }
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func increment() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n }
+}

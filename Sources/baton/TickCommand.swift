@@ -16,8 +16,6 @@ import Synchronization
 struct TickCommand {
     let args: Arguments
     let global: GlobalOptions
-    /// A fire this late is still on time: ticks come once a minute.
-    static let window: Int64 = 60
 
     init(_ argv: ArraySlice<String>) throws(UsageError) {
         args = try Arguments(argv, command: "tick", values: ["--max-time", "--max-concurrent"], flags: [])
@@ -46,56 +44,17 @@ struct TickCommand {
         let engine = RunEngine(store: store,
                                environment: EngineEnvironment(variables: ProcessInfo.processInfo.environment,
                                                               workingDirectory: FileManager.default.currentDirectoryPath,
-                                                              owner: RunID.localOwner(), leaseMs: global.leaseMs),
+                                                              owner: RunID.localOwner()),
                                observer: log)
-        try await fireDue(set: set, store: store, engine: engine, log: log)
-        await driveUnfinished(set: set, engine: engine, log: log, concurrency: concurrency,
-                              until: started.addingTimeInterval(Double(DurationText.milliseconds(maxTime)) / 1000))
-        _ = await Supervisor.offPool { Supervisor.sweepStrays(reapZombies: true) }
-        return .success
-    }
-
-    /// Every job's due fires, per its misfire policy; @reboot once per boot.
-    func fireDue(set: ScheduleSet, store: any RunStore, engine: RunEngine, log: EventLog) async throws {
-        let paused = try await store.jobStates().filter(\.value.paused).keys
-        let now = Int64(Date().timeIntervalSince1970)
-        var batch: [DueFire] = []
-        let lastFires = try await store.lastFires()
-        for job in set.jobs where !paused.contains(job.name) {
-            var due: [(Int64, FireKind)] = []
-            if job.schedule == .reboot {
-                if let boot = Boot.time() { due = [(boot, .reboot)] }
-            } else {
-                let last = lastFires[job.name].map { $0 / 1000 }
-                let plan = MisfirePlan.plan(job.schedule, zone: set.zone(of: job), policy: job.options.misfire,
-                                            lastFire: last, since: now - Self.window, now: now, window: Self.window)
-                // The daemon's own events, so tick and `baton run` log the same keys.
-                if plan.dropped > 0 { log.scheduler(.misfire(job: job.name, dropped: plan.dropped, policy: job.options.misfire.rawValue), metrics: nil) }
-                due = plan.due.map { ($0.at, $0.catchUp ? .catchup : .cron) }
-            }
-            batch += due.map { DueFire(job: job, at: $0.0, kind: $0.1) }
-        }
-        // All due fires, with their runs, in one commit (as the daemon does).
-        for (f, result) in zip(batch, try await engine.fireAll(batch)) {
-            let fired: Scheduler.Event
-            switch result {
-            case let .started(run): fired = .fired(job: f.job.name, run: run.id, at: f.at, result: f.kind.rawValue)
-            case let .queued(run): fired = .fired(job: f.job.name, run: run.id, at: f.at, result: "queued")
-            case let .skipped(why): fired = .fired(job: f.job.name, run: nil, at: f.at, result: "skipped: \(why)")
-            case .duplicate: continue
-            }
-            log.scheduler(fired, metrics: nil)
-        }
-    }
-
-    /// Unfinished runs of the schedules' jobs through the daemon's own driver (oldest
-    /// first, overlap=allow jobs side by side, lock= and on-failure= honoured), until
-    /// they are done or --max-time is up; then a drain keeps their cursors.
-    func driveUnfinished(set: ScheduleSet, engine: RunEngine, log: EventLog, concurrency: Int, until deadline: Date) async {
-        let scheduler = Scheduler(engine: engine, set: set, options: .init(maxConcurrent: concurrency, fires: false)) { event in
+        // The daemon's own scheduler: the same misfire rule, fire record, drivers, lock=
+        // and on-failure=; what is left at --max-time continues from its cursor.
+        let scheduler = Scheduler(engine: engine, set: set, options: .init(maxConcurrent: concurrency)) { event in
             log.scheduler(event, metrics: nil)
         }
-        await scheduler.driveAll(until: .now + .milliseconds(max(0, Int64(deadline.timeIntervalSinceNow * 1000))))
+        let left = Int64(started.addingTimeInterval(Double(DurationText.milliseconds(maxTime)) / 1000).timeIntervalSinceNow * 1000)
+        await scheduler.tick(until: .now + .milliseconds(max(0, left)))
+        Supervisor.sweepStrays(reapZombies: true)
+        return .success
     }
 }
 

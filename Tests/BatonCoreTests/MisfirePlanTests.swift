@@ -6,8 +6,8 @@ final class MisfirePlanTests: XCTestCase {
     let hourly = try! Schedule("0 * * * *")
     let t0 = instant("2026-11-25T10:00:00Z")
 
-    func plan(_ s: Schedule, _ p: MisfirePolicy, last: Int64?, now: Int64, window: Int64 = 60) -> MisfirePlan {
-        MisfirePlan.plan(s, zone: .utc, policy: p, lastFire: last, since: t0 - 86_400, now: now, window: window)
+    func plan(_ s: Schedule, _ p: MisfirePolicy, last: Int64?, now: Int64) -> MisfirePlan {
+        MisfirePlan.plan(s, zone: .utc, policy: p, lastFire: last, now: now)
     }
 
     func testAnOnTimeFireIsDueUnderEveryPolicy() {
@@ -45,7 +45,7 @@ final class MisfirePlanTests: XCTestCase {
         XCTAssertEqual(plan(hourly, .all, last: nil, now: t0 + 5).due, [.init(at: t0, catchUp: false)])
     }
 
-    func testEveryCountsFromTheLastFire() {
+    func testEveryCountsTheGridFromTheLastFire() {
         let every = try! Schedule("@every 90s")
         XCTAssertEqual(plan(every, .once, last: t0, now: t0 + 60).due, [])
         XCTAssertEqual(plan(every, .once, last: t0, now: t0 + 60).next, t0 + 90)
@@ -54,6 +54,31 @@ final class MisfirePlanTests: XCTestCase {
         XCTAssertEqual(r.due.map(\.at), [t0 + 90, t0 + 180, t0 + 270, t0 + 360])
         XCTAssertEqual(r.due.map(\.catchUp), [true, true, true, false])
         XCTAssertEqual(plan(every, .skip, last: t0, now: t0 + 400).dropped, 3)
+    }
+
+    /// Issue 12: @every was anchored to each process's start, so two daemons (or one
+    /// after a restart) fired at different times. The grid is the epoch's.
+    func testEveryFiresOnTheEpochGridWhoeverAsks() {
+        let every = try! Schedule("@every 7s")
+        let now = t0 + 100  // not on the 7 s grid
+        let grid = { (t: Int64) in t - t % 7 }
+        XCTAssertEqual(plan(every, .once, last: nil, now: now).next, grid(now) + 7)
+        XCTAssertEqual(plan(every, .once, last: nil, now: now + 3).next, grid(now + 3) + 7)
+        XCTAssertEqual(every.fires(after: now, zone: .utc, count: 2), [grid(now) + 7, grid(now) + 14])
+        XCTAssertEqual(every.fires(after: now + 1, zone: .utc, count: 1), every.fires(after: now + 2, zone: .utc, count: 1))
+        // A new job: the grid point within the minute is on time, none was missed.
+        XCTAssertEqual(plan(every, .all, last: nil, now: now).due, [.init(at: grid(now), catchUp: false)])
+    }
+
+    /// Issue 12: the daemon dropped a fire a few seconds old after a restart (a 2 s
+    /// window) where tick ran it (60 s): one rule now, cron's minute.
+    func testAFireUnderAMinuteLateIsOnTimeUnderEveryPolicy() {
+        for p in [MisfirePolicy.skip, .once, .all] {
+            XCTAssertEqual(plan(hourly, p, last: t0 - 3600, now: t0 + 30).due, [.init(at: t0, catchUp: false)], "\(p)")
+            XCTAssertEqual(plan(hourly, p, last: nil, now: t0 + 59).due, [.init(at: t0, catchUp: false)], "\(p)")
+        }
+        XCTAssertEqual(plan(hourly, .skip, last: t0 - 3600, now: t0 + 60).due, [])
+        XCTAssertEqual(plan(hourly, .once, last: t0 - 3600, now: t0 + 60).due, [.init(at: t0, catchUp: true)])
     }
 
     func testRebootHasNoTimedFires() {

@@ -46,4 +46,7 @@ final class SQLiteRunStoreConformanceTests: XCTestCase {
     func testTwoHandlesRaceForOneLock() async throws { try await suite.twoHandlesRaceForOneLock() }
     func testRememberRequestRefusesAReplayUntilItExpires() async throws { try await suite.rememberRequestRefusesAReplayUntilItExpires() }
     func testWatchNamesCancelledAndLostRuns() async throws { try await suite.watchNamesCancelledAndLostRuns() }
+    func testJobsWithUnfinishedRunsNamesEachOnce() async throws { try await suite.jobsWithUnfinishedRunsNamesEachOnce() }
+    func testUnfinishedRunsOfSeveralJobsAreEachJobsOldest() async throws { try await suite.unfinishedRunsOfSeveralJobsAreEachJobsOldest() }
+    func testJobStatesAfterAVersionAreTheChangesSince() async throws { try await suite.jobStatesAfterAVersionAreTheChangesSince() }
 }

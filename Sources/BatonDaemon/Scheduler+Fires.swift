@@ -1,0 +1,134 @@
+import BatonConfig
+import BatonCore
+import BatonEngine
+import BatonStore
+
+/// Each job's next fire: a heap to wake for the earliest, and a map to tell a current
+/// entry from one a reload or a clock jump made stale.
+struct FirePlan {
+    var heap = FireHeap()
+    var next: [String: Int64] = [:]
+
+    mutating func removeAll() { heap.removeAll(); next.removeAll() }
+}
+
+/// Paused jobs as the store says, and the version read up to (`RunStore.jobStates(after:)`).
+struct Pauses {
+    var paused: Set<String> = []
+    var version: Int64 = 0
+}
+
+extension Scheduler {
+    /// Fire times of `jobs` from `now`, with catch-up of missed fires per `misfire=`
+    /// (`MisfirePlan`, the rule `tick` follows too): one read of every job's last fire,
+    /// and the fires due recorded in one commit.
+    func plan(all jobs: [Job], now: Int64, catchUp: Bool) async {
+        var due: [DueFire] = []
+        var last: [String: Int64] = [:]
+        if catchUp {
+            do { last = try await store.lastFires() } catch { report(.error("reading the last fires: \(error.description)")) }
+        }
+        for job in jobs {
+            if job.schedule == .reboot {
+                if catchUp, let boot = Boot.time(), !pauses.paused.contains(job.name) {
+                    due.append(DueFire(job: job, at: boot, kind: .reboot))
+                }
+                continue
+            }
+            guard catchUp else { schedule(job, after: now); continue }
+            let plan = MisfirePlan.plan(job.schedule, zone: set.zone(of: job), policy: job.options.misfire,
+                                        lastFire: last[job.name].map { $0 / 1000 }, now: now)
+            if plan.dropped > 0 { report(.misfire(job: job.name, dropped: plan.dropped, policy: job.options.misfire.rawValue)) }
+            if !pauses.paused.contains(job.name) {
+                due += plan.due.map { DueFire(job: job, at: $0.at, kind: $0.catchUp ? .catchup : .cron) }
+            }
+            if let next = plan.next { push(job.name, at: next) } else { fires.next[job.name] = nil }
+        }
+        // Oldest first, so a job's catch-up runs queue in order.
+        await fire(due.sorted { $0.at < $1.at })
+    }
+
+    /// The job's next fire after `t`. `@every` is on the epoch grid, cron expressions
+    /// on the calendar: every daemon and every restart computes the same fires.
+    func schedule(_ job: Job, after t: Int64) {
+        guard let at = job.schedule.fires(after: t, zone: set.zone(of: job), count: 1).first else {
+            fires.next[job.name] = nil
+            return
+        }
+        push(job.name, at: at)
+    }
+
+    func push(_ name: String, at: Int64) {
+        fires.next[name] = at
+        fires.heap.push(.init(at: at, job: name))
+    }
+
+    /// Everything due now, recorded in one commit, then driven.
+    func fireDue() async {
+        var batch: [DueFire] = []
+        let now = wallSeconds()
+        while let top = fires.heap.top, top.at <= now {
+            _ = fires.heap.pop()
+            guard fires.next[top.job] == top.at, let job = set.job(named: top.job) else { continue }
+            if !pauses.paused.contains(job.name) {
+                let jitter = DurationText.milliseconds(job.options.jitter)
+                if jitter > 0 {
+                    // A random delay before the start; the nominal time stays the fire's.
+                    let delay = Int64.random(in: 0...jitter), at = top.at
+                    Task {
+                        try? await Task.sleep(for: .milliseconds(delay))
+                        await self.fire([DueFire(job: job, at: at, kind: .cron)])
+                    }
+                } else {
+                    batch.append(DueFire(job: job, at: top.at, kind: .cron))
+                }
+            }
+            schedule(job, after: top.at)
+        }
+        await fire(batch)
+    }
+
+    /// Records the fires (one commit), hands each run that may start now to a driver at
+    /// once (no store read, no wait for this actor), then logs them.
+    func fire(_ batch: [DueFire]) async {
+        guard !batch.isEmpty, isRunning else { return }
+        let results: [FireResult]
+        do { results = try await engine.fireAll(batch) } catch {
+            report(.error("fire: \(error.description)"))
+            return
+        }
+        for result in results {
+            switch result {
+            case let .started(run), let .queued(run): accept(run)
+            case .skipped, .duplicate: continue
+            }
+        }
+        for (f, result) in zip(batch, results) {
+            switch result {
+            case let .started(run): report(.fired(job: f.job.name, run: run.id, at: f.at, result: f.kind.rawValue))
+            case let .queued(run): report(.fired(job: f.job.name, run: run.id, at: f.at, result: "queued"))
+            case let .skipped(why): report(.fired(job: f.job.name, run: nil, at: f.at, result: "skipped: \(why)"))
+            case .duplicate: continue
+            }
+        }
+    }
+
+    /// Reads the pauses and unpauses made since the last look, by any process (an
+    /// indexed read of what changed, usually nothing).
+    func refreshPauses() async {
+        do {
+            let changes = try await store.jobStates(after: pauses.version)
+            for (job, state) in changes.states {
+                if state.paused { pauses.paused.insert(job) } else { pauses.paused.remove(job) }
+            }
+            pauses.version = changes.version
+        } catch {
+            report(.error("reading paused jobs: \(error.description)"))
+        }
+    }
+
+    /// A pause or unpause made in this process (the API): seen at once, not at the next look.
+    public func jobStatesChanged() async {
+        await refreshPauses()
+    }
+}
