@@ -139,9 +139,9 @@ class World:
         return subprocess.run(self.argv(args), cwd=self.dir, env=base_env(), capture_output=True, text=True,
                               timeout=timeout, stdin=subprocess.DEVNULL)
 
-    def start(self, *args, gate=None):
+    def start(self, *args, gate=None, env=None):
         """`baton ARGS` in the background (behind `gate`, a Gate, when given)."""
-        p = Proc(self.argv(args), self.dir, base_env(), gate)
+        p = Proc(self.argv(args), self.dir, base_env(**(env or {})), gate)
         self.procs.append(p)
         if gate:
             gate.waiting.append(p)
