@@ -157,7 +157,7 @@ class StaleOwnerTests(unittest.TestCase):
     def testFrozenAsItsSliceEnds(self):
         # The handler has done its work: the first owner is about to commit the slice
         # when it is frozen; awake, it commits it.
-        self.attack("pace=2s", lambda w, run: any(r["ev"] == "end" and r["slice"] == 2 for r in w.ledger(run)))
+        self.attack("pace=200ms", lambda w, run: any(r["ev"] == "end" and r["slice"] == 2 for r in w.ledger(run)))
 
     def testFrozenBetweenSlicesWokenPastItsDeadline(self):
         # Frozen in the pause after slice 2's commit; it wakes past its deadline= (which
