@@ -39,6 +39,7 @@ test: test-deps venv
 	BATON_BIN=$(abspath $(BATON)) $(PY) -m unittest discover -s Tests/http -t Tests/http
 	BATON_BIN=$(abspath $(BATON)) $(PY) -m unittest discover -s Tests/providers -t Tests/providers
 	BATON_BIN=$(abspath $(BATON)) $(PY) -m unittest discover -s Tests/handlers -t Tests/handlers
+	BATON_BIN=$(abspath $(BATON)) $(PY) -m unittest discover -s Tests/attack -t Tests/attack
 	BATON_BIN=$(abspath $(BATON)) $(PY) -m unittest discover -s Tests/cli -t Tests/cli
 
 run: build
