@@ -42,8 +42,10 @@ public enum RunText {
     public static func state(_ run: RunRecord, now: Int64 = nowMs()) -> String {
         guard run.status == .running else { return run.status.rawValue }
         guard let owner = run.owner, let lease = run.leaseExpiresAt, lease > now, !RunID.isDeadLocalOwner(owner) else {
-            // Recorded, no slice started yet (SPEC §1): queued, not waiting.
-            return run.slicesDone == 0 && run.nextAttempt == 1 ? "queued" : "waiting"
+            // Recorded and never taken by a driver (epoch 0: no claim yet), so no slice of
+            // it started (SPEC §1): queued. A run a driver took and left (it died, or
+            // drained) is waiting.
+            return run.slicesDone == 0 && run.nextAttempt == 1 && run.epoch == 0 ? "queued" : "waiting"
         }
         return "running"
     }
