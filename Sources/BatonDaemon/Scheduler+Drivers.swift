@@ -156,7 +156,12 @@ extension Scheduler {
         }
         let outcome: DriveOutcome
         do {
-            outcome = .drove(try await engine.drive(runId: run.id, job: JobRunSpec(job), control: control, known: run))
+            // A run this process just fired is held by it already (epoch 1): driven
+            // without another claim while that hold is surely alive (half its lease).
+            let env = engine.environment
+            let fresh = run.owner == env.owner && run.epoch == 1 && Self.wallMilliseconds() - run.createdAt < env.leaseMs / 2
+            outcome = .drove(try await engine.drive(runId: run.id, job: JobRunSpec(job), control: control, known: run,
+                                                    claimed: fresh ? run : nil))
         } catch {
             if case .heldElsewhere = error { outcome = .heldElsewhere } else {
                 outcome = .failed("run \(run.id) of \(job.name): \(error.description)")

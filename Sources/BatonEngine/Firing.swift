@@ -28,9 +28,12 @@ extension RunEngine {
     /// Acts on due fires under each job's `overlap=` policy, against every unfinished run
     /// of the job whoever started it, and records them all, with the runs they start,
     /// in ONE transaction: fires due at the same moment cost one commit, and each
-    /// happens exactly once however many processes see it due. The runs are recorded
-    /// unowned (`running` when they may start now, `queued` when they wait): whoever
-    /// drives the job's runs claims them.
+    /// happens exactly once however many processes see it due. A run that may start now
+    /// is recorded `running` and held by this process (epoch 1: claiming the fire
+    /// claims its run), for its driver here to start without another claim
+    /// (`drive(…, claimed:)`); a run that waits is recorded `queued` and unowned, for
+    /// whoever drives the job's runs to claim. A fired run this process never drives
+    /// (it stopped first) is taken over once it is gone or its lease has run out.
     ///
     /// overlap=replace asks the old runs to stop only for a fire recorded here: a
     /// process that lost the fire to another must not cancel the run the winner started.
@@ -58,8 +61,10 @@ extension RunEngine {
                 case .catchup: .catchup
                 case .reboot: .reboot
                 }
+                let held = status == .running
                 let new = NewRun(id: RunID.make(now), job: job.name, trigger: trigger, scheduledAt: f.at * 1000,
-                                 createdAt: now, status: status)
+                                 createdAt: now, owner: held ? environment.owner : nil,
+                                 leaseMs: held ? environment.leaseMs : nil, status: status)
                 records.append(FireRecord(job: job.name, scheduledAt: f.at * 1000, kind: f.kind, run: new))
                 let run = RunRecord(new)
                 planned.append(status == .queued ? .queued(run) : .started(run))

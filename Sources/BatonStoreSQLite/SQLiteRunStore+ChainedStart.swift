@@ -1,11 +1,12 @@
 import BatonStore
 import Synchronization
 
-/// The start of a slice that follows its run's commit at once (a chain going straight
-/// on), without a round trip: a choice of this backend, invisible to its callers.
+/// The start of a slice that follows its run's commit, or its creation held by its
+/// driver, at once (a chain going straight on, a fired run starting), without a round
+/// trip: a choice of this backend, invisible to its callers.
 ///
-/// When `commitSlice` leaves a run going on, the store remembers the run as committed
-/// under that lease. A `startSlice` of exactly the next slice and attempt under the same
+/// When `commitSlice` leaves a run going on, or `createRun`/`recordFires` create one
+/// held by an owner, the store remembers the run under that lease. A `startSlice` of exactly the next slice and attempt under the same
 /// lease, within `window` of that commit, is answered from it at once, and its
 /// transaction (the same conditional one as always) is queued on the store's thread
 /// without waiting for it: it runs while the handler is being spawned, and before any
@@ -28,11 +29,18 @@ final class ChainedStarts: Sendable {
     private let refused = Mutex<[String: StoreError]>([:])
 
     func remember(_ lease: Lease, _ run: RunRecord) {
-        guard run.status == .running, run.owner == lease.owner, run.epoch == lease.epoch, !run.cancelRequested else {
+        guard run.status == .running || (run.status == .queued && run.slicesDone == 0), run.owner == lease.owner, run.epoch == lease.epoch, !run.cancelRequested else {
             forget(lease.runId)
             return
         }
         committed.withLock { $0[lease.runId] = Committed(lease: lease, run: run, at: .now) }
+    }
+
+    /// A run created held by its owner (epoch 1), as `RunRecord(new)` reads it.
+    func rememberCreated(_ new: NewRun) {
+        guard new.owner != nil, new.status == .running || new.status == .queued else { return }
+        let run = RunRecord(new)
+        if let lease = Lease(run) { remember(lease, run) }
     }
 
     func forget(_ runId: String) {
@@ -45,7 +53,9 @@ final class ChainedStarts: Sendable {
             guard let c = all.removeValue(forKey: lease.runId), c.lease == lease,
                   c.run.nextSlice == start.number, c.run.nextAttempt == start.attempt,
                   ContinuousClock.now - c.at < Self.window else { return nil }
-            return c.run
+            var run = c.run
+            run.status = .running  // as the queued start makes it
+            return run
         }
     }
 

@@ -4,7 +4,9 @@ import BatonStore
 extension SQLiteRunStore {
     /// - Throws: `.conflict` when the id exists.
     public func createRun(_ new: NewRun) async throws(StoreError) -> RunRecord {
-        try await perform { tables throws(StoreError) in try tables.createRun(new) }
+        let run = try await perform { tables throws(StoreError) in try tables.createRun(new) }
+        if let lease = Lease(run), new.owner != nil { chained.remember(lease, run) }
+        return run
     }
 
     public func claim(runId: String, owner: String, leaseMs: Int64, replacing: String?) async throws(StoreError) -> RunRecord? {
@@ -120,7 +122,11 @@ extension SQLiteRunStore {
     }
 
     public func recordFires(_ fires: [FireRecord], at: Int64) async throws(StoreError) -> [Bool] {
-        try await perform { tables throws(StoreError) in try tables.recordFires(fires, at: at) }
+        let recorded = try await perform { tables throws(StoreError) in try tables.recordFires(fires, at: at) }
+        for (fire, won) in zip(fires, recorded) where won {
+            if let new = fire.run { chained.rememberCreated(new) }
+        }
+        return recorded
     }
 
     public func createRuns(_ batch: [RunIntake], at: Int64) async throws(StoreError) -> [IntakeOutcome] {

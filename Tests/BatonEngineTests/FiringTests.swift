@@ -39,16 +39,21 @@ final class FiringTests: XCTestCase {
         XCTAssertEqual(r1After?.cancelRequested, false, "the loser cancelled the winner's new run")
     }
 
-    /// Fires are recorded unowned: whoever drives the job's runs claims them.
-    func testFiredRunsAreRecordedUnownedRunningOrQueued() async throws {
+    /// A fire that may start now claims its run (held by the firing process, epoch 1);
+    /// one that waits is recorded queued and unowned, for whoever drives the job's runs.
+    /// Neither has a slice start recorded with it.
+    func testFiredRunsAreHeldWhenTheyStartAndUnownedWhenQueued() async throws {
         let queue = job("* * * * * * q overlap=queue /bin/true")
         let e = fx.engine()
         let results = try await e.fireAll([DueFire(job: queue, at: 2_000, kind: .cron), DueFire(job: queue, at: 2_001, kind: .cron)])
         guard case let .started(first) = results[0], case let .queued(second) = results[1] else { return XCTFail("\(results)") }
-        for (id, status) in [(first.id, RunStatus.running), (second.id, .queued)] {
+        for (id, status, owner, epoch) in [(first.id, RunStatus.running, Optional(e.environment.owner), Int64(1)),
+                                           (second.id, .queued, nil, 0)] {
             let stored = try await fx.store.run(id: id)
             XCTAssertEqual(stored?.status, status)
-            XCTAssertNil(stored?.owner)
+            XCTAssertEqual(stored?.owner, owner)
+            XCTAssertEqual(stored?.epoch, epoch)
+            if owner != nil { XCTAssertNotNil(stored?.leaseExpiresAt, "held under a lease from the store's clock") }
             let slices = try await fx.store.slices(runId: id)
             XCTAssertEqual(slices.count, 0, "a start recorded with the fire")
         }
