@@ -153,7 +153,9 @@ final class ProviderClientTests: XCTestCase {
         let client = try AnthropicClient(baseURL: base, apiKey: "k", deadline: .after(ms: 5000))
         try fault(["malformed": true])
         XCTAssertThrowsError(try client.complete(model: "m", messages: [.user("x")], maxTokens: 5)) { e in
-            XCTAssertEqual(e as? ProviderError, .badResponse(provider: "anthropic", field: "the body is not a JSON object"))
+            // Where, never what: the body may hold message text (issue 12).
+            XCTAssertEqual(e as? ProviderError, .badResponse(provider: "anthropic",
+                                                             field: #"the body is not JSON (line 1, column 8: the string never ends (no closing '"'))"#))
         }
     }
 
