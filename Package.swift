@@ -34,13 +34,13 @@ let package = Package(
         // The SQLite wrapper (connection, statements, transactions) for the store, the
         // sandbox and handlers' APP_DB.
         .target(name: "BatonSQLite", dependencies: ["CSQLite"]),
-        .target(name: "BatonStoreSQLite", dependencies: ["BatonStore", "BatonSQLite", "CSQLite"]),
+        .target(name: "BatonStoreSQLite", dependencies: ["BatonJSON", "BatonStore", "BatonSQLite", "CSQLite"]),
         // libcurl (Debian: libcurl4-openssl-dev); only BatonCurl imports it.
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // One reused easy handle: HTTP(S) and SMTP, bounded by a timeout.
         .target(name: "BatonCurl", dependencies: ["CCurl"]),
         // `baton sandbox`: the providers' stand-ins over BatonHTTP, deliveries in SQLite.
-        .target(name: "BatonSandbox", dependencies: ["BatonCore", "BatonHTTP", "BatonCrypto", "BatonSQLite"]),
+        .target(name: "BatonSandbox", dependencies: ["BatonCore", "BatonHTTP", "BatonCrypto", "BatonJSON", "BatonSQLite"]),
         // Typed clients of the AI and messaging providers (HANDLERS.md).
         .target(name: "BatonProviders", dependencies: ["BatonCurl", "BatonJSON"]),
         // What every handler executable links: the slice, its deadline, SIGTERM, the result.

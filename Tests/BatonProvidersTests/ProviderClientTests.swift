@@ -228,6 +228,18 @@ final class ProviderClientTests: XCTestCase {
         XCTAssertTrue((got["data"] as? String ?? "").contains("Message-ID: \(receipt.id)"))
     }
 
+    /// Issue 12: the sandbox reads bodies with BatonJSON, and its refusals say where.
+    func testTheSandboxsFaultControlNamesTheFieldAtFault() throws {
+        var request = URLRequest(url: URL(string: base + "/_sandbox/faults")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(#"{"faults":[{"status":429},{"status":"soon"}]}"#.utf8)
+        let answer = String(decoding: try Self.fetch(request), as: UTF8.self)
+        XCTAssertTrue(answer.contains(#"\"faults[1].status\": expected a whole number, got a string"#), answer)
+        request.httpBody = Data("{\"faults\":[\n{]}".utf8)
+        let syntax = String(decoding: try Self.fetch(request), as: UTF8.self)
+        XCTAssertTrue(syntax.contains("line 2, column 2: expected a \\\"key\\\" in double quotes"), syntax)
+    }
+
     // MARK: helpers
 
     func fault(_ f: [String: Any]) throws {
