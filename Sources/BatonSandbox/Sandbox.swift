@@ -168,8 +168,7 @@ public final class Sandbox: Sendable {
     }
 
     public static func json(_ status: Int, _ object: [String: Any], headers: [(String, String)] = []) -> HTTPResponse {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: Array(data))
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: Array(JSONValue(any: object).text.utf8))
     }
 }
 
