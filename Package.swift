@@ -33,18 +33,18 @@ let package = Package(
         // The embedded store: `sqlite:PATH`, WAL mode, several processes on one machine.
         // The SQLite wrapper (connection, statements, transactions) for the store, the
         // sandbox and handlers' APP_DB.
-        .target(name: "BatonSQLite", dependencies: ["BatonStore", "CSQLite"]),
-        .target(name: "BatonStoreSQLite", dependencies: ["BatonStore", "BatonSQLite", "CSQLite"]),
+        .target(name: "BatonSQLite", dependencies: ["CSQLite"]),
+        .target(name: "BatonStoreSQLite", dependencies: ["BatonJSON", "BatonStore", "BatonSQLite", "CSQLite"]),
         // libcurl (Debian: libcurl4-openssl-dev); only BatonCurl imports it.
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // One reused easy handle: HTTP(S) and SMTP, bounded by a timeout.
         .target(name: "BatonCurl", dependencies: ["CCurl"]),
         // `baton sandbox`: the providers' stand-ins over BatonHTTP, deliveries in SQLite.
-        .target(name: "BatonSandbox", dependencies: ["BatonCore", "BatonHTTP", "BatonCrypto", "BatonSQLite", "BatonStore"]),
+        .target(name: "BatonSandbox", dependencies: ["BatonCore", "BatonHTTP", "BatonCrypto", "BatonJSON", "BatonSQLite"]),
         // Typed clients of the AI and messaging providers (HANDLERS.md).
         .target(name: "BatonProviders", dependencies: ["BatonCurl", "BatonJSON"]),
         // What every handler executable links: the slice, its deadline, SIGTERM, the result.
-        .target(name: "BatonHandlerKit", dependencies: ["BatonCore", "BatonJSON", "BatonProviders", "BatonSQLite", "BatonStore"]),
+        .target(name: "BatonHandlerKit", dependencies: ["BatonCore", "BatonJSON", "BatonProviders", "BatonSQLite"]),
         // An example handler on the kit: sends APP_DB's outbox as SMS (docs/handlers.md).
         .executableTarget(name: "send-sms", dependencies: ["BatonHandlerKit"], path: "handlers/examples/send-sms"),
         // regenerate-reports (HANDLERS.md, seed 002): its logic in a library the tests call in-process.
@@ -89,7 +89,7 @@ let package = Package(
         // Schedule directories and files on disk, commands on PATH.
         .target(name: "BatonConfig", dependencies: ["BatonCore"]),
         // The command line: arguments in, exit code out.
-        .executableTarget(name: "baton", dependencies: ["BatonCore", "BatonConfig", "BatonStore", "BatonStoreSQLite", "BatonEngine", "BatonSupervisor", "BatonDaemon", "BatonReport", "BatonAPI", "BatonHTTP", "BatonSandbox", "BatonJSON"]),
+        .executableTarget(name: "baton", dependencies: ["BatonCore", "BatonConfig", "BatonStore", "BatonStoreSQLite", "BatonEngine", "BatonSupervisor", "BatonDaemon", "BatonReport", "BatonAPI", "BatonHTTP", "BatonSandbox", "BatonJSON", "BatonSQLite"]),
         // bench/cron-next measures this in-process.
         .executableTarget(name: "BenchCronNext", dependencies: ["BatonCore", "BatonConfig"], path: "bench/cron-next-swift"),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
@@ -99,6 +99,8 @@ let package = Package(
         // The RunStore conformance suite, run against every backend.
         .testTarget(name: "BatonProvidersTests", dependencies: ["BatonProviders"]),
         .testTarget(name: "BatonDaemonTests", dependencies: ["BatonDaemon", "BatonConfig", "BatonEngine", "BatonStore", "BatonStoreSQLite", "BatonSupervisor"]),
+        .testTarget(name: "BatonHTTPTests", dependencies: ["BatonHTTP"]),
+        .testTarget(name: "BatonJSONTests", dependencies: ["BatonJSON"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonStoreSQLite", "BatonSQLite"]),
         // What the in-process tests of the kit and the handlers share: a real `baton sandbox`.
         .target(name: "BatonTestSupport", path: "Tests/Support"),

@@ -97,11 +97,10 @@ extension API {
     static func payloadAndKey(_ request: HTTPRequest) -> Result<(String?, String?), Refused> {
         var payload: String?
         if !request.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-            guard let value = JSONValue.parse(request.body) else {
-                return .failure(Refused(response: error(400, "the body is not JSON",
+            do { payload = try JSONValue.decode(request.body).text } catch {
+                return .failure(Refused(response: API.error(400, "the body is not JSON: \(error.withExcerpt)",
                                                         hint: "send a JSON document (it becomes the run's payload), or an empty body")))
             }
-            payload = value.text
         }
         switch idempotencyKey(request) {
         case let .refused(response): return .failure(Refused(response: response))

@@ -29,90 +29,82 @@ public struct SliceResult: Sendable, Equatable {
         do { value = try JSONValue.decode(output) } catch {
             // The message is what `show`, `runs` and the invoke summary print: it carries
             // the position, the line at fault, and the most common cause.
-            let excerpt = error.excerpt.isEmpty ? "" : ": \(JSONValue.quote(error.excerpt))"
-            throw ResultError("stdout is not one JSON object: \(error)\(excerpt); logs belong on stderr (>&2), stdout takes only the result",
+            throw ResultError("stdout is not one JSON object: \(error.withExcerpt); logs belong on stderr (>&2), stdout takes only the result",
                               hint: "print exactly one JSON object such as {\"cursor\":\"42\"} on stdout, or nothing; write logs to stderr")
         }
         guard case let .object(o) = value else {
             throw ResultError("stdout holds \(value.kind), not a JSON object", hint: "print one object: {\"cursor\":…,\"has_more\":…}")
         }
+        let r: SliceResult
+        do { r = try fields(o) } catch { throw ResultError.field(error) }
+        if let c = r.cursor, c.utf8.count > 64 * 1024 {
+            throw ResultError("result field \"cursor\" is longer than 64 KiB", hint: "keep cursors short: a key, an offset, an id")
+        }
+        return r
+    }
+
+    /// The protocol's fields, each read naming its path when it is wrong.
+    static func fields(_ o: [String: JSONValue]) throws(JSONFieldError) -> SliceResult {
+        // One lookup per top-level field, straight from the object: this runs per slice.
+        func doc(_ key: String) -> JSONField { JSONField(o[key], path: key) }
         var r = SliceResult(cursor: nil, hasMore: false)
-        switch o["cursor"] {
-        case nil, .null?: r.cursor = nil
-        case let .string(s)?:
-            guard s.utf8.count <= 64 * 1024 else { throw ResultError("result field 'cursor' is longer than 64 KiB", hint: "keep cursors short: a key, an offset, an id") }
-            r.cursor = s
-        case let v?: throw ResultError.field("cursor", "a string or null", v)
-        }
-        switch o["has_more"] {
-        case nil, .null?: r.hasMore = r.cursor != nil
-        case let .bool(b)?: r.hasMore = b
-        case let v?: throw ResultError.field("has_more", "true or false", v)
-        }
-        if let v = o["total"], v != .null {
-            guard let n = v.integer, n >= 0 else { throw ResultError.field("total", "a whole number of 0 or more", v) }
-            r.total = Int(n)
-        }
-        if let v = o["counts"], v != .null {
-            guard case let .object(c) = v else { throw ResultError.field("counts", "an object such as {\"processed\":15}", v) }
-            func count(_ key: String) throws(ResultError) -> Int {
-                guard let x = c[key], x != .null else { return 0 }
-                guard let n = x.integer, n >= 0 else { throw ResultError.field("counts.\(key)", "a whole number of 0 or more", x) }
-                return Int(n)
+        let wholeCount = "a whole number of 0 or more"
+        r.cursor = try doc("cursor").optionalString()
+        let hasMore = doc("has_more")
+        r.hasMore = try hasMore.isAbsent ? r.cursor != nil : hasMore.bool()
+        r.total = try doc("total").optionalInteger(wholeCount, in: 0...Int64(Int.max)).map { Int($0) }
+        let counts = doc("counts")
+        if !counts.isAbsent {
+            _ = try counts.object("an object such as {\"processed\":15}")
+            func count(_ key: String) throws(JSONFieldError) -> Int {
+                Int(try counts[key].optionalInteger(wholeCount, in: 0...Int64(Int.max)) ?? 0)
             }
             r.counts = Counts(processed: try count("processed"), succeeded: try count("succeeded"),
                               skipped: try count("skipped"), failed: try count("failed"))
         }
-        if let v = o["items"], v != .null {
-            guard case let .array(list) = v else { throw ResultError.field("items", "an array of {\"id\",\"status\"}", v) }
+        let items = doc("items")
+        if !items.isAbsent {
+            guard case let .array(list)? = items.value else { throw items.mismatch("an array of {\"id\",\"status\"}") }
             // Every item is kept as written: the 1 MiB bound on a result bounds them, and an
             // item dropped or cut here would be one `baton retry` never redoes (issue 11).
+            // Read straight from the values (a result may hold thousands); the field's
+            // path is made only for an error.
             r.items.reserveCapacity(list.count)
             for (i, item) in list.enumerated() {
-                guard case let .object(it) = item else { throw ResultError.field("items[\(i)]", "an object with \"id\" and \"status\"", item) }
+                guard case let .object(it) = item else { throw items[i].mismatch("an object with \"id\" and \"status\"") }
                 let id: String
                 switch it["id"] {
                 case let .string(s)?: id = s
                 case let x? where x.integer != nil: id = String(x.integer!)
-                case let x: throw ResultError.field("items[\(i)].id", "a string", x ?? .null)
+                default: throw items[i]["id"].mismatch("a string")
                 }
-                guard case let .string(status)? = it["status"] else {
-                    throw ResultError.field("items[\(i)].status", "a string such as \"failed\"", it["status"] ?? .null)
-                }
+                guard case let .string(status)? = it["status"] else { throw items[i]["status"].mismatch("a string such as \"failed\"") }
                 var error: String?
-                if let e = it["error"], e != .null {
-                    guard case let .string(s) = e else { throw ResultError.field("items[\(i)].error", "a string", e) }
-                    error = s
+                switch it["error"] {
+                case nil, .null?: break
+                case let .string(e)?: error = e
+                default: throw items[i]["error"].mismatch("a string")
                 }
                 r.items.append((id, status, error))
             }
         }
-        if let v = o["retry_after_ms"], v != .null {
-            guard let n = v.integer, n >= 0 else { throw ResultError.field("retry_after_ms", "a whole number of milliseconds", v) }
+        if let n = try doc("retry_after_ms").optionalInteger("a whole number of milliseconds", in: 0...Int64.max) {
             r.retryAfterMs = min(n, 3_600_000)
         }
-        if let v = o["usage"], v != .null {
-            guard case let .object(u) = v else {
-                throw ResultError.field("usage", "an object such as {\"input_tokens\":1200,\"output_tokens\":300,\"cost_usd\":0.004}", v)
-            }
-            func tokens(_ key: String) throws(ResultError) -> Int {
-                guard let x = u[key], x != .null else { return 0 }
-                guard let n = x.integer, n >= 0, n < 1 << 40 else { throw ResultError.field("usage.\(key)", "a whole number of 0 or more", x) }
-                return Int(n)
+        let usage = doc("usage")
+        if !usage.isAbsent {
+            _ = try usage.object("an object such as {\"input_tokens\":1200,\"output_tokens\":300,\"cost_usd\":0.004}")
+            func tokens(_ key: String) throws(JSONFieldError) -> Int {
+                Int(try usage[key].optionalInteger(wholeCount, in: 0...(1 << 40) - 1) ?? 0)
             }
             var cost = 0.0
-            if let x = u["cost_usd"], x != .null {
-                guard case let .number(text) = x, let d = Double(text), d.isFinite, d >= 0, d < 1e9 else {
-                    throw ResultError.field("usage.cost_usd", "a number of US dollars, 0 or more", x)
-                }
-                cost = d
+            if !usage["cost_usd"].isAbsent {
+                cost = try usage["cost_usd"].double("a number of US dollars, 0 or more")
+                guard cost >= 0, cost < 1e9 else { throw usage["cost_usd"].mismatch("a number of US dollars, 0 or more") }
             }
             r.usage = TokenUsage(inputTokens: try tokens("input_tokens"), outputTokens: try tokens("output_tokens"), costUsd: cost)
         }
-        if let v = o["message"], v != .null {
-            guard case let .string(s) = v else { throw ResultError.field("message", "a string", v) }
-            r.message = String(s.prefix(1000))
-        }
+        r.message = try doc("message").optionalString("a string").map { String($0.prefix(1000)) }
         return r
     }
 }
@@ -124,9 +116,9 @@ public struct ResultError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public init(_ message: String, hint: String? = nil) { self.message = message; self.hint = hint }
 
-    static func field(_ name: String, _ expected: String, _ got: JSONValue) -> ResultError {
-        ResultError("result field '\(name)' must be \(expected), not \(got.kind)",
-                    hint: "fix the handler's output; the slice is retried with the same cursor")
+    /// `result field "items[3].status": expected a string such as "failed", got 42`.
+    static func field(_ error: JSONFieldError) -> ResultError {
+        ResultError("result field \(error)", hint: "fix the handler's output; the slice is retried with the same cursor")
     }
 
     public var description: String { message }

@@ -14,7 +14,7 @@ import Synchronization
 /// longer than `bodyLimit` is refused from its `Content-Length` before any of it is
 /// read (the client's `Expect: 100-continue` gets the refusal instead of a 100); a
 /// chunked one is cut off at the limit.
-public final class HTTPServer: @unchecked Sendable {
+public final class HTTPServer: Sendable {
     public struct Options: Sendable {
         public var connectionLimit: UInt32 = 1000
         /// Connections from one client address at once; more are closed at accept, so
@@ -35,16 +35,23 @@ public final class HTTPServer: @unchecked Sendable {
     public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
 
     /// The address bound (with the real port when 0 was asked for).
-    public private(set) var address: ListenAddress
+    public var address: ListenAddress { state.withLock { $0.address } }
     let options: Options
     let handler: Handler
     /// What a request whose body is too long gets.
     let tooLarge: HTTPResponse
-    private var daemon: OpaquePointer?
     let deadlines: RequestDeadlines
-    /// Answers being computed (suspended connections), and whether `stop` has begun:
-    /// one lock, so no request is suspended after `stop` saw none in flight.
-    private let flight = Mutex<(count: Int, stopping: Bool)>((0, false))
+    /// The daemon, the answers being computed (suspended connections), and whether `stop`
+    /// has begun: one lock, so no request is suspended after `stop` saw none in flight,
+    /// and the daemon is stopped once however many threads call `stop` (issue 12).
+    private let state: Mutex<State>
+
+    private struct State {
+        var address: ListenAddress
+        var daemon: DaemonHandle?
+        var inFlight = 0
+        var stopping = false
+    }
     /// Bytes of request bodies held now, across connections.
     private let buffered = Atomic<Int>(0)
     /// A path whose raw form holds `%00`: libmicrohttpd decodes it to a C string that
@@ -67,7 +74,7 @@ public final class HTTPServer: @unchecked Sendable {
     /// - Throws: `HTTPServerError.cannotListen` (address in use, not this machine's, …).
     public init(address: ListenAddress, options: Options = Options(), tooLarge: HTTPResponse,
                 handler: @escaping Handler) throws(HTTPServerError) {
-        self.address = address
+        state = Mutex(State(address: address))
         self.options = options
         self.handler = handler
         self.tooLarge = tooLarge
@@ -86,22 +93,30 @@ public final class HTTPServer: @unchecked Sendable {
                 : String(cString: strerror(errno))
             throw .cannotListen(address.description, why)
         }
-        daemon = started
-        self.address.port = cmhd_bound_port(started)
+        state.withLock {
+            $0.address.port = cmhd_bound_port(started)
+            $0.daemon = DaemonHandle(started)
+        }
     }
 
     /// Stops accepting, waits (up to `timeout`) for answers being computed, then closes
-    /// every connection. Blocks the caller: call it from a thread that may wait.
+    /// every connection. Blocks the caller: call it from a thread that may wait. Only
+    /// the first call stops the daemon; later or concurrent calls return at once.
     public func stop(timeout: Duration = .seconds(5)) {
+        let daemon = state.withLock { s -> DaemonHandle? in
+            guard !s.stopping else { return nil }
+            s.stopping = true
+            return s.daemon.take()
+        }
         guard let daemon else { return }
-        flight.withLock { $0.stopping = true }
         let start = ContinuousClock.now
-        while flight.withLock({ $0.count }) > 0, ContinuousClock.now - start < timeout { usleep(10_000) }
+        // A suspended connection resumes within its handler's answer; polled, since
+        // libmicrohttpd offers no wait for it.
+        while state.withLock({ $0.inFlight }) > 0, ContinuousClock.now - start < timeout { usleep(10_000) }
         // libmicrohttpd refuses to stop with a connection still suspended; past the
         // timeout the process is exiting anyway, so the daemon is left to it.
-        if flight.withLock({ $0.count }) == 0 { MHD_stop_daemon(daemon) }
+        if state.withLock({ $0.inFlight }) == 0 { MHD_stop_daemon(daemon.pointer) }
         deadlines.stop()
-        self.daemon = nil
     }
 
     /// How much of a too-large chunked body is read and dropped before the connection is
@@ -162,9 +177,9 @@ public final class HTTPServer: @unchecked Sendable {
                                   headers: Self.values(connection, CMHD_HEADER_KIND, lowercased: true), body: exchange.body)
         exchange.body = []
         release(exchange)
-        let admitted = flight.withLock { f -> Bool in
-            if f.stopping { return false }
-            f.count += 1
+        let admitted = state.withLock { s -> Bool in
+            if s.stopping { return false }
+            s.inFlight += 1
             return true
         }
         guard admitted else { return queue(Self.shuttingDown, on: connection) }
@@ -176,7 +191,7 @@ public final class HTTPServer: @unchecked Sendable {
             let answer = await handler(request)
             exchange.setAnswer(answer)
             MHD_resume_connection(box.connection)
-            self.flight.withLock { $0.count -= 1 }
+            self.state.withLock { $0.inFlight -= 1 }
         }
         return CMHD_YES
     }
@@ -253,6 +268,12 @@ private final class Collector {
     var values: [String: String] = [:]
     var count = 0
     init(lowercased: Bool, only: String? = nil) { self.lowercased = lowercased; self.only = only }
+}
+
+/// The libmicrohttpd daemon, owned by the server's lock until `stop` takes it out.
+private struct DaemonHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
 }
 
 /// A suspended connection handed to the task that answers it; libmicrohttpd keeps it

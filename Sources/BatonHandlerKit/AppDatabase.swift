@@ -1,3 +1,4 @@
+import BatonSQLite
 import Foundation
 
 /// A value bound to, or read from, an application database: the types both backends
@@ -89,9 +90,11 @@ public enum AppDB {
     /// - Throws: for an unknown scheme, an unwritable path, a foreign file.
     public static func open(environment: [String: String]) throws(HandlerError) -> any AppDatabase {
         let url = environment["APP_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultURL
-        if url.hasPrefix("sqlite:") {
-            var path = String(url.dropFirst("sqlite:".count))
-            if path.hasPrefix("//") { path.removeFirst(2) }
+        if SQLiteURL.isSQLite(url) {
+            let path: String
+            do { path = try SQLiteURL.path(url, setting: "APP_DB", example: defaultURL) } catch {
+                throw HandlerError(error.message, hint: error.hint)
+            }
             return try SQLiteAppDatabase(path: path)
         }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {

@@ -25,8 +25,13 @@ public struct Cursor: Sendable, Equatable {
     public static func decode(_ text: String?) throws(HandlerError) -> Cursor {
         guard let text, !text.isEmpty else { return Cursor() }
         guard text.hasPrefix("{") else { return Cursor(after: text) }
-        guard case let .object(o)? = JSONValue.parse(Array(text.utf8)) else {
-            throw HandlerError("the cursor is not a JSON object this kit wrote",
+        let value: JSONValue
+        do { value = try JSONValue.decode(Array(text.utf8)) } catch {
+            throw HandlerError("the cursor is not a JSON object this kit wrote: \(error)",
+                               hint: "resume with a cursor the handler returned, or start again without --cursor")
+        }
+        guard case let .object(o) = value else {
+            throw HandlerError("the cursor holds \(value.kind), not a JSON object this kit wrote",
                                hint: "resume with a cursor the handler returned, or start again without --cursor")
         }
         let v = o["v"]?.integer ?? 0

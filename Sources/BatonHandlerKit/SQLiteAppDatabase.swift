@@ -1,5 +1,4 @@
 import BatonSQLite
-import BatonStore
 
 /// `APP_DB=sqlite:PATH`: WAL mode with a busy timeout, so several slices (of one run or
 /// of several) share the file, through the SQLite wrapper baton's store uses.
@@ -28,7 +27,7 @@ final class SQLiteAppDatabase: AppDatabase {
 
     func query(_ sql: String, _ args: [AppValue]) throws(HandlerError) -> [AppRow] {
         do {
-            return try db.query(sql, args.map(Self.bind)) { s in
+            return try db.query(sql, args.map(Self.bind)) { (s) throws(SQLiteError) in
                 AppRow((0..<s.columnCount).map { Self.read(s.value($0)) })
             }
         } catch {
@@ -43,11 +42,11 @@ final class SQLiteAppDatabase: AppDatabase {
         }
         var failure: HandlerError?
         do {
-            let value: T? = try db.transaction { () throws(StoreError) -> T? in
+            let value: T? = try db.transaction { () throws(SQLiteError) -> T? in
                 do throws(HandlerError) { return try body() } catch {
                     failure = error
                     // Any error rolls back: hand the wrapper one to do so.
-                    throw StoreError(.conflict, location: "APP_DB", "rolled back: \(error.message)")
+                    throw SQLiteError(.conflict, location: "APP_DB", "rolled back: \(error.message)")
                 }
             }
             if let value { return value }
@@ -64,7 +63,7 @@ final class SQLiteAppDatabase: AppDatabase {
             let found = try queryOne("SELECT version FROM app_migrations WHERE component = ?1", [.text(component)])?.int(0) ?? 0
             guard found < steps.count else { return }
             for step in steps[found...] {
-                do throws(StoreError) { try db.executeScript(step) } catch { throw Self.wrap(error, step) }
+                do throws(SQLiteError) { try db.executeScript(step) } catch { throw Self.wrap(error, step) }
             }
             _ = try execute("INSERT INTO app_migrations (component, version) VALUES (?1, ?2) "
                         + "ON CONFLICT (component) DO UPDATE SET version = excluded.version", [.text(component), .int(steps.count)])
@@ -90,7 +89,7 @@ final class SQLiteAppDatabase: AppDatabase {
         }
     }
 
-    static func wrap(_ error: StoreError, _ sql: String) -> HandlerError {
+    static func wrap(_ error: SQLiteError, _ sql: String) -> HandlerError {
         let statement = sql.split(separator: "\n").first.map { String($0.prefix(80)) } ?? ""
         return HandlerError("APP_DB: \(error.message) (in: \(statement))", hint: error.hint)
     }

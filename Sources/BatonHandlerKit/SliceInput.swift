@@ -44,55 +44,44 @@ public struct SliceInput: Sendable, Equatable {
         if stdin.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             return try fromEnvironment(env, params: base, nowMs: nowMs)
         }
-        guard let value = JSONValue.parse(stdin) else {
-            throw HandlerError("standard input is not the slice's JSON object (\(JSONText.problem(stdin)))",
+        let value: JSONValue
+        do { value = try JSONValue.decode(stdin) } catch {
+            throw HandlerError("standard input is not the slice's JSON object: \(error.withExcerpt)",
                                hint: "baton writes one JSON object on stdin; to run a handler by hand, give it no stdin (< /dev/null)")
         }
-        guard case let .object(o) = value else {
+        guard case .object = value else {
             throw HandlerError("standard input holds \(value.kind), not the slice's JSON object")
         }
-        func string(_ key: String, _ fallback: String = "") throws(HandlerError) -> String {
-            switch o[key] {
-            case nil, .null?: return fallback
-            case let .string(s)?: return s
-            case let v?: throw field(key, "a string", v)
-            }
+        let version: Int64
+        do { version = try JSONField(value)["version"].optionalInteger() ?? protocolVersion } catch {
+            throw HandlerError("stdin field \(error)")
         }
-        func integer(_ key: String, _ fallback: Int64) throws(HandlerError) -> Int64 {
-            switch o[key] {
-            case nil, .null?: return fallback
-            case let v?:
-                guard let n = v.integer else { throw field(key, "a whole number", v) }
-                return n
-            }
-        }
-        let version = try integer("version", protocolVersion)
         guard version == protocolVersion else {
             throw HandlerError("stdin speaks protocol version \(version); this handler knows version \(protocolVersion)",
                                hint: "rebuild the handler with the baton that runs it")
         }
+        do { return try fields(JSONField(value), base: base, nowMs: nowMs) } catch {
+            throw HandlerError("stdin field \(error)", hint: "baton writes this object; run the handler with the baton that built it")
+        }
+    }
+
+    /// The protocol's fields, each read naming its path when it is wrong.
+    static func fields(_ doc: JSONField, base: Params, nowMs: Int64) throws(JSONFieldError) -> SliceInput {
+        func string(_ key: String, _ fallback: String = "") throws(JSONFieldError) -> String {
+            try doc[key].optionalString("a string") ?? fallback
+        }
+        func integer(_ key: String, _ fallback: Int64) throws(JSONFieldError) -> Int64 {
+            try doc[key].optionalInteger() ?? fallback
+        }
         var params = base
-        switch o["params"] {
-        case nil, .null?: break
-        case let .object(p)?: params.merge(p)
-        case let v?: throw field("params", "an object", v)
-        }
+        if !doc["params"].isAbsent { params.merge(try doc["params"].object()) }
         let budget = try integer("budget_ms", 55_000)
-        let cursor: String?
-        switch o["cursor"] {
-        case nil, .null?: cursor = nil
-        case let .string(s)?: cursor = s
-        case let v?: throw field("cursor", "a string or null", v)
-        }
-        let payload = o["payload"].flatMap { $0 == .null ? nil : $0 }
+        let cursor = try doc["cursor"].optionalString()
+        let payload = doc["payload"].isAbsent ? nil : doc["payload"].value
         return SliceInput(job: try string("job"), runId: try string("run_id"), slice: Int(try integer("slice", 1)),
                           attempt: Int(try integer("attempt", 1)), cursor: cursor, trigger: try string("trigger", "manual"),
                           scheduledAt: try string("scheduled_at"), budgetMs: budget,
                           deadlineMs: try integer("deadline_ms", nowMs + budget), params: params, payload: payload)
-    }
-
-    static func field(_ key: String, _ expected: String, _ got: JSONValue) -> HandlerError {
-        HandlerError("stdin field '\(key)' must be \(expected), not \(got.kind)")
     }
 
     static func fromEnvironment(_ env: [String: String], params: Params, nowMs: Int64) throws(HandlerError) -> SliceInput {
@@ -107,13 +96,5 @@ public struct SliceInput: Sendable, Equatable {
                           cursor: env["BATON_CURSOR"].flatMap { $0.isEmpty ? nil : $0 },
                           trigger: env["BATON_TRIGGER"] ?? "manual", scheduledAt: env["BATON_SCHEDULED_AT"] ?? "",
                           budgetMs: budget, deadlineMs: try integer("BATON_DEADLINE_MS", nowMs + budget), params: params)
-    }
-}
-
-/// Where JSON text went wrong, for messages.
-enum JSONText {
-    static func problem(_ bytes: [UInt8]) -> String {
-        let head = String(decoding: bytes.prefix(40), as: UTF8.self).map { $0.isASCII && $0.asciiValue! < 0x20 ? " " : $0 }
-        return "it starts \"\(String(head))\""
     }
 }

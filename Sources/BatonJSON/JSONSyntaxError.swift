@@ -14,6 +14,12 @@ public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertib
 
     public var description: String { "line \(line), column \(column): \(message)" }
 
+    /// `description` followed by the line at fault, quoted: what every surface (a
+    /// handler's result, `--payload`, an API body, stdin of a kit handler) prints.
+    public var withExcerpt: String {
+        excerpt.isEmpty ? description : description + ": " + JSONValue.quote(excerpt)
+    }
+
     init(_ bytes: [UInt8], offset: Int, message: String) {
         self.offset = min(max(offset, 0), bytes.count)
         self.message = message

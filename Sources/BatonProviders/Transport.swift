@@ -80,9 +80,12 @@ public final class Transport {
     }
 
     func json(_ response: CurlSession.Response) throws(ProviderError) -> JSONValue {
-        guard let value = JSONValue.parse(response.body), case .object = value else {
-            throw .badResponse(provider: provider, field: "the body is not a JSON object")
+        let value: JSONValue
+        // The position only: the body may hold message text, which must not reach a log.
+        do { value = try JSONValue.decode(response.body) } catch {
+            throw .badResponse(provider: provider, field: "the body is not JSON (\(error))")
         }
+        guard case .object = value else { throw .badResponse(provider: provider, field: "the body is \(value.kind), not a JSON object") }
         return value
     }
 }

@@ -1,11 +1,9 @@
-import Foundation
+import BatonJSON
 
 public enum JSON {
-    /// Compact JSON with sorted keys, so output is stable.
+    /// Compact JSON with sorted keys, so output is stable: through BatonJSON's one
+    /// encoder (`JSONValue.text`).
     public static func encode(_ value: Any) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) else {
-            return "{}"
-        }
-        return String(decoding: data, as: UTF8.self)
+        JSONValue(any: value).text
     }
 }

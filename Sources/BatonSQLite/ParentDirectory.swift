@@ -1,4 +1,3 @@
-import BatonStore
 import Foundation
 
 /// Creates the directory a database file goes into (`mkdir -p`), so `--state
@@ -7,8 +6,8 @@ public enum ParentDirectory {
     /// Wraps `mkdir(2)` for each missing component of the parent of `path`, mode 0755.
     /// - Throws: `.readOnly` when permission is denied or the file system is read-only,
     ///   `.cantOpen` otherwise (a component is a file, …); both name `path`.
-    public static func create(for path: String) throws(StoreError) {
-        let dir = StoreError.directory(of: path)
+    public static func create(for path: String) throws(SQLiteError) {
+        let dir = SQLiteError.directory(of: path)
         if dir == "." || dir == "/" { return }
         var prefix = dir.hasPrefix("/") ? "/" : ""
         for component in dir.split(separator: "/") {
@@ -16,25 +15,25 @@ public enum ParentDirectory {
             if mkdir(prefix, 0o755) != 0 {
                 let code = errno
                 if code != EEXIST { throw failure(dir: prefix, errno: code, path: path) }
-                if !StoreError.isDirectory(prefix) { throw failure(dir: prefix, errno: ENOTDIR, path: path) }
+                if !SQLiteError.isDirectory(prefix) { throw failure(dir: prefix, errno: ENOTDIR, path: path) }
             }
             prefix += "/"
         }
     }
 
-    private static func failure(dir: String, errno code: Int32, path: String) -> StoreError {
+    private static func failure(dir: String, errno code: Int32, path: String) -> SQLiteError {
         let message = "cannot create the directory \(dir): \(String(cString: strerror(code)))"
         switch code {
         case EACCES, EPERM, EROFS:
-            return StoreError(.readOnly, location: path, message,
-                              hint: "create \(StoreError.directory(of: path)) with write permission for this user,"
+            return SQLiteError(.readOnly, location: path, message,
+                              hint: "create \(SQLiteError.directory(of: path)) with write permission for this user,"
                                   + " or point --state elsewhere", code: code)
         case ENOTDIR:
-            return StoreError(.cantOpen, location: path, "\(dir) is a file, not a directory",
+            return SQLiteError(.cantOpen, location: path, "\(dir) is a file, not a directory",
                               hint: "move that file away, or point --state elsewhere", code: code)
         default:
-            return StoreError(.cantOpen, location: path, message,
-                              hint: "create \(StoreError.directory(of: path)) yourself, or point --state elsewhere",
+            return SQLiteError(.cantOpen, location: path, message,
+                              hint: "create \(SQLiteError.directory(of: path)) yourself, or point --state elsewhere",
                               code: code)
         }
     }

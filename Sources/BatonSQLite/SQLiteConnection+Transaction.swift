@@ -1,4 +1,3 @@
-import BatonStore
 import Foundation
 
 extension SQLiteConnection {
@@ -11,22 +10,22 @@ extension SQLiteConnection {
     /// Runs `body` in a write transaction: `BEGIN IMMEDIATE` takes the write lock up
     /// front, so two processes never deadlock upgrading a read lock to a write lock (the
     /// loser of that race could only fail with `SQLITE_BUSY`, even inside busy_timeout).
-    /// Any error rolls back. A `.busy` error, whether at `BEGIN` or later, retries the
+    /// Any error rolls back. A busy error, whether at `BEGIN` or later, retries the
     /// whole body after a short pause, at most `busyAttempts` times, so `body` must only
     /// touch the database.
-    /// - Throws: `StoreError` from `body` or SQLite; `.busy` when every attempt was.
-    public func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+    /// - Throws: `E` from `body`, or SQLite's error as `E`; busy when every attempt was.
+    public func transaction<T, E: SQLiteFailure>(_ body: () throws(E) -> T) throws(E) -> T {
         precondition(!isInTransaction, "nested transaction on \(path)")
         var attempt = 1
         while true {
-            do throws(StoreError) {
-                try execute("BEGIN IMMEDIATE")
+            do throws(E) {
+                do { try execute("BEGIN IMMEDIATE") } catch { throw E(error) }
                 let value = try body()
-                try execute("COMMIT")
+                do { try execute("COMMIT") } catch { throw E(error) }
                 return value
             } catch {
                 rollbackIfOpen()
-                guard error.kind == .busy, attempt < Self.busyAttempts else { throw error }
+                guard error.isBusy, attempt < Self.busyAttempts else { throw error }
                 Self.pause(Self.busyBackoff[min(attempt - 1, Self.busyBackoff.count - 1)])
                 attempt += 1
             }

@@ -1,11 +1,11 @@
-import BatonStore
 import CSQLite
 
 /// One SQLite connection and its cache of prepared statements.
 ///
 /// Opened with `SQLITE_OPEN_NOMUTEX`, so it is NOT thread-safe: it must be used from one
 /// serial queue at a time, which `SQLiteRunStore` guarantees. Errors come out as
-/// `StoreError` with the database path as their location.
+/// `SQLiteError` with the database path as their location; the methods that run a
+/// caller's closure throw the caller's own error type (`SQLiteFailure`).
 public final class SQLiteConnection {
     public let path: String
     private var handle: OpaquePointer?
@@ -16,21 +16,21 @@ public final class SQLiteConnection {
     /// SQLITE_OPEN_NOMUTEX` and turns on extended result codes. A failed open closes the
     /// handle SQLite allocates even then; a file SQLite could only open read-only (it
     /// falls back silently when the file is write-protected) is refused as `.readOnly`.
-    /// - Throws: `StoreError` (`.cantOpen`, `.readOnly`, …).
-    public init(path: String) throws(StoreError) {
+    /// - Throws: `SQLiteError` (`.cantOpen`, `.readOnly`, …).
+    public init(path: String) throws(SQLiteError) {
         self.path = path
         var db: OpaquePointer?
         let rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let db else {
-            let error = StoreError.sqlite(rc, db: db, path: path, call: "sqlite3_open_v2")
+            let error = SQLiteError.sqlite(rc, db: db, path: path, call: "sqlite3_open_v2")
             sqlite3_close_v2(db)
             throw error
         }
         sqlite3_extended_result_codes(db, 1)
         if sqlite3_db_readonly(db, "main") == 1 {
             sqlite3_close_v2(db)
-            throw StoreError(.readOnly, location: path, "the database file is write-protected (opened read-only)",
-                             hint: StoreError.readOnlyHint(path: path), code: SQLITE_READONLY)
+            throw SQLiteError(.readOnly, location: path, "the database file is write-protected (opened read-only)",
+                              hint: SQLiteError.readOnlyHint(path: path), code: SQLITE_READONLY)
         }
         self.handle = db
     }
@@ -55,54 +55,59 @@ public final class SQLiteConnection {
 
     /// Runs `body` with the cached statement for `sql` (prepared on first use), bound to
     /// `values`, and resets it afterwards whatever happens.
-    public func withStatement<T>(_ sql: String, _ values: [SQLiteValue],
-                          _ body: (SQLiteStatement) throws(StoreError) -> T) throws(StoreError) -> T {
+    public func withStatement<T, E: SQLiteFailure>(_ sql: String, _ values: [SQLiteValue],
+                                                   _ body: (SQLiteStatement) throws(E) -> T) throws(E) -> T {
         let statement: SQLiteStatement
         if let cached = statements[sql] {
             statement = cached
         } else {
-            statement = try SQLiteStatement(db: db, path: path, sql: sql)
+            do { statement = try SQLiteStatement(db: db, path: path, sql: sql) } catch { throw E(error) }
             statements[sql] = statement
         }
         defer { statement.reset() }
-        try statement.bind(values)
+        do { try statement.bind(values) } catch { throw E(error) }
         return try body(statement)
     }
 
     /// Runs a statement that returns no rows (or whose rows do not matter) to its end.
-    public func execute(_ sql: String, _ values: [SQLiteValue] = []) throws(StoreError) {
-        try withStatement(sql, values) { (statement) throws(StoreError) in
+    public func execute(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) {
+        try withStatement(sql, values) { (statement) throws(SQLiteError) in
             while try statement.step() {}
         }
     }
 
     /// Runs a query and decodes every row with `row`.
-    public func query<T>(_ sql: String, _ values: [SQLiteValue] = [],
-                  row: (SQLiteStatement) throws(StoreError) -> T) throws(StoreError) -> [T] {
-        try withStatement(sql, values) { (statement) throws(StoreError) in
+    public func query<T, E: SQLiteFailure>(_ sql: String, _ values: [SQLiteValue] = [],
+                                           row: (SQLiteStatement) throws(E) -> T) throws(E) -> [T] {
+        try withStatement(sql, values) { (statement) throws(E) in
             var rows: [T] = []
-            while try statement.step() { rows.append(try row(statement)) }
+            while try Self.step(statement, E.self) { rows.append(try row(statement)) }
             return rows
         }
     }
 
     /// The first row of a query, decoded, or nil when there is none.
-    public func queryOne<T>(_ sql: String, _ values: [SQLiteValue] = [],
-                     row: (SQLiteStatement) throws(StoreError) -> T) throws(StoreError) -> T? {
-        try withStatement(sql, values) { (statement) throws(StoreError) in
-            try statement.step() ? try row(statement) : nil
+    public func queryOne<T, E: SQLiteFailure>(_ sql: String, _ values: [SQLiteValue] = [],
+                                              row: (SQLiteStatement) throws(E) -> T) throws(E) -> T? {
+        try withStatement(sql, values) { (statement) throws(E) in
+            try Self.step(statement, E.self) ? try row(statement) : nil
         }
     }
 
+    /// `step()` with its failure as the caller's error type.
+    private static func step<E: SQLiteFailure>(_ statement: SQLiteStatement, _: E.Type) throws(E) -> Bool {
+        do { return try statement.step() } catch { throw E(error) }
+    }
+
     /// Wraps `sqlite3_exec(3)` for uncached statements without results: DDL, PRAGMAs.
-    public func executeScript(_ sql: String) throws(StoreError) {
+    public func executeScript(_ sql: String) throws(SQLiteError) {
         let rc = sqlite3_exec(db, sql, nil, nil, nil)
-        guard rc == SQLITE_OK else { throw StoreError.sqlite(rc, db: db, path: path, call: "sqlite3_exec") }
+        guard rc == SQLITE_OK else { throw SQLiteError.sqlite(rc, db: db, path: path, call: "sqlite3_exec") }
     }
 
     /// The first column of the first row of an uncached statement, as text: for PRAGMAs
     /// that answer (`journal_mode`, `user_version`).
-    public func scalarText(_ sql: String) throws(StoreError) -> String? {
+    public func scalarText(_ sql: String) throws(SQLiteError) -> String? {
         let statement = try SQLiteStatement(db: db, path: path, sql: sql)
         defer { statement.finalize() }
         return try statement.step() ? statement.optionalString(0) : nil

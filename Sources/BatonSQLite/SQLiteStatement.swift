@@ -1,4 +1,3 @@
-import BatonStore
 import CSQLite
 
 /// One prepared statement, prepared once and reused: bind, step, read columns, reset.
@@ -7,16 +6,17 @@ public final class SQLiteStatement {
     public let sql: String
     private let handle: OpaquePointer
     private let db: OpaquePointer
-    private let path: String
+    /// The database file, for errors.
+    public let path: String
 
     /// Wraps `sqlite3_prepare_v3(3)` with `SQLITE_PREPARE_PERSISTENT`: the statement is
     /// kept in the connection's cache for its whole life.
-    public init(db: OpaquePointer, path: String, sql: String) throws(StoreError) {
+    public init(db: OpaquePointer, path: String, sql: String) throws(SQLiteError) {
         var stmt: OpaquePointer?
         let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
         guard rc == SQLITE_OK, let stmt else {
             sqlite3_finalize(stmt)
-            throw StoreError.sqlite(rc, db: db, path: path, call: "sqlite3_prepare_v3")
+            throw SQLiteError.sqlite(rc, db: db, path: path, call: "sqlite3_prepare_v3")
         }
         self.sql = sql; self.handle = stmt; self.db = db; self.path = path
     }
@@ -24,7 +24,7 @@ public final class SQLiteStatement {
     /// Binds `values` to parameters 1...n. Wraps `sqlite3_bind_int64(3)`,
     /// `sqlite3_bind_text(3)` and `sqlite3_bind_blob(3)` (both copying, `SQLITE_TRANSIENT`)
     /// and `sqlite3_bind_null(3)`.
-    public func bind(_ values: [SQLiteValue]) throws(StoreError) {
+    public func bind(_ values: [SQLiteValue]) throws(SQLiteError) {
         precondition(values.count == Int(sqlite3_bind_parameter_count(handle)),
                      "\(values.count) values for \(sqlite3_bind_parameter_count(handle)) parameters: \(sql)")
         for (offset, value) in values.enumerated() {
@@ -45,7 +45,7 @@ public final class SQLiteStatement {
             case .null:
                 rc = sqlite3_bind_null(handle, index)
             }
-            guard rc == SQLITE_OK else { throw StoreError.sqlite(rc, db: db, path: path, call: "sqlite3_bind") }
+            guard rc == SQLITE_OK else { throw SQLiteError.sqlite(rc, db: db, path: path, call: "sqlite3_bind") }
         }
     }
 
@@ -64,12 +64,12 @@ public final class SQLiteStatement {
     }
 
     /// Wraps `sqlite3_step(3)`: true when a row is ready, false when the statement is done.
-    public func step() throws(StoreError) -> Bool {
+    public func step() throws(SQLiteError) -> Bool {
         let rc = sqlite3_step(handle)
         switch rc {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
-        default: throw StoreError.sqlite(rc, db: db, path: path, call: "sqlite3_step")
+        default: throw SQLiteError.sqlite(rc, db: db, path: path, call: "sqlite3_step")
         }
     }
 
@@ -150,9 +150,4 @@ public final class SQLiteStatement {
         return [UInt8](UnsafeRawBufferPointer(start: bytes, count: count))
     }
 
-    /// A `.corrupt` error about a value this statement read, for decoders.
-    public func corrupt(_ message: String) -> StoreError {
-        StoreError(.corrupt, location: path, message,
-                   hint: "the database holds a value this baton cannot read; was it written by another program?")
-    }
 }

@@ -1,5 +1,6 @@
 import BatonCrypto
 import BatonHTTP
+import BatonJSON
 import Foundation
 
 /// What the sandbox records of a successful call.
@@ -70,8 +71,8 @@ enum Provider: String {
             return (Sandbox.json(401, ["error": ["message": "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
                                                  "type": "invalid_request_error", "param": NSNull(), "code": "invalid_api_key"]]), nil)
         }
-        guard let o = Self.object(request.body), let model = o["model"] as? String,
-              let messages = o["messages"] as? [[String: Any]], !messages.isEmpty else {
+        guard let o = Self.object(request.body), let model = o["model"]?.string,
+              case let .array(messages)? = o["messages"], !messages.isEmpty else {
             return (Sandbox.json(400, ["error": ["message": "'model' and a non-empty 'messages' are required.",
                                                  "type": "invalid_request_error", "param": "messages", "code": NSNull()]]), nil)
         }
@@ -99,8 +100,8 @@ enum Provider: String {
             return (Sandbox.json(400, ["type": "error", "error": ["type": "invalid_request_error",
                                                                   "message": "anthropic-version: header is required"]]), nil)
         }
-        guard let o = Self.object(request.body), let model = o["model"] as? String, o["max_tokens"] is NSNumber,
-              let messages = o["messages"] as? [[String: Any]], !messages.isEmpty else {
+        guard let o = Self.object(request.body), let model = o["model"]?.string, case .number? = o["max_tokens"],
+              case let .array(messages)? = o["messages"], !messages.isEmpty else {
             return (Sandbox.json(400, ["type": "error", "error": ["type": "invalid_request_error",
                                                                   "message": "model, max_tokens and messages are required"]]), nil)
         }
@@ -156,27 +157,32 @@ enum Provider: String {
             return (Sandbox.json(401, ["error": ["message": "Invalid OAuth access token - Cannot parse access token",
                                                  "type": "OAuthException", "code": 190, "fbtrace_id": "sandbox"]]), nil)
         }
-        guard let o = Self.object(request.body), let recipient = (o["recipient"] as? [String: Any])?["id"] as? String,
-              let message = o["message"] as? [String: Any], message["text"] != nil || message["attachment"] != nil else {
+        guard let o = Self.object(request.body), let recipient = o["recipient"]?["id"]?.string,
+              let message = o["message"], message["text"] != nil || message["attachment"] != nil else {
             return (Sandbox.json(400, ["error": ["message": "(#100) The parameter recipient and a message with text or an attachment are required",
                                                  "type": "OAuthException", "code": 100, "fbtrace_id": "sandbox"]]), nil)
         }
-        let text = (message["text"] as? String) ?? ((message["attachment"] as? [String: Any])?["payload"] as? [String: Any])?["url"] as? String ?? ""
+        let text = message["text"]?.string ?? message["attachment"]?["payload"]?["url"]?.string ?? ""
         let id = "m_" + Digest.hex(Digest.sha256(Array(UUID().uuidString.utf8))).prefix(40)
         return (Sandbox.json(200, ["recipient_id": recipient, "message_id": id]), DeliveryNote(to: recipient, from: "page", body: text))
     }
 
     // MARK: parsing
 
-    static func object(_ body: [UInt8]) -> [String: Any]? {
-        try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
+    /// A request body's members, when it is a JSON object (through BatonJSON, as
+    /// everything baton reads).
+    static func object(_ body: [UInt8]) -> [String: JSONValue]? {
+        guard case let .object(o)? = JSONValue.parse(body) else { return nil }
+        return o
     }
 
     /// A message's text: a string, or the text parts of a list of content blocks.
-    static func text(of content: Any?) -> String {
-        if let s = content as? String { return s }
-        if let blocks = content as? [[String: Any]] { return blocks.compactMap { $0["text"] as? String }.joined(separator: "\n") }
-        return ""
+    static func text(of content: JSONValue?) -> String {
+        switch content {
+        case let .string(s)?: s
+        case let .array(blocks)?: blocks.compactMap { $0["text"]?.string }.joined(separator: "\n")
+        default: ""
+        }
     }
 
     static func isAccountSid(_ s: String) -> Bool {

@@ -1,6 +1,7 @@
 import BatonCore
 import BatonCrypto
 import BatonHTTP
+import BatonJSON
 import Foundation
 import Synchronization
 
@@ -140,15 +141,9 @@ public final class Sandbox: Sendable {
             state.withLock { $0.idempotent.removeAll() }
             return Self.json(200, ["deleted": true])
         case ("POST", "/_sandbox/faults"):
-            guard let o = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any],
-                  let list = o["faults"] as? [[String: Any]] else {
-                return Self.json(400, ["error": "expected {\"faults\":[…]}", "hint": "see docs/sandbox.md"])
-            }
-            let provider = o["provider"] as? String
-            let faults = list.map { f in
-                Fault(status: (f["status"] as? NSNumber)?.intValue, retryAfter: (f["retry_after"] as? String) ?? (f["retry_after"] as? NSNumber)?.stringValue,
-                      retryAfterDate: f["retry_after_date"] as? Bool ?? false, hang: f["hang"] as? Bool ?? false,
-                      malformed: f["malformed"] as? Bool ?? false, provider: provider)
+            let faults: [Fault]
+            do { faults = try Self.faults(request.body) } catch {
+                return Self.json(400, ["error": "expected {\"faults\":[…]}: \(error)", "hint": "see docs/sandbox.md"])
             }
             state.withLock { $0.faults += faults }
             return Self.json(200, ["queued": faults.count])
@@ -157,9 +152,23 @@ public final class Sandbox: Sendable {
         }
     }
 
+    /// `{"faults":[{"status":429,"retry_after":"2"},…],"provider":"openai"}`.
+    /// - Throws: `JSONSyntaxError` or `JSONFieldError`, saying where.
+    static func faults(_ body: [UInt8]) throws -> [Fault] {
+        let doc = JSONField(try JSONValue.decode(body))
+        let provider = try doc["provider"].optionalString()
+        return try doc["faults"].elements("an array of faults").map { f in
+            let after = f["retry_after"]
+            return Fault(status: try f["status"].optionalInteger(in: 100...599).map { Int($0) },
+                         retryAfter: after.isAbsent ? nil : try after.value?.integer.map(String.init) ?? after.string("a string or a number"),
+                         retryAfterDate: try f["retry_after_date"].isAbsent ? false : f["retry_after_date"].bool(),
+                         hang: try f["hang"].isAbsent ? false : f["hang"].bool(),
+                         malformed: try f["malformed"].isAbsent ? false : f["malformed"].bool(), provider: provider)
+        }
+    }
+
     public static func json(_ status: Int, _ object: [String: Any], headers: [(String, String)] = []) -> HTTPResponse {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: Array(data))
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: Array(JSONValue(any: object).text.utf8))
     }
 }
 

@@ -1,5 +1,4 @@
 import BatonSQLite
-import BatonStore
 import Dispatch
 import Foundation
 
@@ -27,7 +26,7 @@ final class SandboxLedger: @unchecked Sendable {
     private let queue = DispatchQueue(label: "baton.sandbox.ledger")
     private let db: SQLiteConnection
 
-    init(path: String) throws(StoreError) {
+    init(path: String) throws(SQLiteError) {
         try ParentDirectory.create(for: path)
         db = try SQLiteConnection(path: path)
         try db.executeScript("""
@@ -39,38 +38,38 @@ final class SandboxLedger: @unchecked Sendable {
             """)
     }
 
-    func record(provider: String, to: String, from: String, body: String, idempotencyKey: String?) async throws(StoreError) {
+    func record(provider: String, to: String, from: String, body: String, idempotencyKey: String?) async throws(SQLiteError) {
         let at = Int64(Date().timeIntervalSince1970 * 1000)
-        try await run { db throws(StoreError) in
+        try await run { db throws(SQLiteError) in
             try db.execute("INSERT INTO deliveries (provider, to_addr, from_addr, body, idempotency_key, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                            [.text(provider), .text(to), .text(from), .text(body), .string(idempotencyKey), .integer(at)])
         }
     }
 
-    func list(provider: String?, to: String?) async throws(StoreError) -> [Delivery] {
-        try await run { db throws(StoreError) in
+    func list(provider: String?, to: String?) async throws(SQLiteError) -> [Delivery] {
+        try await run { db throws(SQLiteError) in
             var sql = "SELECT id, provider, to_addr, from_addr, body, idempotency_key, at FROM deliveries"
             var values: [SQLiteValue] = []
             var conditions: [String] = []
             if let provider { values.append(.text(provider)); conditions.append("provider = ?\(values.count)") }
             if let to { values.append(.text(to)); conditions.append("to_addr = ?\(values.count)") }
             if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
-            return try db.query(sql + " ORDER BY id", values) { row in
+            return try db.query(sql + " ORDER BY id", values) { (row) throws(SQLiteError) in
                 Delivery(id: row.int64(0), provider: row.string(1), to: row.string(2), from: row.string(3), body: row.string(4),
                          idempotencyKey: row.optionalString(5), at: row.int64(6))
             }
         }
     }
 
-    func clear() async throws(StoreError) {
-        try await run { db throws(StoreError) in try db.execute("DELETE FROM deliveries") }
+    func clear() async throws(SQLiteError) {
+        try await run { db throws(SQLiteError) in try db.execute("DELETE FROM deliveries") }
     }
 
     /// Synchronous, for the SMTP receiver's own threads.
-    func recordNow(provider: String, to: String, from: String, body: String) throws(StoreError) {
+    func recordNow(provider: String, to: String, from: String, body: String) throws(SQLiteError) {
         let at = Int64(Date().timeIntervalSince1970 * 1000)
-        let result: Result<Void, StoreError> = queue.sync {
-            Result { () throws(StoreError) in
+        let result: Result<Void, SQLiteError> = queue.sync {
+            Result { () throws(SQLiteError) in
                 try db.execute("INSERT INTO deliveries (provider, to_addr, from_addr, body, idempotency_key, at) VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
                                [.text(provider), .text(to), .text(from), .text(body), .integer(at)])
             }
@@ -78,10 +77,10 @@ final class SandboxLedger: @unchecked Sendable {
         try result.get()
     }
 
-    private func run<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws(StoreError) -> T) async throws(StoreError) -> T {
+    private func run<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T) async throws(SQLiteError) -> T {
         let ledger = self
-        let result = await withCheckedContinuation { (c: CheckedContinuation<Result<T, StoreError>, Never>) in
-            queue.async { c.resume(returning: Result { () throws(StoreError) in try body(ledger.db) }) }
+        let result = await withCheckedContinuation { (c: CheckedContinuation<Result<T, SQLiteError>, Never>) in
+            queue.async { c.resume(returning: Result { () throws(SQLiteError) in try body(ledger.db) }) }
         }
         return try result.get()
     }

@@ -1,4 +1,5 @@
 import BatonCrypto
+import BatonJSON
 import Foundation
 
 /// What the sandbox's AI stand-ins answer: deterministic for a given model and prompt
@@ -33,7 +34,7 @@ enum SandboxReplies {
         let key = String(prompt[range.upperBound...].prefix { $0 != "\"" })
         let tag = Digest.hex(digest).prefix(8)
         func json(_ o: [String: Any]) -> String {
-            String(decoding: (try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
+            JSONValue(any: o).text
         }
         switch key {
         case "stories":

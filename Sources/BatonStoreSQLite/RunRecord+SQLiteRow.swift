@@ -1,3 +1,4 @@
+import BatonJSON
 import BatonSQLite
 import BatonStore
 import Foundation
@@ -23,10 +24,13 @@ extension RunRecord {
         }
         var command: [String]?
         if let json = row.optionalString(22) {
-            guard let argv = try? JSONDecoder().decode([String].self, from: Data(json.utf8)) else {
+            guard case let .array(list)? = JSONValue.parse(Array(json.utf8)) else {
                 throw row.corrupt("run \(id) has a command that is not a JSON array of strings")
             }
-            command = argv
+            command = try list.map { (word) throws(StoreError) -> String in
+                guard case let .string(s) = word else { throw row.corrupt("run \(id) has a command that is not a JSON array of strings") }
+                return s
+            }
         }
         self.init(id: id, job: row.string(1), trigger: trigger, status: status, scheduledAt: row.int64(4),
                   createdAt: row.int64(5), updatedAt: row.int64(6), finishedAt: row.optionalInt64(7),
@@ -43,10 +47,7 @@ extension RunRecord {
     /// `command` as stored: a JSON array of strings, or NULL.
     static func commandJSON(_ command: [String]?) -> SQLiteValue {
         guard let command else { return .null }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        // Encoding an array of strings cannot fail.
-        return .text(String(decoding: try! encoder.encode(command), as: UTF8.self))
+        return .text(JSONValue(command).text)
     }
 }
 

@@ -49,13 +49,9 @@ public final class SQLiteRunStore: RunStore {
     /// `sqlite:/srv/baton.db`; `sqlite:///srv/baton.db` is the same as the latter).
     /// - Throws: `.cantOpen` for another scheme or an empty path; as `init(path:)`.
     public static func open(url: String, synchronous: Synchronous = .full) throws(StoreError) -> SQLiteRunStore {
-        guard url.hasPrefix("sqlite:") else {
-            throw StoreError(.cantOpen, location: url, "not an sqlite: URL", hint: "use sqlite:PATH, e.g. sqlite:var/baton.db")
-        }
-        var path = String(url.dropFirst("sqlite:".count))
-        if path.hasPrefix("//") { path.removeFirst(2) }
-        guard !path.isEmpty else {
-            throw StoreError(.cantOpen, location: url, "the URL names no file", hint: "use sqlite:PATH, e.g. sqlite:var/baton.db")
+        let path: String
+        do { path = try SQLiteURL.path(url, setting: "the store URL", example: "sqlite:var/baton.db") } catch {
+            throw StoreError(.cantOpen, location: url, error.message, hint: error.hint)
         }
         return try SQLiteRunStore(path: path, synchronous: synchronous)
     }
@@ -80,8 +76,7 @@ public final class SQLiteRunStore: RunStore {
     }
 
     private static func open(path: String, synchronous: Synchronous, busyTimeout: Duration) throws(StoreError) -> SQLiteRunTables {
-        try ParentDirectory.create(for: path)
-        let db = try SQLiteConnection(path: path)
+        let db = try StoreConnection(path: path)
         do throws(StoreError) {
             let (seconds, attoseconds) = busyTimeout.components
             let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000

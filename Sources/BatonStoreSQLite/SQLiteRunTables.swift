@@ -5,13 +5,13 @@ import BatonStore
 /// `SQLiteRunStore`, used only on the store's serial queue. Every method that writes
 /// does it in one `BEGIN IMMEDIATE` transaction.
 final class SQLiteRunTables {
-    let db: SQLiteConnection
+    let db: StoreConnection
     /// The durability every other commit gets (`PRAGMA synchronous`).
     let synchronous: SQLiteRunStore.Synchronous
     /// When `createRuns` last deleted expired request keys (epoch ms).
     var lastKeySweep: Int64 = 0
 
-    init(db: SQLiteConnection, synchronous: SQLiteRunStore.Synchronous = .full) {
+    init(db: StoreConnection, synchronous: SQLiteRunStore.Synchronous = .full) {
         self.db = db
         self.synchronous = synchronous
     }

@@ -179,7 +179,7 @@ enum SQLiteSchema {
     /// under that write lock, so exactly one of them applies it and the others find it done.
     /// - Throws: `.tooNew` when the file comes from a newer baton, `.corrupt` when it is
     ///   another program's database; SQLite errors.
-    static func migrate(_ db: SQLiteConnection) throws(StoreError) {
+    static func migrate(_ db: StoreConnection) throws(StoreError) {
         if try usableVersion(db) == currentVersion { return }
         try db.transaction { () throws(StoreError) in
             let found = try usableVersion(db)
@@ -191,7 +191,7 @@ enum SQLiteSchema {
     }
 
     /// Wraps `PRAGMA user_version`.
-    static func version(of db: SQLiteConnection) throws(StoreError) -> Int {
+    static func version(of db: StoreConnection) throws(StoreError) -> Int {
         Int(try db.scalarText("PRAGMA user_version") ?? "0") ?? 0
     }
 
@@ -200,7 +200,7 @@ enum SQLiteSchema {
     /// but no version (baton must not add its tables to it). One statement reads all three
     /// values from one snapshot: read apart, another process's migration could commit in
     /// between and its tables would look like a stranger's.
-    static func usableVersion(_ db: SQLiteConnection) throws(StoreError) -> Int {
+    static func usableVersion(_ db: StoreConnection) throws(StoreError) -> Int {
         let (version, id, tables) = try db.queryOne("""
             SELECT (SELECT user_version FROM pragma_user_version), (SELECT application_id FROM pragma_application_id), \
             (SELECT count(*) FROM sqlite_schema)
@@ -214,7 +214,7 @@ enum SQLiteSchema {
         return version
     }
 
-    private static func foreign(_ db: SQLiteConnection) -> StoreError {
+    private static func foreign(_ db: StoreConnection) -> StoreError {
         StoreError(.corrupt, location: db.path, "an SQLite database of another program, not baton's",
                    hint: "point --state at a file of baton's own (baton creates it)")
     }

@@ -89,7 +89,7 @@ struct InvokeCommand {
         do {
             return try JSONValue.decode([UInt8](data)).text
         } catch {
-            throw UsageError(message: "--payload \(source) is not JSON: \(error)", hint: "check it with: python3 -m json.tool \(source)")
+            throw UsageError(message: "--payload \(source) is not JSON: \(error.withExcerpt)", hint: "check it with: python3 -m json.tool \(source)")
         }
     }
 }

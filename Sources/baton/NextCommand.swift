@@ -1,6 +1,7 @@
 import BatonReport
 import BatonConfig
 import BatonCore
+import BatonJSON
 import Foundation
 
 /// `baton next (JOB | 'EXPR')`: the next fire times, like `systemd-analyze calendar`.
@@ -93,16 +94,21 @@ struct NextCommand {
     /// (the cronsim differential test uses this).
     static func batch() -> ExitStatus {
         while let line = readLine() {
-            guard let data = line.data(using: .utf8),
-                  let q = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let expr = q["expr"] as? String else {
-                Console.out(JSON.encode(["error": "not a query: expected {\"expr\",\"tz\",\"from\",\"n\"}"]))
+            let q: JSONField
+            let expr: String
+            let n: Int, from: Int64, tz: String
+            do {
+                q = JSONField(try JSONValue.decode(Array(line.utf8)))
+                expr = try q["expr"].string()
+                n = Int(min(10_000, max(1, try q["n"].optionalInteger() ?? 5)))
+                from = try q["from"].optionalInteger() ?? 0
+                tz = try q["tz"].optionalString() ?? "UTC"
+            } catch {
+                Console.out(JSON.encode(["error": "not a query {\"expr\",\"tz\",\"from\",\"n\"}: \(error)"]))
                 continue
             }
-            let n = min(10_000, max(1, (q["n"] as? Int) ?? 5))
-            let from = Int64((q["from"] as? Int) ?? 0)
             do {
-                let zone = try ZoneDatabase.shared.zone((q["tz"] as? String) ?? "UTC")
+                let zone = try ZoneDatabase.shared.zone(tz)
                 let schedule = try Schedule(expr)
                 Console.out(JSON.encode(["next": schedule.fires(after: from, zone: zone, count: n)]))
             } catch let e as ExpressionError {

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonSQLite
 import BatonHTTP
 import BatonSandbox
 import Dispatch
@@ -38,11 +39,12 @@ struct SandboxCommand {
         options.timeoutRate = try fraction("--timeout-rate")
         options.seed = UInt64(try args.integer("--seed", default: 0, range: 0...Int.max))
         let db = args.value("--db") ?? "sqlite:var/sandbox.db"
-        guard db.hasPrefix("sqlite:"), db.count > 7 else {
-            throw UsageError(message: "--db '\(db)' is not an sqlite: URL", hint: "e.g. --db sqlite:var/sandbox.db")
+        let path: String
+        do { path = try SQLiteURL.path(db, setting: "--db", example: "sqlite:var/sandbox.db") } catch {
+            throw UsageError(message: error.message, hint: error.hint)
         }
         let log = EventLog(format: global.logFormat)
-        let sandbox = try Sandbox(options: options, databasePath: String(db.dropFirst(7)))
+        let sandbox = try Sandbox(options: options, databasePath: path)
         let server: HTTPServer
         do throws(HTTPServerError) {
             server = try HTTPServer(address: listen, tooLarge: Sandbox.json(413, ["error": "request body over 1 MiB", "hint": "send less"])) {

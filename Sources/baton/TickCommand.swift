@@ -1,6 +1,7 @@
 import BatonReport
 import BatonConfig
 import BatonCore
+import BatonSQLite
 import BatonDaemon
 import BatonEngine
 import BatonStore
@@ -64,9 +65,8 @@ struct TickLock {
 
     /// nil when another process holds it.
     static func acquire(state: String) throws -> TickLock? {
-        guard state.hasPrefix("sqlite:") else { return TickLock(fd: -1) }
-        var path = String(state.dropFirst("sqlite:".count))
-        if path.hasPrefix("//") { path = String(path.dropFirst(2)) }
+        guard SQLiteURL.isSQLite(state) else { return TickLock(fd: -1) }
+        let path = try StateStore.path(state)
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let fd = open(path + ".tick.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)

@@ -25,4 +25,21 @@ extension CLITests {
         XCTAssertTrue(r.err.contains(#"line 1, column 1: expected a value, found 's': "sending 3 messages""#), r.err)
         XCTAssertTrue(r.err.contains("logs belong on stderr"), r.err)
     }
+
+    /// Issue 12: a result of the wrong shape names the field by its path.
+    func testAResultWithAWrongItemNamesItsPath() throws {
+        let dir = try failingJob(#"echo '{"items":[{"id":"a","status":"sent"},{"id":"b","status":7}]}'"#)
+        let r = try baton(["invoke", "broken"], cwd: dir)
+        XCTAssertEqual(r.status, 1, r.err)
+        XCTAssertTrue(r.err.contains(#"result field "items[1].status": expected a string such as "failed", got 7"#), r.err)
+    }
+
+    /// Issue 12: a `--payload` that is not JSON says where, with the line at fault.
+    func testABadPayloadSaysLineAndColumn() throws {
+        let dir = try failingJob("exit 0")
+        try "{\n  \"items\": [\"a\", \"b\"]\n  \"force\": true\n}\n".write(toFile: dir + "/p.json", atomically: true, encoding: .utf8)
+        let r = try baton(["invoke", "broken", "--payload", dir + "/p.json"], cwd: dir)
+        XCTAssertEqual(r.status, 2, r.err)
+        XCTAssertTrue(r.err.contains(#"is not JSON: line 3, column 3: expected ',' or '}', found '"': "  \"force\": true""#), r.err)
+    }
 }

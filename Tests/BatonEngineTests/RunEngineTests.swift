@@ -67,7 +67,7 @@ final class RunEngineTests: XCTestCase {
         let run = try await fx.run(fx.job([handler]) { $0.retries = 0 })
         XCTAssertEqual(run.status, .failed)
         let error = try await fx.store.slices(runId: run.id).first?.error
-        XCTAssertEqual(error, "result field 'cursor' must be a string or null, not a number")
+        XCTAssertEqual(error, #"result field "cursor": expected a string or null, got 5"#)
     }
 
     func testTheEnvironmentHoldsOnlyWhatTheSpecAllows() async throws {

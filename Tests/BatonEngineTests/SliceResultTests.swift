@@ -48,17 +48,24 @@ final class SliceResultTests: XCTestCase {
 
     func testRefusalsNameTheFieldAndWhatWasExpected() {
         let cases: [(String, String)] = [
-            (#"{"cursor":5}"#, "result field 'cursor' must be a string or null, not a number"),
-            (#"{"has_more":"yes"}"#, "result field 'has_more' must be true or false, not a string"),
-            (#"{"total":-1}"#, "result field 'total' must be a whole number of 0 or more, not a number"),
-            (#"{"total":1.5}"#, "result field 'total' must be a whole number of 0 or more, not a number"),
-            (#"{"counts":{"processed":"3"}}"#, "result field 'counts.processed' must be a whole number of 0 or more, not a string"),
-            (#"{"items":[{"id":"a"}]}"#, "result field 'items[0].status' must be a string such as \"failed\", not null"),
-            (#"{"items":{}}"#, "result field 'items' must be an array of {\"id\",\"status\"}, not an object"),
+            (#"{"cursor":5}"#, #"result field "cursor": expected a string or null, got 5"#),
+            (#"{"has_more":"yes"}"#, #"result field "has_more": expected true or false, got a string"#),
+            (#"{"total":-1}"#, #"result field "total": expected a whole number of 0 or more, got -1"#),
+            (#"{"total":1.5}"#, #"result field "total": expected a whole number of 0 or more, got 1.5"#),
+            (#"{"counts":{"processed":"3"}}"#, #"result field "counts.processed": expected a whole number of 0 or more, got a string"#),
+            (#"{"items":[{"id":"a","status":"done"},{"id":"b"}]}"#, #"result field "items[1].status": expected a string such as "failed", got nothing"#),
+            (#"{"items":[{"id":"a","status":"done"},{"id":"b","status":"done"},{"id":"c","status":"done"},{"id":"d","status":42}]}"#,
+             #"result field "items[3].status": expected a string such as "failed", got 42"#),
+            (#"{"items":[{"id":true,"status":"done"}]}"#, #"result field "items[0].id": expected a string, got true"#),
+            (#"{"items":{}}"#, #"result field "items": expected an array of {"id","status"}, got an object"#),
+            (#"{"usage":{"cost_usd":-1}}"#, #"result field "usage.cost_usd": expected a number of US dollars, 0 or more, got -1"#),
             (#"[1,2]"#, "stdout holds an array, not a JSON object"),
         ]
         for (text, message) in cases {
             XCTAssertThrowsError(try parse(text), text) { XCTAssertEqual(($0 as? ResultError)?.message, message, text) }
+        }
+        XCTAssertThrowsError(try parse(#"{"cursor":5}"#)) {
+            XCTAssertEqual(($0 as? ResultError)?.hint, "fix the handler's output; the slice is retried with the same cursor")
         }
     }
 

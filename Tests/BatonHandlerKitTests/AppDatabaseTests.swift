@@ -13,6 +13,24 @@ final class AppDatabaseTests: XCTestCase {
 
     func open() throws -> any AppDatabase { try AppDB.open(environment: ["APP_DB": "sqlite:\(dir)/sub/app.db"]) }
 
+    /// Issue 12: `APP_DB=sqlite:` opened SQLite's private temporary database, so a
+    /// handler's writes vanished at exit without a word. One reader of sqlite: URLs now.
+    func testAnSQLiteURLWithoutAFileIsRefusedWithTheSettingNamed() throws {
+        for url in ["sqlite:", "sqlite://"] {
+            XCTAssertThrowsError(try AppDB.open(environment: ["APP_DB": url]), url) { error in
+                let e = error as? HandlerError
+                XCTAssertEqual(e?.message, "APP_DB '\(url)' names no file")
+                XCTAssertEqual(e?.hint, "write sqlite:PATH, e.g. sqlite:var/app.db")
+            }
+        }
+    }
+
+    func testThreeSlashesNameAnAbsolutePath() throws {
+        let db = try AppDB.open(environment: ["APP_DB": "sqlite://\(dir)/abs.db"])
+        try db.migrate("demo", ["CREATE TABLE t (id TEXT)"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/abs.db"))
+    }
+
     func testMigrationsApplyOnceEachAcrossConnections() throws {
         let steps = ["CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0)",
                      "ALTER TABLE t ADD COLUMN note TEXT"]

@@ -42,12 +42,13 @@ final class HandlerKitTests: XCTestCase {
     /// The old kit turned malformed stdin into {}, dropping payload.items on a retry run.
     func testMalformedInputIsAnErrorNeverAnEmptyObject() {
         let cases: [(String, String)] = [
-            (#"{"version":1,"payload":{"items":["a"]"#, "standard input is not the slice's JSON object"),
+            (#"{"version":1,"payload":{"items":["a"]"#,
+             #"standard input is not the slice's JSON object: line 1, column 38: expected ',' or '}', found the end of the text"#),
             (#"[1,2]"#, "holds an array"),
             (#"{"version":2}"#, "protocol version 2"),
-            (#"{"params":"channel=sms"}"#, "'params' must be an object"),
-            (#"{"slice":"three"}"#, "'slice' must be a whole number"),
-            (#"{"cursor":5}"#, "'cursor' must be a string or null"),
+            (#"{"params":"channel=sms"}"#, #"stdin field "params": expected an object, got a string"#),
+            (#"{"slice":"three"}"#, #"stdin field "slice": expected a whole number, got a string"#),
+            (#"{"cursor":5}"#, #"stdin field "cursor": expected a string or null, got 5"#),
         ]
         for (stdin, message) in cases {
             XCTAssertThrowsError(try read(stdin), stdin) { e in

@@ -153,7 +153,9 @@ final class ProviderClientTests: XCTestCase {
         let client = try AnthropicClient(baseURL: base, apiKey: "k", deadline: .after(ms: 5000))
         try fault(["malformed": true])
         XCTAssertThrowsError(try client.complete(model: "m", messages: [.user("x")], maxTokens: 5)) { e in
-            XCTAssertEqual(e as? ProviderError, .badResponse(provider: "anthropic", field: "the body is not a JSON object"))
+            // Where, never what: the body may hold message text (issue 12).
+            XCTAssertEqual(e as? ProviderError, .badResponse(provider: "anthropic",
+                                                             field: #"the body is not JSON (line 1, column 8: the string never ends (no closing '"'))"#))
         }
     }
 
@@ -224,6 +226,18 @@ final class ProviderClientTests: XCTestCase {
         XCTAssertEqual(got["mail_from"] as? String, "baton@example.org")
         XCTAssertEqual(got["rcpt_tos"] as? [String], ["a@example.com", "b@example.com"])
         XCTAssertTrue((got["data"] as? String ?? "").contains("Message-ID: \(receipt.id)"))
+    }
+
+    /// Issue 12: the sandbox reads bodies with BatonJSON, and its refusals say where.
+    func testTheSandboxsFaultControlNamesTheFieldAtFault() throws {
+        var request = URLRequest(url: URL(string: base + "/_sandbox/faults")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(#"{"faults":[{"status":429},{"status":"soon"}]}"#.utf8)
+        let answer = String(decoding: try Self.fetch(request), as: UTF8.self)
+        XCTAssertTrue(answer.contains(#"\"faults[1].status\": expected a whole number, got a string"#), answer)
+        request.httpBody = Data("{\"faults\":[\n{]}".utf8)
+        let syntax = String(decoding: try Self.fetch(request), as: UTF8.self)
+        XCTAssertTrue(syntax.contains("line 2, column 2: expected a \\\"key\\\" in double quotes"), syntax)
     }
 
     // MARK: helpers

@@ -19,8 +19,8 @@ final class SQLiteRunStoreFileTests: XCTestCase {
 
     /// A raw connection that waits for locks, as the store's own do: a store being
     /// released may still be checkpointing the file on its queue.
-    private func connection(_ path: String) throws -> SQLiteConnection {
-        let db = try SQLiteConnection(path: path)
+    private func connection(_ path: String) throws -> StoreConnection {
+        let db = try StoreConnection(path: path)
         try db.executeScript("PRAGMA busy_timeout = 5000")
         return db
     }
@@ -62,7 +62,9 @@ final class SQLiteRunStoreFileTests: XCTestCase {
                 XCTFail("opened \(bad)")
             } catch {
                 XCTAssertEqual(error.kind, .cantOpen, bad)
-                XCTAssertEqual(error.hint, "use sqlite:PATH, e.g. sqlite:var/baton.db")
+                // The wording every sqlite: reader shares (SQLiteURL).
+                XCTAssertEqual(error.hint, "write sqlite:PATH, e.g. sqlite:var/baton.db")
+                XCTAssertTrue(error.message.hasPrefix("the store URL '\(bad)' "), error.message)
             }
         }
     }

@@ -143,6 +143,13 @@ class WebhookTests(ServerTestCase):
                 self.assertError(self.server.hook("quick", body), 400)
                 self.assertEqual(self.count("quick"), before)
 
+    def testNonJSONBodySaysLineAndColumn(self):
+        """Issue 12: the 400 says where the body went wrong, with the line at fault."""
+        resp = self.server.hook("quick", b'{\n  "order": 42,\n  "items": [1, 2\n}')
+        self.assertError(resp, 400)
+        self.assertEqual(resp.json["error"],
+                         "the body is not JSON: line 4, column 1: expected ',' or ']', found '}': \"}\"")
+
     # -- 413 -----------------------------------------------------------------
 
     def post_raw(self, length, body=None):
