@@ -194,10 +194,8 @@ public final class API: Sendable {
         case let .ok(s): signature = s
         }
         if action == "cancel" {
-            guard !old.status.isFinished else {
-                return Self.error(409, "run \(runId) is already \(old.status.rawValue)", hint: "only a queued or running run can be cancelled")
-            }
             do {
+                // A replay is refused as one whatever became of the run since.
                 let now = Self.nowMs()
                 if let signature {
                     guard try await engine.store.rememberRequest(signature: signature, scope: "POST " + request.path, at: now,
@@ -205,6 +203,9 @@ public final class API: Sendable {
                         return Self.error(401, "this signed request was received before (a replay)",
                                           hint: "sign each call with a fresh timestamp")
                     }
+                }
+                guard !old.status.isFinished else {
+                    return Self.error(409, "run \(runId) is already \(old.status.rawValue)", hint: "only a queued or running run can be cancelled")
                 }
                 var run = try await engine.store.requestCancel(runId: runId, at: Self.nowMs()) ?? old
                 if await scheduler.cancel(runId: runId) {
