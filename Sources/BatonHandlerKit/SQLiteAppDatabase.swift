@@ -1,7 +1,8 @@
 import BatonSQLite
 
-/// `APP_DB=sqlite:PATH`: WAL mode with a busy timeout, so several slices (of one run or
-/// of several) share the file, through the SQLite wrapper baton's store uses.
+/// `APP_DB=sqlite:PATH`: WAL mode with a busy timeout (5 s, in short waits), so several
+/// slices (of one run or of several) share the file, through the SQLite wrapper baton's
+/// store uses.
 final class SQLiteAppDatabase: AppDatabase {
     let db: SQLiteConnection
     var backend: String { "sqlite" }
@@ -10,10 +11,22 @@ final class SQLiteAppDatabase: AppDatabase {
         do {
             try ParentDirectory.create(for: path)
             db = try SQLiteConnection(path: path)
-            try db.executeScript("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON")
+            try db.executeScript("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL")
+            db.setShortBusyWaits(timeoutMs: 5000)
         } catch {
             throw HandlerError("APP_DB sqlite:\(path): \(error.message)", hint: error.hint ?? "check the path and its permissions")
         }
+    }
+
+    /// `PRAGMA synchronous`: `FULL` (the WAL fsynced at every commit) or `NORMAL` (the
+    /// WAL written at every commit, fsynced at checkpoints: a commit survives the
+    /// process's death, e.g. `kill -9`, but not the machine's, e.g. a power cut).
+    private var synced = true
+
+    func setSyncEveryCommit(_ on: Bool) throws(HandlerError) {
+        guard on != synced else { return }
+        _ = try execute(on ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", [])
+        synced = on
     }
 
     func execute(_ sql: String, _ args: [AppValue]) throws(HandlerError) -> Int {

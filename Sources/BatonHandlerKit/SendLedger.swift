@@ -17,6 +17,12 @@ import BatonProviders
 /// A row found in `sending` or `unknown` is never sent again here: its sender died
 /// between intent and outcome (or is still waiting), so the outcome is `unknown` and a
 /// person decides (`baton retry RUN --include-unknown` puts `unknown` in `from`).
+///
+/// With `deferOutcomes`, a `sent` outcome is written in the same commit as the next
+/// send's intent (or by `flush()`): one commit per send instead of two. The window this
+/// opens: if the process dies after a send succeeded and before that commit, the send
+/// is found in `sending` and reported `unknown`, never resent, as when it dies while
+/// the request is in flight; at most one item per sender is ever in this state.
 public struct SendLedger {
     /// The row of one send.
     public struct Row: Sendable {
@@ -75,8 +81,27 @@ public struct SendLedger {
     }
 
     public let db: any AppDatabase
+    /// Write `sent` with the next intent (see above); call `flush()` before reading
+    /// the outcomes back (totals) and when done.
+    public let deferOutcomes: Bool
+    private let pending = Pending()
 
-    public init(db: any AppDatabase) { self.db = db }
+    /// The `sent` outcome not yet written (with `deferOutcomes`).
+    final class Pending {
+        var statement: (sql: String, args: [AppValue])?
+    }
+
+    public init(db: any AppDatabase, deferOutcomes: Bool = false) {
+        self.db = db
+        self.deferOutcomes = deferOutcomes
+    }
+
+    /// Writes the `sent` outcome held back by `deferOutcomes`, if any.
+    public func flush() throws(HandlerError) {
+        guard let (sql, args) = pending.statement else { return }
+        try db.execute(sql, args)
+        pending.statement = nil
+    }
 
     /// Sends once: claims `row` from one of the states `from` (default `pending`),
     /// calls `send`, records the outcome.
@@ -84,7 +109,18 @@ public struct SendLedger {
     ///   sent) or, after a send, its outcome (the row stays `sending`: `unknown` later).
     public func send(_ row: Row, from: [String] = ["pending"], _ send: () throws(ProviderError) -> Receipt) throws(HandlerError) -> Outcome {
         let inserted: Bool
-        switch try claim(row, from: from) {
+        // A held-back outcome goes in the intent's commit.
+        let claimed: Claim
+        if let (sql, args) = pending.statement {
+            claimed = try db.transaction { () throws(HandlerError) -> Claim in
+                try db.execute(sql, args)
+                return try claim(row, from: from)
+            }
+        } else {
+            claimed = try claim(row, from: from)
+        }
+        pending.statement = nil   // committed (a failed commit throws: the row stays `sending`)
+        switch claimed {
         case .claimed(let i): inserted = i
         case .found(let outcome): return outcome
         }
@@ -98,7 +134,11 @@ public struct SendLedger {
                 sets.append("\(column) = ?\(row.key.count + args.count + 1)")
                 args.append(value)
             }
-            try finish(row, sets: sets, args: args)
+            if deferOutcomes {
+                pending.statement = finishStatement(row, sets: sets, args: args)
+            } else {
+                try finish(row, sets: sets, args: args)
+            }
             return .sent(receipt)
         case let .failure(error):
             switch error {
@@ -156,8 +196,13 @@ public struct SendLedger {
     /// The outcome over `sending` (ours) or `unknown` (a reader marked ours while we
     /// waited: the truth we learnt wins).
     func finish(_ row: Row, sets: [String], args: [AppValue]) throws(HandlerError) {
-        try db.execute("UPDATE \(row.table) SET \(sets.joined(separator: ", ")) WHERE \(match(row)) AND \(row.status) IN ('sending', 'unknown')",
-                       keyArgs(row) + args)
+        let (sql, all) = finishStatement(row, sets: sets, args: args)
+        try db.execute(sql, all)
+    }
+
+    func finishStatement(_ row: Row, sets: [String], args: [AppValue]) -> (sql: String, args: [AppValue]) {
+        ("UPDATE \(row.table) SET \(sets.joined(separator: ", ")) WHERE \(match(row)) AND \(row.status) IN ('sending', 'unknown')",
+         keyArgs(row) + args)
     }
 
     func match(_ row: Row) -> String {

@@ -1,4 +1,5 @@
 import CSQLite
+import Glibc
 
 /// One SQLite connection and its cache of prepared statements.
 ///
@@ -111,6 +112,20 @@ public final class SQLiteConnection {
         let statement = try SQLiteStatement(db: db, path: path, sql: sql)
         defer { statement.finalize() }
         return try statement.step() ? statement.optionalString(0) : nil
+    }
+
+    /// Wraps `sqlite3_busy_handler(3)` with waits of 50 µs for the first 10 ms, then of
+    /// 1 ms, up to about `timeoutMs` in all (replacing `busy_timeout`). SQLite's own
+    /// handler sleeps 1 ms at least, then longer: between processes that each commit
+    /// thousands of short transactions a second (send-batches' workers), that sleep,
+    /// not the lock, is what they wait for.
+    public func setShortBusyWaits(timeoutMs: Int) {
+        let limit = 200 + max(0, timeoutMs - 10)
+        sqlite3_busy_handler(db, { context, count in
+            guard Int(count) < Int(bitPattern: context) else { return 0 }
+            usleep(count < 200 ? 50 : 1000)
+            return 1
+        }, UnsafeMutableRawPointer(bitPattern: limit))
     }
 
     /// Wraps `sqlite3_changes64(3)`: rows the last INSERT, UPDATE or DELETE changed.

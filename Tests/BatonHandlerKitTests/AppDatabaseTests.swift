@@ -83,8 +83,57 @@ final class AppDatabaseTests: XCTestCase {
         }
     }
 
+    func testCommitsAreSyncedUnlessAHandlerSaysOtherwise() throws {
+        let db = try open()
+        XCTAssertEqual(try db.queryOne("PRAGMA synchronous")?.int(0), 2, "FULL: every commit fsynced")
+        try db.setSyncEveryCommit(false)
+        XCTAssertEqual(try db.queryOne("PRAGMA synchronous")?.int(0), 1, "NORMAL: fsynced at checkpoints")
+        try db.setSyncEveryCommit(true)
+        XCTAssertEqual(try db.queryOne("PRAGMA synchronous")?.int(0), 2)
+    }
+
+    func testTheBootIdIsTheKernelsUnlessATestSetsOne() throws {
+        let kernel = try String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8)
+        XCTAssertEqual(AppDB.bootId(environment: [:]), kernel.trimmingCharacters(in: .whitespacesAndNewlines))
+        XCTAssertEqual(AppDB.bootId(environment: ["BATON_BOOT_ID": "after-a-restart"]), "after-a-restart")
+    }
+
+    /// Another process holds the write lock for a while: a write waits for it (in short
+    /// steps), then goes through.
+    func testAWriteWaitsForAnotherProcesssTransaction() throws {
+        let db = try open()
+        try db.execute("CREATE TABLE t (n INTEGER)")
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        holder.arguments = ["-c", """
+            import sqlite3, sys, time
+            c = sqlite3.connect(sys.argv[1], isolation_level=None)
+            c.execute('BEGIN IMMEDIATE'); c.execute('INSERT INTO t VALUES (1)')
+            print('held', flush=True); time.sleep(0.4); c.execute('COMMIT')
+            """, "\(dir)/sub/app.db"]
+        let out = Pipe()
+        holder.standardOutput = out
+        try holder.run()
+        defer { holder.waitUntilExit() }
+        XCTAssertEqual(String(decoding: out.fileHandleForReading.readData(ofLength: 5), as: UTF8.self), "held\n")
+        let start = Date()
+        try db.execute("INSERT INTO t VALUES (2)")
+        XCTAssertGreaterThan(Date().timeIntervalSince(start), 0.2, "it waited for the holder")
+        XCTAssertEqual(try db.queryOne("SELECT count(*) FROM t")?.int(0), 2)
+    }
+
     func testTimesAreRFC3339UTC() {
         XCTAssertEqual(AppDB.timestamp(1_795_343_400_000), "2026-11-22T10:30:00Z")
+        XCTAssertEqual(AppDB.timestamp(1_795_343_400_999), "2026-11-22T10:30:00Z")   // whole seconds, not rounded
+        XCTAssertEqual(AppDB.timestamp(0), "1970-01-01T00:00:00Z")
+        XCTAssertEqual(AppDB.timestamp(-1), "1969-12-31T23:59:59Z")
+        XCTAssertEqual(AppDB.timestamp(951_827_696_000), "2000-02-29T12:34:56Z")
+        // The same text as Foundation's formatter over a spread of instants.
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        for ms in stride(from: Int64(-86_400_000), to: 4_102_444_800_000, by: 7_919_999_937) {
+            XCTAssertEqual(AppDB.timestamp(ms), formatter.string(from: Date(timeIntervalSince1970: (Double(ms) / 1000).rounded(.down))), "\(ms)")
+        }
         XCTAssertEqual(AppDB.epochMs("2026-11-22T10:30:00Z"), 1_795_343_400_000)
         XCTAssertEqual(AppDB.epochMs("2026-11-22T10:30:00.250Z"), 1_795_343_400_250)
         XCTAssertNil(AppDB.epochMs("yesterday"))

@@ -103,6 +103,29 @@ final class SendLedgerTests: XCTestCase {
         XCTAssertEqual(try sandbox.deliveries().count, 1)
     }
 
+    func testADeferredOutcomeIsWrittenWithTheNextIntentOrByFlush() throws {
+        let client = try messenger()
+        let ledger = SendLedger(db: db, deferOutcomes: true)
+        guard case .sent = try ledger.send(row(1), { () throws(ProviderError) in try client.send(psid: "psid1", text: "hi") }) else {
+            return XCTFail("not sent")
+        }
+        XCTAssertEqual(try state(1), "sending", "held back until the next intent")
+        guard case .sent = try ledger.send(row(2), { () throws(ProviderError) in try client.send(psid: "psid2", text: "hi") }) else {
+            return XCTFail("not sent")
+        }
+        XCTAssertEqual([try state(1), try state(2)], ["sent", "sending"])
+        try ledger.flush()
+        XCTAssertEqual(try state(2), "sent")
+        // The window it opens: a sender that dies with an outcome held back (no flush)
+        // leaves `sending`, which the next sender reports unknown and does not resend.
+        let dying = SendLedger(db: db, deferOutcomes: true)
+        guard case .sent = try dying.send(row(3), { () throws(ProviderError) in try client.send(psid: "psid3", text: "hi") }) else {
+            return XCTFail("not sent")
+        }
+        XCTAssertEqual(try SendLedger(db: db).send(row(3)) { () throws(ProviderError) in try client.send(psid: "psid3", text: "hi") }, .unknown(nil))
+        XCTAssertEqual(try sandbox.deliveries().compactMap { $0["to"] as? String }, ["psid1", "psid2", "psid3"])
+    }
+
     func testAnIntentThatCannotBeWrittenSendsNothing() throws {
         try db.execute("CREATE TRIGGER no_claims BEFORE UPDATE OF state ON outbox BEGIN SELECT RAISE(ABORT, 'claims refused'); END")
         let client = try messenger()

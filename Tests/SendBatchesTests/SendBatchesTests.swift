@@ -102,6 +102,78 @@ final class SendBatchesTests: XCTestCase {
         XCTAssertEqual([m.string(0), m.string(1), m.string(2)], ["completed", "9", "1"])
     }
 
+    /// A worker claimed a batch under boot "before", wrote its synced checkpoint naming
+    /// recipients 0..<5 as its send window, sent 0 and 1 (their rows made durable by a
+    /// later checkpoint's sync, say), and then lost to a power cut whatever it wrote
+    /// without sync after: perhaps 2's intent, and 2 was delivered.
+    func deadWorkersWindow(_ db: any AppDatabase) throws -> BatchesTable.Batch {
+        let batch = try XCTUnwrap(try BatchesTable.claim(db, runId: "dead", message: nil, nowMs: Self.now(), leaseMs: 1_000))
+        XCTAssertTrue(try BatchesTable.progress(db, batch, runId: "dead", nowMs: Self.now(), leaseMs: 1_000,
+                                                window: Array(batch.recipients[0..<5]), boot: "before"))
+        for psid in batch.recipients[0..<2] {
+            try db.execute("INSERT INTO message_deliveries (message_id, recipient, status, batch_id) VALUES ('msg_0001', ?1, 'sent', ?2)",
+                           [.text(psid), .text(batch.id)])
+        }
+        return batch
+    }
+
+    func testAfterARestartOfTheMachineTheWindowsRecipientsWithoutAnOutcomeAreUnknownNotResent() throws {
+        try seed(10, batch: 10)
+        let db = try BatchesTable.open(env)
+        let batch = try deadWorkersWindow(db)
+        env["BATON_BOOT_ID"] = "after"
+        let out = try slice("r2", offsetMs: 2_000)
+        XCTAssertEqual(out.succeeded, 5)
+        XCTAssertEqual(out.items, batch.recipients[2..<5].map { ItemOutcome(id: "msg_0001/\($0)", status: .unknown, error: BatchesTable.restartError) })
+        XCTAssertEqual(try delivered(), Array(batch.recipients[5...]), "none of the window resent")
+        let m = try XCTUnwrap(try db.queryOne("SELECT status, sent_count, unknown_count FROM messages"))
+        XCTAssertEqual([m.string(0), m.string(1), m.string(2)], ["completed", "7", "3"])
+        XCTAssertNil(try db.queryOne("SELECT send_window FROM message_batches")?.string(0), "closed: no window left")
+    }
+
+    func testUnderTheSameBootTheWindowsRecipientsWithoutARowWereNeverSentAndAreSent() throws {
+        try seed(10, batch: 10)
+        let db = try BatchesTable.open(env)
+        let batch = try deadWorkersWindow(db)
+        env["BATON_BOOT_ID"] = "before"   // the worker died (kill -9), the machine did not: nothing written was lost
+        let out = try slice("r2", offsetMs: 2_000)
+        XCTAssertEqual(out.succeeded, 8)
+        XCTAssertEqual(out.items, [])
+        XCTAssertEqual(try delivered(), Array(batch.recipients[2...]))
+    }
+
+    /// A trigger keeps every send window as it is written, with the count of delivery
+    /// rows at that instant: each names the next recipients before any of them is sent.
+    func testBeforeSendingASliceNamesItsNextRecipientsAsItsSendWindowUnderItsBoot() throws {
+        try seed(60, batch: 60)
+        env["BATON_BOOT_ID"] = "boot-1"
+        let db = try BatchesTable.open(env)
+        try db.execute("CREATE TABLE seen_windows (send_window TEXT, send_boot TEXT, deliveries INTEGER)")
+        try db.execute("""
+            CREATE TRIGGER keep_windows AFTER UPDATE OF send_window ON message_batches WHEN NEW.send_window IS NOT NULL
+            BEGIN INSERT INTO seen_windows VALUES (NEW.send_window, NEW.send_boot, (SELECT count(*) FROM message_deliveries)); END
+            """)
+        XCTAssertEqual(try slice("r1").succeeded, 60)
+        let order = try delivered()
+        func list(_ text: String?) -> [String] {
+            guard case let .array(items)? = JSONValue.parse(Array((text ?? "").utf8)) else { return [] }
+            return items.compactMap(\.string)
+        }
+        let seen = try db.query("SELECT send_window, send_boot, deliveries FROM seen_windows ORDER BY rowid")
+        XCTAssertEqual(seen.map { list($0.string(0)) }, [Array(order[0..<50]), Array(order[50...])])
+        XCTAssertEqual(seen.map { $0.string(1) }, ["boot-1", "boot-1"])
+        XCTAssertEqual(seen.map { $0.int(2) }, [0, 50])
+    }
+
+    func testAClosedBatchLeavesNoSendWindowBehind() throws {
+        try seed(120, batch: 60)
+        let out = try slice("r1")
+        XCTAssertEqual(out.succeeded, 120)
+        let db = try BatchesTable.open(env)
+        XCTAssertEqual(try db.query("SELECT send_window, send_boot FROM message_batches").filter { $0.string(0) != nil || $0.string(1) != nil }, [])
+        XCTAssertEqual(Set(try delivered()).count, 120)
+    }
+
     func testABadRateOrLeaseIsNamed() throws {
         try seed(1, batch: 1)
         XCTAssertThrowsError(try slice("r1", params: ["rate": "0"])) { XCTAssertTrue("\($0)".contains("rate"), "\($0)") }

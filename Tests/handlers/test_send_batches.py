@@ -114,6 +114,18 @@ class SendBatches(unittest.TestCase):
         unknown = [i for r in w.runs() for i in w.show(r["run_id"]).get("unknown_items", [])]
         self.assertEqual([i["id"] for i in unknown], [f"msg_0001/{in_flight}"])
 
+    def test_at_a_low_rate_a_done_send_is_recorded_sent_before_the_next_one(self):
+        # A send's `sent` may wait for the next send's intent (one commit for both), but
+        # not through a pause for the rate: there it is written before the pause.
+        w = self.world()
+        w.handler(NAME, "--seed", "3")
+        p = self.start(w, "rate=0.5")
+        first = wait_for("the first delivery", lambda: list(self.messenger(w)))[0]
+        wait_for("the first recorded sent", lambda: w.sql("SELECT status FROM message_deliveries WHERE recipient = ?", first) == [("sent",)])
+        self.assertEqual(sum(self.messenger(w).values()), 1, "recorded sent only with the second send")
+        p.terminate()   # baton passes SIGTERM on to the slice, which stops
+        p.communicate(timeout=60)
+
     def test_a_cancelled_message_stops_within_ten_recipients(self):
         w = self.world()
         w.handler(NAME, "--seed", "100")

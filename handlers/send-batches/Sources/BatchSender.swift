@@ -17,13 +17,19 @@ struct BatchSender {
     var batchDone = false
     var heldBatch = false
     var nextSendMs: Int64 = 0
+    /// This machine's boot (`AppDB.bootId`): the send windows' stamp.
+    let boot: String?
+    /// Commits between checkpoints are not synced (see `SendBatchesHandler.window`):
+    /// sending batches (not a retry) with a boot id to stamp the windows with.
+    var unsynced: Bool { boot != nil && slice.input.retryItems == nil }
 
     init(slice: Slice, db: any AppDatabase, settings: SendBatchesHandler.Settings) throws(HandlerError) {
         self.slice = slice; self.db = db; self.settings = settings
-        ledger = SendLedger(db: db)
+        ledger = SendLedger(db: db, deferOutcomes: true)
         cursor = slice.cursor
         out = SliceOutput(cursor: slice.cursor)
         backoff = Backoff(multiplier: slice.cursor.backoff)
+        boot = AppDB.bootId(environment: slice.environment)
     }
 
     mutating func send(_ batch: BatchesTable.Batch) throws {
@@ -32,9 +38,16 @@ struct BatchSender {
         guard let message = try BatchesTable.message(db, batch.messageId) else {
             throw HandlerError("batch \(batch.id) names message \(batch.messageId), which does not exist")
         }
+        for recipient in try BatchesTable.recover(db, batch, boot: boot) {
+            out.record(ItemOutcome(id: "\(batch.messageId)/\(recipient)", status: .unknown, error: BatchesTable.restartError))
+        }
         let settled = try BatchesTable.settled(db, batch)
-        var taken = 0
-        for recipient in batch.recipients where !settled.contains(recipient) {
+        let todo = batch.recipients.filter { !settled.contains($0) }
+        // A send's `sent` is written with the next one's intent (`deferOutcomes`), or
+        // before progress reads the counts.
+        defer { try? ledger.flush() }
+        for (taken, recipient) in todo.enumerated() {
+            if taken % 10 == 0 { try ledger.flush() }
             // Cancellation every 10 recipients (and before the first).
             if taken % 10 == 0, try BatchesTable.message(db, batch.messageId)?.status == "cancelled" {
                 try BatchesTable.close(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, cancelled: true)
@@ -42,14 +55,24 @@ struct BatchSender {
                 batchDone = true; heldBatch = false
                 return
             }
-            if taken % 5 == 0, taken > 0,
-               !(try BatchesTable.progress(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, leaseMs: settings.leaseMs)) {
-                slice.log("event=lease_lost batch=\(batch.id)")
-                batchDone = true; heldBatch = false
-                return
+            // Progress every 10 (and before the first): the batch's counts and its lease
+            // renewed. Every `window` recipients (and before the first) a synced
+            // checkpoint naming the next ones as the send window (see
+            // `SendBatchesHandler.window`), with the message's totals summarised.
+            if taken % 10 == 0 {
+                let checkpoint = taken % SendBatchesHandler.window == 0
+                if checkpoint { try db.setSyncEveryCommit(true) }
+                let held = try BatchesTable.progress(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, leaseMs: settings.leaseMs,
+                                                     window: checkpoint ? Array(todo[taken..<min(taken + SendBatchesHandler.window, todo.count)]) : nil,
+                                                     boot: boot, summarise: checkpoint)
+                if checkpoint { try db.setSyncEveryCommit(!unsynced) }
+                guard held else {
+                    slice.log("event=lease_lost batch=\(batch.id)")
+                    batchDone = true; heldBatch = false
+                    return
+                }
             }
-            guard pace() else { stopped = true; break }
-            taken += 1
+            guard try pace() else { stopped = true; break }
             let item = "\(batch.messageId)/\(recipient)"
             let row = SendLedger.Row(table: "message_deliveries", key: [("message_id", .text(batch.messageId)), ("recipient", .text(recipient))],
                                      providerId: "provider_message_id", error: "error", insert: true,
@@ -74,6 +97,7 @@ struct BatchSender {
             if case .sent = outcome { backoff.succeeded() }
             if let done = outcome.item(item) { out.record(done) }
         }
+        try ledger.flush()
         if stopped || slice.stopRequested {
             try BatchesTable.progress(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, leaseMs: settings.leaseMs)
             stopped = true
@@ -84,8 +108,11 @@ struct BatchSender {
     }
 
     /// Waits for the next send's turn at `rate`; false when the slice must stop first.
-    mutating func pace() -> Bool {
+    /// A held-back outcome is written first when the wait is noticeable (at low rates),
+    /// so a send's row does not sit in `sending` after it is done.
+    mutating func pace() throws -> Bool {
         let now = slice.nowMs
+        if nextSendMs > now + 5 { try ledger.flush() }
         if nextSendMs > now, !slice.pause(ms: nextSendMs - now) { return false }
         guard slice.shouldTakeItem(estimateMs: 300) else { return false }
         // No catching up after a slow send: the provider's allowed rate is never exceeded.
@@ -104,7 +131,7 @@ struct BatchSender {
                 out.record(ItemOutcome(id: item, status: .skipped, error: "no such message/recipient"))
                 continue
             }
-            guard pace() else { break }
+            guard try pace() else { break }
             let row = SendLedger.Row(table: "message_deliveries", key: [("message_id", .text(parts[0])), ("recipient", .text(parts[1]))],
                                      providerId: "provider_message_id", error: "error",
                                      onSent: [("tagged_at", .text(AppDB.timestamp(slice.nowMs)))])
@@ -119,6 +146,7 @@ struct BatchSender {
             if let done = outcome.item(item) { out.record(done) }
             touched.insert(parts[0])
         }
+        try ledger.flush()
         // The batches' and messages' totals follow the deliveries.
         for message in touched {
             try db.transaction { () throws(HandlerError) in

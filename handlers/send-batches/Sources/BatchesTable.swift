@@ -30,6 +30,16 @@ enum BatchesTable {
         );
         CREATE INDEX IF NOT EXISTS message_deliveries_batch ON message_deliveries (batch_id, status);
         """,
+        // The send window (see `progress`): the recipients a batch's holder may send
+        // before its next synced checkpoint, and the boot of the machine it ran under.
+        // Deliveries indexed by batch alone: a send's outcome (its status) then writes
+        // no index page (a batch's deliveries are at most its 100 or so recipients).
+        """
+        ALTER TABLE message_batches ADD COLUMN send_window TEXT;
+        ALTER TABLE message_batches ADD COLUMN send_boot TEXT;
+        DROP INDEX IF EXISTS message_deliveries_batch;
+        CREATE INDEX IF NOT EXISTS message_deliveries_by_batch ON message_deliveries (batch_id);
+        """,
     ]
 
     struct Batch {
@@ -104,24 +114,70 @@ enum BatchesTable {
     }
 
     /// Progress: the batch's counts from its deliveries, its lease renewed, the message
-    /// summarised. False when the batch is no longer this run's (its lease ran out and
-    /// another worker took it, or it was closed): stop sending it.
+    /// summarised (unless `summarise` is false), and (unless `window` is nil: kept as it is) its send window: `window`,
+    /// the recipients the holder may send before its next synced checkpoint, written
+    /// under `boot` (nil: no window; the holder syncs every commit). The holder writes a
+    /// window with every commit synced, so it and every delivery row written before it
+    /// are on disk; its sends until the next checkpoint commit without sync (they
+    /// survive `kill -9`, not a power cut: see `recover`).
+    /// False when the batch is no longer this run's (its lease ran out and another
+    /// worker took it, or it was closed): stop sending it.
     @discardableResult
-    static func progress(_ db: any AppDatabase, _ batch: Batch, runId: String, nowMs: Int64, leaseMs: Int64) throws(HandlerError) -> Bool {
+    static func progress(_ db: any AppDatabase, _ batch: Batch, runId: String, nowMs: Int64, leaseMs: Int64,
+                         window: [String]? = [], boot: String? = nil, summarise: Bool = true) throws(HandlerError) -> Bool {
         try db.transaction { () throws(HandlerError) -> Bool in
-            let held = try db.execute(counts + ", lease_until = ?3 WHERE id = ?1 AND claimed_by = ?2 AND status = 'processing'",
+            var held: Bool
+            if let window {
+                held = try db.execute(counts + ", lease_until = ?3, send_window = ?4, send_boot = ?5 WHERE id = ?1 AND claimed_by = ?2 AND status = 'processing'",
+                                      [.text(batch.id), .text(runId), .text(AppDB.timestamp(nowMs + leaseMs)),
+                                       boot == nil || window.isEmpty ? .null : .text(JSONValue.array(window.map { .string($0) }).text),
+                                       window.isEmpty ? .null : .string(boot)]) == 1
+            } else {
+                held = try db.execute(counts + ", lease_until = ?3 WHERE id = ?1 AND claimed_by = ?2 AND status = 'processing'",
                                       [.text(batch.id), .text(runId), .text(AppDB.timestamp(nowMs + leaseMs))]) == 1
-            try summarise(db, batch.messageId)
+            }
+            if summarise { try Self.summarise(db, batch.messageId) }
             return held
         }
     }
+
+    /// A batch taken up after the machine restarted (its send window was written under
+    /// another boot, or this one's is unknown): its holder's unsynced writes since its
+    /// last progress may be lost, so a window recipient without an outcome may have been
+    /// sent all the same. Each is recorded `unknown` (never resent; a person decides),
+    /// and the window cleared. Under the same boot nothing was lost (a process's death
+    /// loses no written commit): the window is left, and its recipients without a row
+    /// were never sent. Returns the recipients it made `unknown`.
+    static func recover(_ db: any AppDatabase, _ batch: Batch, boot: String?) throws(HandlerError) -> [String] {
+        try db.transaction { () throws(HandlerError) -> [String] in
+            guard let row = try db.queryOne("SELECT send_window, send_boot FROM message_batches WHERE id = ?1", [.text(batch.id)]),
+                  let text = row.string(0), let was = row.string(1), was != boot else { return [] }
+            guard let list = JSONValue.parse(Array(text.utf8)), case let .array(items) = list else {
+                throw HandlerError("batch \(batch.id): send_window is not a JSON array", hint: "a handler's bug or a hand edit: set it to NULL")
+            }
+            var marked: [String] = []
+            for recipient in items.compactMap(\.string) {
+                let changed = try db.execute("""
+                    INSERT INTO message_deliveries (message_id, recipient, status, batch_id, error)
+                    VALUES (?1, ?2, 'unknown', ?3, ?4)
+                    ON CONFLICT (message_id, recipient) DO UPDATE SET status = 'unknown', error = excluded.error
+                    WHERE message_deliveries.status = 'sending'
+                    """, [.text(batch.messageId), .text(recipient), .text(batch.id), .text(restartError)])
+                if changed == 1 { marked.append(recipient) }
+            }
+            try db.execute("UPDATE message_batches SET send_window = NULL, send_boot = NULL WHERE id = ?1", [.text(batch.id)])
+            return marked
+        }
+    }
+
+    static let restartError = "the machine restarted while this send may have been in flight; not resent"
 
     /// Closes the batch `completed` (or `failed` when nothing of it was sent and some
     /// failed; `cancelled`) and summarises its message, in one transaction.
     static func close(_ db: any AppDatabase, _ batch: Batch, runId: String, nowMs: Int64, cancelled: Bool) throws(HandlerError) {
         try db.transaction { () throws(HandlerError) in
             try db.execute(counts + """
-                , lease_until = NULL, completed_at = ?3,
+                , lease_until = NULL, completed_at = ?3, send_window = NULL, send_boot = NULL,
                   status = CASE WHEN ?4 = 1 THEN 'cancelled'
                                 WHEN (SELECT count(*) FROM message_deliveries WHERE batch_id = ?1 AND status = 'sent') = 0
                                  AND (SELECT count(*) FROM message_deliveries WHERE batch_id = ?1 AND status = 'failed') > 0 THEN 'failed'

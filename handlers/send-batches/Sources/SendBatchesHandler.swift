@@ -6,7 +6,7 @@ import Foundation
 /// lease ran out) with its run id, sends each recipient through `SendLedger` (intent in
 /// `message_deliveries` before the call, outcome after, a recipient found `sending`
 /// reported `unknown`, never resent) at `rate` sends a second, checks the message's
-/// cancellation every 10 recipients, records progress (and renews its lease) every 5,
+/// cancellation every 10 recipients, records progress (and renews its lease) every 10,
 /// tags each recipient on success in the same statement as `sent`, and closes the batch
 /// with its message summarised in one transaction. Several runs share one message: the
 /// batch claim is conditional and a recipient's delivery row is unique. A rate limit
@@ -25,6 +25,18 @@ public struct SendBatchesHandler: SliceHandler {
         ]
     }
 
+    /// The send window: recipients between two synced checkpoints. A slice sending
+    /// batches syncs only its checkpoints; every other commit (claim, each send's intent
+    /// and outcome, progress, close) is written without sync: it survives `kill -9`,
+    /// not a crash of the machine. That keeps at-most-once across both: SQLite's WAL
+    /// comes back after a crash as a prefix of its commits, and a checkpoint (synced, so
+    /// it and everything before it survive) names the next `window` recipients under
+    /// this boot's id before any of them is sent. A batch taken up under another boot
+    /// records its window's recipients that have no outcome `unknown` (`recover`), never
+    /// resends them. So after a power cut up to `window` recipients of each batch in
+    /// flight are `unknown`; after `kill -9`, only the one in flight. A multiple of 10.
+    static let window = 50
+
     struct Settings {
         var message: String?
         var leaseMs: Int64
@@ -40,6 +52,7 @@ public struct SendBatchesHandler: SliceHandler {
         let db = try slice.openAppDB()
         try db.migrate("send-batches", BatchesTable.migrations)
         var sender = try BatchSender(slice: slice, db: db, settings: settings)
+        try db.setSyncEveryCommit(!sender.unsynced)
         if let retry = slice.input.retryItems {
             try sender.retry(retry)
         } else {
