@@ -135,4 +135,17 @@ extension RunStoreConformance {
         let succeeded = try await store.latestRuns(jobs: ["a", "b"], status: .succeeded)
         XCTAssertEqual(succeeded.mapValues(\.id), ["a": "r_a3"])
     }
+
+    /// The webhook intake's backlog check: a bounded count of one status.
+    func countRunsCountsOneStatusUpToItsBound() async throws {
+        let store = try await open()
+        for i in 0..<7 { _ = try await store.createRun(Self.run("r_q\(i)", status: .queued)) }
+        _ = try await store.createRun(Self.run("r_r", status: .running))
+        let all = try await store.countRuns(status: .queued, upTo: 100)
+        XCTAssertEqual(all, 7)
+        let bounded = try await store.countRuns(status: .queued, upTo: 5)
+        XCTAssertEqual(bounded, 5, "counting stops at the bound")
+        let none = try await store.countRuns(status: .failed, upTo: 100)
+        XCTAssertEqual(none, 0)
+    }
 }

@@ -48,7 +48,7 @@ extension RunStoreConformance {
         let store = try await open()
         let (run, old) = try await Self.held(store, "r_1", owner: "a:1", leaseMs: 1)
         let started = try await store.startSlice(old, Self.start(run), leaseMs: 1)
-        let taken = try await XCTUnwrapAsync(try await Self.claimOnceExpired(store, "r_1", owner: "b:2"))
+        let taken = try XCTUnwrapAsync(try await Self.claimOnceExpired(store, "r_1", owner: "b:2"))
         XCTAssertEqual(taken.epoch, old.epoch + 1)
         let before = try await store.run(id: "r_1")
         let slicesBefore = try await store.slices(runId: "r_1")
@@ -87,7 +87,7 @@ extension RunStoreConformance {
         let (run, old) = try await Self.held(a, "r_1", owner: "a:1")
         _ = try await a.startSlice(old, Self.start(run), leaseMs: 60_000)
         let committed = try await a.commitSlice(old, Self.commit(of: run, owner: "a:1"))
-        _ = try await XCTUnwrapAsync(try await b.claim(runId: "r_1", owner: "b:2", leaseMs: 60_000, replacing: "a:1"))
+        _ = try XCTUnwrapAsync(try await b.claim(runId: "r_1", owner: "b:2", leaseMs: 60_000, replacing: "a:1"))
         let startResult: Result<RunRecord, StoreError>
         do throws(StoreError) {
             startResult = .success(try await a.startSlice(old, Self.start(committed), leaseMs: 60_000))
@@ -115,7 +115,7 @@ extension RunStoreConformance {
         let a = try await open(), b = try await open()
         let (run, old) = try await Self.held(a, "r_1", owner: "a:1", leaseMs: 1)
         let inFlight = try await a.startSlice(old, Self.start(run), leaseMs: 1)
-        let taken = try await XCTUnwrapAsync(try await Self.claimOnceExpired(b, "r_1", owner: "b:2"))
+        let taken = try XCTUnwrapAsync(try await Self.claimOnceExpired(b, "r_1", owner: "b:2"))
         let lease = try XCTUnwrap(Lease(taken))
         let repaired = try await b.markSliceLost(lease, number: 1, attempt: 1, at: 3_000)
         XCTAssertEqual(repaired.nextAttempt, 2)

@@ -41,7 +41,7 @@ extension RunStoreConformance {
     @discardableResult
     static func commitOne(_ store: any RunStore, _ id: String, items: [String] = [], status: RunStatus = .running,
                           cursorOut: String? = "b:57", log: String? = nil) async throws -> RunRecord {
-        let run = try await XCTUnwrapAsync(try await store.claim(runId: id, owner: owner, leaseMs: 60_000, replacing: nil))
+        let run = try XCTUnwrapAsync(try await store.claim(runId: id, owner: owner, leaseMs: 60_000, replacing: nil))
         let lease = try XCTUnwrap(Lease(run))
         _ = try await store.startSlice(lease, start(run), leaseMs: 60_000)
         var c = commit(of: run, items: items, status: status, cursorOut: cursorOut)
@@ -51,7 +51,7 @@ extension RunStoreConformance {
 
     /// Claims `id` and ends it with `status` (between slices).
     static func end(_ store: any RunStore, _ id: String, _ status: RunStatus, at: Int64) async throws {
-        let run = try await XCTUnwrapAsync(try await store.claim(runId: id, owner: owner, leaseMs: 60_000, replacing: nil))
+        let run = try XCTUnwrapAsync(try await store.claim(runId: id, owner: owner, leaseMs: 60_000, replacing: nil))
         _ = try await store.endRun(try XCTUnwrap(Lease(run)), status: status, error: nil, at: at)
     }
 
@@ -162,7 +162,7 @@ extension RunStoreConformance {
         XCTAssertNil(ended.owner)
         XCTAssertEqual(ended.finishedAt, 4_000)
         await assertThrows(.fenced) { () throws(StoreError) in _ = try await store.reopen(lease, at: 4_100) }
-        let claimed = try await XCTUnwrapAsync(try await store.claim(runId: "r_1", owner: "b:2", leaseMs: 60_000, replacing: nil))
+        let claimed = try XCTUnwrapAsync(try await store.claim(runId: "r_1", owner: "b:2", leaseMs: 60_000, replacing: nil))
         XCTAssertEqual(claimed.epoch, 2)
         let lease2 = try XCTUnwrap(Lease(claimed))
         let reopened = try await store.reopen(lease2, at: 4_200)
