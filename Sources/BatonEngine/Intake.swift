@@ -15,9 +15,9 @@ public struct RunRequest: Sendable {
     /// Names the signed request itself, to refuse it a second time at `replayScope`.
     public var replayKey: String?
     public var replayScope: String?
-    /// The run waits for a driver slot: it is recorded `queued` (nobody starts it at
-    /// once; a driver claims it when a slot frees), not `running`. Either way it is
-    /// recorded unowned, and whoever drives the job's runs claims it.
+    /// The run waits for a driver slot: it is recorded `queued` and unowned (nobody
+    /// starts it at once; a driver claims it when a slot frees). Otherwise it is
+    /// recorded `running`, held by this process for the driver whose slot it has.
     public var waits = false
 
     public init(job: JobRunSpec, trigger: Trigger, payload: String? = nil, params: String = "{}", parentRun: String? = nil,
@@ -86,8 +86,12 @@ extension RunEngine {
                 case let .refuse(why): refusal = why
                 }
                 if status == .running, r.waits { status = .queued }
+                // A run with a driver slot waiting for it is recorded held by this process
+                // (as a fired run is), for that driver to start without another claim.
+                let held = status == .running && refusal == nil
                 let new = NewRun(id: RunID.make(now), job: r.job.name, trigger: r.trigger, scheduledAt: now, createdAt: now,
-                                 params: r.params, payload: r.payload, parentRun: r.parentRun, status: status)
+                                 params: r.params, payload: r.payload, parentRun: r.parentRun,
+                                 owner: held ? environment.owner : nil, leaseMs: held ? environment.leaseMs : nil, status: status)
                 var item = RunIntake(run: new, idempotencyKey: r.idempotencyKey, replayKey: r.replayKey,
                                      idempotencyExpiresAt: now + Self.idempotencyWindowMs,
                                      replayExpiresAt: now + Self.replayWindowMs, refusal: refusal)

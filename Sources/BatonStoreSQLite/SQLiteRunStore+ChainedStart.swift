@@ -1,12 +1,13 @@
 import BatonStore
 import Synchronization
 
-/// The start of a slice that follows its run's commit, or its creation held by its
-/// driver, at once (a chain going straight on, a fired run starting), without a round
+/// The start of a slice that follows its run's commit, its claim, or its creation held
+/// by its driver, at once (a chain going straight on, a fired run starting), without a round
 /// trip: a choice of this backend, invisible to its callers.
 ///
-/// When `commitSlice` leaves a run going on, or `createRun`/`recordFires` create one
-/// held by an owner, the store remembers the run under that lease. A `startSlice` of exactly the next slice and attempt under the same
+/// When `commitSlice` leaves a run going on, `claim` takes one, or `createRun`,
+/// `createRuns` and `recordFires` create one held by an owner, the store remembers the
+/// run under that lease. A `startSlice` of exactly the next slice and attempt under the same
 /// lease, within `window` of that commit, is answered from it at once, and its
 /// transaction (the same conditional one as always) is queued on the store's thread
 /// without waiting for it: it runs while the handler is being spawned, and before any

@@ -11,9 +11,12 @@ extension SQLiteRunStore {
 
     public func claim(runId: String, owner: String, leaseMs: Int64, replacing: String?) async throws(StoreError) -> RunRecord? {
         chained.forget(runId)
-        return try await perform { tables throws(StoreError) in
+        let run = try await perform { tables throws(StoreError) in
             try tables.claim(runId: runId, owner: owner, leaseMs: leaseMs, replacing: replacing)
         }
+        // A start that follows the claim at once is answered from it (ChainedStarts).
+        if let run, let lease = Lease(run) { chained.remember(lease, run) }
+        return run
     }
 
     public func renew(_ lease: Lease, leaseMs: Int64) async throws(StoreError) -> Int64 {
@@ -130,7 +133,11 @@ extension SQLiteRunStore {
     }
 
     public func createRuns(_ batch: [RunIntake], at: Int64) async throws(StoreError) -> [IntakeOutcome] {
-        try await perform { tables throws(StoreError) in try tables.createRuns(batch, at: at) }
+        let outcomes = try await perform { tables throws(StoreError) in try tables.createRuns(batch, at: at) }
+        for (item, outcome) in zip(batch, outcomes) {
+            if case .created = outcome { chained.rememberCreated(item.run) }
+        }
+        return outcomes
     }
 
     public func rememberRequest(signature: String, scope: String, at: Int64, expiresAt: Int64) async throws(StoreError) -> Bool {
