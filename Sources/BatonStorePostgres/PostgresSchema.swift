@@ -132,20 +132,31 @@ enum PostgresSchema {
     /// The version this baton writes and understands.
     static var currentVersion: Int { migrations.count }
 
-    /// Advisory lock keys (`pg_advisory_xact_lock`), "BATN" and a number: one for
-    /// migrations, one that orders pauses (job_state versions).
+    /// Advisory lock keys, "BATN" and a number: one for migrations, one that orders
+    /// pauses (job_state versions).
     static let migrationLock: Int64 = 0x4241_544E_0001
     static let jobStateLock: Int64 = 0x4241_544E_0002
 
-    /// Brings the database to `currentVersion`. Several daemons may start at once: the
-    /// migration runs in one transaction under an advisory lock, and the version is read
-    /// again under it, so exactly one of them applies it and the others find it done.
+    /// Brings the database to `currentVersion`. Several daemons may start at once: one
+    /// at a time takes an advisory lock, reads the version in a transaction begun AFTER
+    /// it holds the lock, and migrates in that transaction, so exactly one of them
+    /// applies each migration and the others find it done.
+    ///
+    /// The lock is the session's (`pg_advisory_lock`, let go once the transaction has
+    /// ended, or by the server if the connection dies), not the transaction's: a
+    /// transaction that waited for `pg_advisory_xact_lock` keeps the catalog cache it
+    /// began with (an advisory lock, unlike a table's, does not make the server read
+    /// other sessions' catalog changes), does not see the tables the winner created,
+    /// and fails creating them again (seen: 42P07 with six daemons starting together).
     /// - Throws: `.tooNew` for a newer baton's database, `.corrupt` when another
     ///   program's `runs` table is in the way; PostgreSQL's errors.
     static func migrate(_ db: PostgresConnection) throws(StoreError) {
         if try usableVersion(db) == currentVersion { return }
+        do throws(PostgresError) { try db.execute("SELECT pg_advisory_lock($1)", [.integer(migrationLock)]) } catch {
+            throw StoreError(error)
+        }
+        defer { _ = try? db.execute("SELECT pg_advisory_unlock($1)", [.integer(migrationLock)]) }
         try db.transaction { () throws(StoreError) in
-            do throws(PostgresError) { try db.execute("SELECT pg_advisory_xact_lock($1)", [.integer(migrationLock)]) } catch { throw StoreError(error) }
             let found = try usableVersion(db)
             if found == currentVersion { return }
             do throws(PostgresError) {
