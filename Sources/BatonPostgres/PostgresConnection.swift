@@ -152,7 +152,7 @@ public final class PostgresConnection {
                        "no pg_hba.conf entry", "permission denied"].contains { message.contains($0) }
         return PostgresError(refused ? .cantOpen : .connection, location: location, "\(call): \(message)",
                              hint: refused ? "check the user, password and database name of the URL (the server refused them)"
-                                 : Self.connectionHint)
+                                 : "is PostgreSQL running and reachable at this host and port?")
     }
 
     static let connectionHint = "is PostgreSQL running and reachable at this address? baton reconnects on its next operation"
@@ -170,8 +170,8 @@ public final class PostgresConnection {
     /// libpq's message without its trailing newline.
     private static func text(_ message: UnsafePointer<CChar>?) -> String {
         guard let message else { return "unknown error" }
-        return String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
-            .replacingOccurrences(of: "\n", with: "; ")
+        return String(cString: message).split(separator: "\n")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: "; ")
     }
 }
 
