@@ -34,7 +34,10 @@ test-deps:
 test: test-deps venv
 	python3 -m unittest discover -s Tests/ops -t Tests/ops
 	$(SWIFT) build --build-tests
-	BATON_BIN=$(abspath $(BATON)) $(SWIFT) test --skip-build
+	@# A private PostgreSQL on loopback for the store suite, stopped whatever happens.
+	pgdir=$$(mktemp -d /tmp/baton-pg.XXXXXX); trap 'bash ops/test-postgres.sh stop "$$pgdir"' EXIT; \
+	url=$$(bash ops/test-postgres.sh start "$$pgdir") && echo "PostgreSQL for the tests: $$url" && \
+	BATON_TEST_PG_URL=$$url BATON_BIN=$(abspath $(BATON)) $(SWIFT) test --skip-build
 	$(PY) Tests/oracle/cronsim_diff.py --baton $(BATON) --cases $(CASES)
 	BATON_BIN=$(abspath $(BATON)) $(PY) -m unittest discover -s Tests/http -t Tests/http
 	BATON_BIN=$(abspath $(BATON)) $(PY) -m unittest discover -s Tests/providers -t Tests/providers

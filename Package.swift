@@ -35,6 +35,13 @@ let package = Package(
         // sandbox and handlers' APP_DB.
         .target(name: "BatonSQLite", dependencies: ["CSQLite"]),
         .target(name: "BatonStoreSQLite", dependencies: ["BatonJSON", "BatonStore", "BatonSQLite", "CSQLite"]),
+        // libpq (Debian: libpq-dev); only BatonPostgres imports it (BatonStorePostgres uses that wrapper).
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // The libpq wrapper: one connection, statements prepared by name, transactions,
+        // typed results, errors by SQLSTATE.
+        .target(name: "BatonPostgres", dependencies: ["CLibPQ"]),
+        // The shared store: `postgres://…`, several daemons on several machines.
+        .target(name: "BatonStorePostgres", dependencies: ["BatonJSON", "BatonStore", "BatonPostgres"]),
         // libcurl (Debian: libcurl4-openssl-dev); only BatonCurl imports it.
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // One reused easy handle: HTTP(S) and SMTP, bounded by a timeout.
@@ -89,7 +96,7 @@ let package = Package(
         // Schedule directories and files on disk, commands on PATH.
         .target(name: "BatonConfig", dependencies: ["BatonCore"]),
         // The command line: arguments in, exit code out.
-        .executableTarget(name: "baton", dependencies: ["BatonCore", "BatonConfig", "BatonStore", "BatonStoreSQLite", "BatonEngine", "BatonSupervisor", "BatonDaemon", "BatonReport", "BatonAPI", "BatonHTTP", "BatonSandbox", "BatonJSON", "BatonSQLite"]),
+        .executableTarget(name: "baton", dependencies: ["BatonCore", "BatonConfig", "BatonStore", "BatonStoreSQLite", "BatonStorePostgres", "BatonPostgres", "BatonEngine", "BatonSupervisor", "BatonDaemon", "BatonReport", "BatonAPI", "BatonHTTP", "BatonSandbox", "BatonJSON", "BatonSQLite"]),
         // bench/cron-next measures this in-process.
         .executableTarget(name: "BenchCronNext", dependencies: ["BatonCore", "BatonConfig"], path: "bench/cron-next-swift"),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
@@ -101,7 +108,8 @@ let package = Package(
         .testTarget(name: "BatonDaemonTests", dependencies: ["BatonDaemon", "BatonConfig", "BatonEngine", "BatonStore", "BatonStoreSQLite", "BatonSupervisor"]),
         .testTarget(name: "BatonHTTPTests", dependencies: ["BatonHTTP"]),
         .testTarget(name: "BatonJSONTests", dependencies: ["BatonJSON"]),
-        .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonStoreSQLite", "BatonSQLite"]),
+        .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonStoreSQLite", "BatonSQLite", "BatonStorePostgres",
+                                                         "BatonPostgres"]),
         // What the in-process tests of the kit and the handlers share: a real `baton sandbox`.
         .target(name: "BatonTestSupport", path: "Tests/Support"),
         // The handler kit in-process: input, params, cursor, output, back-off, APP_DB.

@@ -16,16 +16,17 @@ done
 
 # Debian packages: the tz database (cron engine), SQLite (the store; the sqlite3 shell
 # is the second process of its tests), libmicrohttpd (the HTTP server), libcrypto
-# (HMAC for webhook signatures), libcurl (every outbound HTTP and SMTP call), Python's
-# venv (test oracles). Every `.apt([...])` provider of Package.swift's system-library
+# (HMAC for webhook signatures), libcurl (every outbound HTTP and SMTP call), libpq
+# (the PostgreSQL store), Python's venv (test oracles). Every `.apt([...])` provider of Package.swift's system-library
 # targets must be listed here: Tests/ops/test_install_deps.py fails `make test` if not.
 packages=(tzdata ca-certificates curl pkg-config sqlite3 python3 python3-venv
-          libsqlite3-dev libmicrohttpd-dev libssl-dev libcurl4-openssl-dev)
+          libsqlite3-dev libmicrohttpd-dev libssl-dev libcurl4-openssl-dev libpq-dev)
 if [ "$test" = 1 ]; then
   # openssl (an independent signer), promtool (judges /metrics), headless Chromium
   # (renders the dashboard), wrk (the webhook bench), tmux (a real terminal for
-  # invoke's progress bar, read back with capture-pane).
-  packages+=(openssl prometheus chromium wrk tmux)
+  # invoke's progress bar, read back with capture-pane), the PostgreSQL server (the
+  # store suite runs against a private one: ops/test-postgres.sh).
+  packages+=(openssl prometheus chromium wrk tmux postgresql)
 fi
 if [ "$list" = 1 ]; then printf '%s\n' "${packages[@]}"; exit 0; fi
 

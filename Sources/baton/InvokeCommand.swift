@@ -58,7 +58,7 @@ struct InvokeCommand {
             if let b = budget { job.options.budget = b }
         }
         try HandlerEnvironmentOptions.apply(args, to: &job)
-        let store = try StateStore.open(global.state)
+        let store = try await StateStore.open(global.state)
         let driver = RunDriver(store: store, json: args.has("--json"), global: global)
         let progress = Progress()
         let engine = driver.engine(progress: progress)

@@ -17,7 +17,7 @@ struct JobsCommand {
         if args.has("--help") { Console.out(Usage.jobs); return .success }
         let set = global.loader().load(paths: [global.schedules])
         for p in set.allProblems where p.severity == .error { Console.err(CheckCommand.render(p, source: set.sources[p.at.file])) }
-        let store = try StateStore.open(global.state)
+        let store = try await StateStore.open(global.state)
         let states = try await store.jobStates()
         let latest = try await store.latestRuns(jobs: set.jobs.map(\.name))
         let nowMs = RunText.nowMs()
@@ -71,7 +71,7 @@ struct PauseCommand {
             throw UsageError(message: "no job named '\(name)' in \(global.schedules)",
                              hint: near.map { "did you mean '\($0)'?" } ?? "list jobs with 'baton jobs'")
         }
-        let store = try StateStore.open(global.state)
+        let store = try await StateStore.open(global.state)
         try await store.setPaused(job: name, paused: pause, at: RunText.nowMs())
         Console.err(pause ? "baton: \(name) paused: it fires no more until 'baton unpause \(name)' (a run already going finishes)"
                           : "baton: \(name) unpaused: it fires again from its next scheduled time")

@@ -54,7 +54,7 @@ struct RunCommand {
             return .usage
         }
         try Supervisor.prepareProcess()
-        let store = try StateStore.open(global.state)
+        let store = try await StateStore.open(global.state)
         let metrics = Metrics(startedAt: RunText.nowMs())
         let engine = RunEngine(store: store,
                                environment: EngineEnvironment(variables: environment,

@@ -10,7 +10,7 @@ struct RunTarget {
         guard args.positional.count == 1, let id = args.positional.first else {
             throw UsageError(message: "name one run to \(verb)", hint: "baton \(verb) RUN (list runs with 'baton runs')")
         }
-        let store = try StateStore.open(global.state)
+        let store = try await StateStore.open(global.state)
         guard let run = try await store.run(id: id) else {
             throw UsageError(message: "no run \(id)", hint: "list runs with 'baton runs'")
         }

@@ -22,7 +22,7 @@ struct RunsCommand {
         }
         // GET /runs's default, so `runs --json` and the API list the same runs.
         let limit = try args.integer("--limit", default: 50, range: 1...10_000)
-        let store = try StateStore.open(global.state)
+        let store = try await StateStore.open(global.state)
         let now = RunText.nowMs()
         // Filtered by the status shown (queued, running, waiting as RunText.state reads them).
         let runs = try await RunText.runs(in: store, job: args.value("--job"), state: state, limit: limit, now: now)

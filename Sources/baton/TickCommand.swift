@@ -39,7 +39,7 @@ struct TickCommand {
         defer { lock.release() }
         try? Supervisor.prepareProcess()
         let started = Date()
-        let store = try StateStore.open(global.state)
+        let store = try await StateStore.open(global.state)
         let set = global.loader().load(paths: [global.schedules])
         for p in set.allProblems where p.severity == .error { log.error("schedule", ["problem": p.description]) }
         let engine = RunEngine(store: store,
