@@ -42,6 +42,7 @@ final class PostgresRunStoreConformanceTests: XCTestCase {
     func testCreatedRunReadsBackEveryField() async throws { try await suite.createdRunReadsBackEveryField() }
     func testRetriesOfARunAreItsChildrenNewestFirst() async throws { try await suite.retriesOfARunAreItsChildrenNewestFirst() }
     func testLocksHaveOneLiveHolder() async throws { try await suite.locksHaveOneLiveHolder() }
+    func testCountRunsCountsOneStatusUpToItsBound() async throws { try await suite.countRunsCountsOneStatusUpToItsBound() }
     func testLatestRunsAreEachJobsNewest() async throws { try await suite.latestRunsAreEachJobsNewest() }
     func testUnfinishedRunsAreTheJobsRunningAndQueuedOldestFirst() async throws { try await suite.unfinishedRunsAreTheJobsRunningAndQueuedOldestFirst() }
     func testCreateRunsHonoursIdempotencyAndReplayKeys() async throws { try await suite.createRunsHonoursIdempotencyAndReplayKeys() }
