@@ -99,8 +99,11 @@ class RunTests(ServerTestCase):
                             "the handler never got SIGTERM")
             self.assertEqual(run["cursor"], "stopped", f"the handler's last result was not committed: {run}")
             self.assertNotIn("lost", [s.get("outcome") for s in run["slices"]], run)
-            # Cancel of a finished run: 409.
-            self.assertError(self.server.signed_post(f"/runs/{run_id}/cancel"), 409, "cancel of a finished run")
+            # Cancel of a finished run: 409. A request of its own (signed a second ahead, so
+            # never with the first cancel's timestamp):
+            # the same signed request again would be a replay, refused as one (401).
+            self.assertError(self.server.signed_post(f"/runs/{run_id}/cancel", ts=int(time.time()) + 1), 409,
+                             "cancel of a finished run")
         finally:
             self.world.cancel(run_id)
 
