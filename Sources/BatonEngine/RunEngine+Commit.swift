@@ -19,10 +19,28 @@ extension RunEngine {
                 troubled = true
                 await control.pause(ms: delay)
                 delay = min(delay * 2, 10_000)
+            } catch where troubled && error.kind == .conflict {
+                // The slice is no longer running: a commit the connection lost the answer
+                // to may have landed after all. It did when the slice row says so.
+                if let landed = try? await landedCommit(commit, runId: lease.runId) {
+                    observer?.event(.storeRecovered(run: run))
+                    return landed
+                }
+                throw EngineError(error, runId: lease.runId)
             } catch {
                 throw EngineError(error, runId: lease.runId)
             }
         }
+    }
+
+    /// The run as stored when `commit`'s slice row shows it was committed (its outcome
+    /// and cursor as sent), else nil.
+    func landedCommit(_ commit: SliceCommit, runId: String) async throws(StoreError) -> RunRecord? {
+        let slices = try await store.slices(runId: runId)
+        guard let row = slices.first(where: { $0.number == commit.slice.number && $0.attempt == commit.slice.attempt }),
+              row.outcome == commit.slice.outcome, row.cursorOut == commit.slice.cursorOut,
+              row.finishedAt == commit.slice.finishedAt else { return nil }
+        return try await store.run(id: runId)
     }
 
     /// Store failures worth retrying: the condition may clear without anyone changing

@@ -28,13 +28,13 @@ extension RunEngine {
             throw error
         }
         guard !run.status.isFinished, let lease = Lease(run) else { return run }
-        let repaired = try await repairLostSlice(run, lease: lease)
+        // A handler its dead driver left running is stopped before the run ends.
+        _ = try await repairLostSlice(run, lease: lease)
         do {
             let done = try await store.endRun(lease, status: .cancelled,
                                               error: "cancelled while nobody was driving it; resume continues from the cursor",
                                               at: Self.nowMs())
             observer?.event(.runFinished(run: done))
-            _ = repaired
             return done
         } catch {
             throw EngineError(error, runId: runId)
