@@ -14,8 +14,11 @@ extension SQLiteConnection {
     /// whole body after a short pause, at most `busyAttempts` times, so `body` must only
     /// touch the database.
     /// - Throws: `E` from `body`, or SQLite's error as `E`; busy when every attempt was.
+    ///
+    /// Inside a transaction already (a group commit), `body` runs in a savepoint
+    /// instead: its error rolls back only what it did, and the outer transaction goes on.
     public func transaction<T, E: SQLiteFailure>(_ body: () throws(E) -> T) throws(E) -> T {
-        precondition(!isInTransaction, "nested transaction on \(path)")
+        if isInTransaction { return try savepoint(body) }
         var attempt = 1
         while true {
             do throws(E) {
@@ -29,6 +32,20 @@ extension SQLiteConnection {
                 Self.pause(Self.busyBackoff[min(attempt - 1, Self.busyBackoff.count - 1)])
                 attempt += 1
             }
+        }
+    }
+
+    /// `body` inside the open transaction, undone alone when it throws.
+    private func savepoint<T, E: SQLiteFailure>(_ body: () throws(E) -> T) throws(E) -> T {
+        do { try execute("SAVEPOINT nested") } catch { throw E(error) }
+        do throws(E) {
+            let value = try body()
+            do { try execute("RELEASE nested") } catch { throw E(error) }
+            return value
+        } catch {
+            try? execute("ROLLBACK TO nested")
+            try? execute("RELEASE nested")
+            throw error
         }
     }
 

@@ -45,7 +45,7 @@ extension SQLiteRunStore {
 
     public func commitSlice(_ lease: Lease, _ commit: SliceCommit) async throws(StoreError) -> RunRecord {
         let chained = self.chained
-        let run = try await perform { tables throws(StoreError) in
+        let run = try await performGrouped { tables throws(StoreError) in
             if let refused = chained.refusal(lease.runId) { throw refused }
             return try tables.commitSlice(lease, commit)
         }

@@ -27,6 +27,8 @@ public final class SQLiteRunStore: RunStore {
     private let box: TablesBox
     /// Starts answered without a round trip (see ChainedStarts).
     let chained = ChainedStarts()
+    /// Slice commits gathered while the store's thread is busy (see CommitGroups).
+    let groups = CommitGroups()
 
     /// Opens (creating the file and its parent directory when missing) and migrates the
     /// database at `path`. Blocks while it opens (up to `busyTimeout` per lock wait, when
@@ -104,7 +106,20 @@ public final class SQLiteRunStore: RunStore {
     /// operation queued later. Only for writes whose failure is kept for later.
     func performLater(_ body: @escaping @Sendable (SQLiteRunTables) -> Void) {
         let box = self.box
+        groups.close()
         queue.async { _ = box.run { tables throws(StoreError) in body(tables) } }
+    }
+
+    /// Queues the flush of the next commit group (see CommitGroups); a closed store
+    /// answers each of its commits with that failure.
+    func queueFlush(_ groups: CommitGroups) {
+        let box = self.box
+        queue.async {
+            let ops = groups.next()
+            if case let .failure(error) = box.run({ tables throws(StoreError) in Self.flush(ops, tables) }) {
+                for op in ops { op.done.resume(returning: .failure(error)) }
+            }
+        }
     }
 
     /// Runs `body` on the store's queue and hands its result back to the caller's task.

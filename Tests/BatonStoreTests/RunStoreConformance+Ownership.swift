@@ -220,4 +220,44 @@ extension RunStoreConformance {
         let none = try await store.watch([])
         XCTAssertEqual(none, RunWatch())
     }
+
+    /// Many commits on one handle at once (a backend may group them into one
+    /// transaction): each gets its own answer; a stale one is refused alone.
+    func concurrentCommitsOnOneHandleEachGetTheirOwnAnswer() async throws {
+        let store = try await open(), other = try await open()
+        var started: [(RunRecord, Lease)] = []
+        for i in 0..<20 {
+            let (run, lease) = try await Self.held(store, "r_\(i)", owner: "a:1")
+            started.append((try await store.startSlice(lease, Self.start(run), leaseMs: 60_000), lease))
+        }
+        _ = try await other.claim(runId: "r_7", owner: "b:2", leaseMs: 60_000, replacing: "a:1")
+        let answers = await withTaskGroup(of: (String, StoreError.Kind?).self) { group in
+            for (run, lease) in started {
+                group.addTask {
+                    do throws(StoreError) {
+                        _ = try await store.commitSlice(lease, Self.commit(of: run, items: [run.id], cursorOut: "c-\(run.id)", owner: "a:1"))
+                        return (run.id, nil)
+                    } catch {
+                        return (run.id, error.kind)
+                    }
+                }
+            }
+            return await group.reduce(into: [String: StoreError.Kind?]()) { $0[$1.0] = $1.1 }
+        }
+        for i in 0..<20 {
+            let id = "r_\(i)"
+            let stored = try await other.run(id: id)
+            if i == 7 {
+                XCTAssertEqual(answers[id] ?? nil, .fenced)
+                XCTAssertNil(stored?.cursor, "the refused commit wrote nothing")
+                let items = try await other.items(runId: id, status: nil)
+                XCTAssertEqual(items, [])
+            } else {
+                XCTAssertEqual(answers[id] ?? .conflict, nil, id)
+                XCTAssertEqual(stored?.cursor, "c-\(id)")
+                let items = try await other.items(runId: id, status: nil)
+                XCTAssertEqual(items.map(\.itemId), [id])
+            }
+        }
+    }
 }

@@ -41,6 +41,7 @@ final class SQLiteRunStoreConformanceTests: XCTestCase {
     func testClaimRaisesTheEpochAndTakesFreeOwnExpiredOrDeadRunsOnly() async throws { try await suite.claimRaisesTheEpochAndTakesFreeOwnExpiredOrDeadRunsOnly() }
     func testEveryWriteOfAStaleOwnerIsRefused() async throws { try await suite.everyWriteOfAStaleOwnerIsRefused() }
     func testAStartRightAfterATakeoverIsRefused() async throws { try await suite.aStartRightAfterATakeoverIsRefused() }
+    func testConcurrentCommitsOnOneHandleEachGetTheirOwnAnswer() async throws { try await suite.concurrentCommitsOnOneHandleEachGetTheirOwnAnswer() }
     func testTakeoverWhileASliceIsInFlight() async throws { try await suite.takeoverWhileASliceIsInFlight() }
     func testTwoHandlesRaceForOneExpiredLease() async throws { try await suite.twoHandlesRaceForOneExpiredLease() }
     func testTwoHandlesRaceForOneFire() async throws { try await suite.twoHandlesRaceForOneFire() }
