@@ -17,7 +17,8 @@ import urllib.parse
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "attack"))
+# Appended, not first: Tests/attack has test modules of the same names as suites elsewhere.
+sys.path.append(os.path.join(HERE, "..", "attack"))
 from attack_harness import World, concurrency_violations, wait_exit, wait_for  # noqa: E402,F401
 
 PG_URL = os.environ.get("BATON_TEST_PG_URL", "")
