@@ -102,7 +102,7 @@ class TakeoverTests(unittest.TestCase):
         victim.signal(signal.SIGCONT)
         wait_for("the woken daemon to say it lost the run", lambda: any(
             f"lost run {run}" in x for x in victim.stderr()), timeout=20)
-        print([x for x in victim.stderr() if run in x][-3:]); after = w.show(run)
+        after = w.show(run)
         self.assertEqual((after["status"], after["slices"], after["counts"]),
                          (shown["status"], shown["slices"], shown["counts"]), w.diagnostics(run))
         late = [r for r in w.starts(run) if r["ppid"] == victim.pid and r["t"] > died]
