@@ -34,10 +34,13 @@ test-deps:
 test: test-deps venv
 	python3 -m unittest discover -s Tests/ops -t Tests/ops
 	$(SWIFT) build --build-tests
-	@# A private PostgreSQL on loopback for the store suite, stopped whatever happens.
+	@# One private PostgreSQL on loopback for the store suite and Tests/postgres (a fresh
+	@# database per test there), stopped whatever happens.
 	pgdir=$$(mktemp -d /tmp/baton-pg.XXXXXX); trap 'bash ops/test-postgres.sh stop "$$pgdir"' EXIT; \
 	url=$$(bash ops/test-postgres.sh start "$$pgdir") && echo "PostgreSQL for the tests: $$url" && \
-	BATON_TEST_PG_URL=$$url BATON_BIN=$(abspath $(BATON)) $(SWIFT) test --skip-build
+	export BATON_TEST_PG_URL=$$url BATON_BIN=$(abspath $(BATON)) && \
+	$(SWIFT) test --skip-build && \
+	$(PY) -m unittest discover -s Tests/postgres -t Tests/postgres
 	$(PY) Tests/oracle/cronsim_diff.py --baton $(BATON) --cases $(CASES)
 	BATON_BIN=$(abspath $(BATON)) $(PY) -m unittest discover -s Tests/http -t Tests/http
 	BATON_BIN=$(abspath $(BATON)) $(PY) -m unittest discover -s Tests/providers -t Tests/providers
