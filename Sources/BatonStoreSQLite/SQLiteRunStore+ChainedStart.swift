@@ -1,3 +1,4 @@
+import Foundation
 import BatonStore
 import Synchronization
 
@@ -24,6 +25,9 @@ final class ChainedStarts: Sendable {
 
     /// How long after a commit its run's next start may be answered from memory.
     static let window: Duration = .milliseconds(50)
+    /// How much of the lease must be left for that: far more than the queued start
+    /// takes to land, so no takeover can come first.
+    static let leaseLeftMs: Int64 = 1_000
 
     private let committed = Mutex<[String: Committed]>([:])
     /// Refusals of starts queued without waiting, by run id; read on the store's thread.
@@ -40,7 +44,8 @@ final class ChainedStarts: Sendable {
     /// A run created held by its owner (epoch 1), as `RunRecord(new)` reads it.
     func rememberCreated(_ new: NewRun) {
         guard new.owner != nil, new.status == .running || new.status == .queued else { return }
-        let run = RunRecord(new)
+        var run = RunRecord(new)
+        run.leaseExpiresAt = new.leaseMs.map { Int64(Date().timeIntervalSince1970 * 1000) + $0 }
         if let lease = Lease(run) { remember(lease, run) }
     }
 
@@ -51,9 +56,13 @@ final class ChainedStarts: Sendable {
     /// The run as remembered, when `start` under `lease` follows its commit at once.
     func take(_ lease: Lease, _ start: SliceStart) -> RunRecord? {
         committed.withLock { all -> RunRecord? in
+            // Only while the lease has a while to run: no other process may claim the run
+            // before the queued start lands (SQLite's clock is this machine's).
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
             guard let c = all.removeValue(forKey: lease.runId), c.lease == lease,
                   c.run.nextSlice == start.number, c.run.nextAttempt == start.attempt,
-                  ContinuousClock.now - c.at < Self.window else { return nil }
+                  ContinuousClock.now - c.at < Self.window,
+                  let until = c.run.leaseExpiresAt, until - now > Self.leaseLeftMs else { return nil }
             var run = c.run
             run.status = .running  // as the queued start makes it
             return run
