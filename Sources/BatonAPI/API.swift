@@ -121,8 +121,13 @@ public final class API: Sendable {
         }
         do {
             _ = try await withTimeout(seconds: 3) { try await self.engine.store.jobStates() }
+        } catch let error as StoreError {
+            // The reason, as the store gives it (its location never carries a password).
+            return Self.error(503, "the state store does not answer: \(error.message)",
+                              hint: error.hint ?? "check the store's disk or database server, and baton's log")
         } catch {
-            return Self.error(503, "the state store does not answer", hint: "check the store's disk and baton's log")
+            return Self.error(503, "the state store does not answer (no answer within 3 s)",
+                              hint: "check the store's disk or database server, and baton's log")
         }
         return Self.json(200, ["status": "ok", "loop": snapshot.fires ? "firing" : "serving"])
     }
