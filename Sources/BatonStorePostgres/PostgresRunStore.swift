@@ -13,7 +13,8 @@ import Synchronization
 public final class PostgresRunStore: RunStore {
     /// The server's URL without credentials.
     public let location: String
-    private let thread: StoreThread<PostgresRunTables>
+    private let queue: DispatchQueue
+    private let box: PostgresTablesBox
 
     /// Connects to `url` and migrates the database. Blocks while it connects (up to
     /// `connect_timeout`, 10 s unless the URL says) and while another daemon migrates:
@@ -23,13 +24,14 @@ public final class PostgresRunStore: RunStore {
     ///   program's tables).
     public init(url: String) throws(StoreError) {
         location = PostgresURL.redacted(url)
-        thread = StoreThread(queue: DispatchQueue(label: "baton.store.postgres"), location: location,
-                             tables: try Self.connect(url: url), close: { $0.db.close() })
+        queue = DispatchQueue(label: "baton.store.postgres")
+        box = PostgresTablesBox(try Self.connect(url: url), location: location)
     }
 
     private init(location: String, queue: DispatchQueue, tables: sending PostgresRunTables) {
         self.location = location
-        self.thread = StoreThread(queue: queue, location: location, tables: tables, close: { $0.db.close() })
+        self.queue = queue
+        self.box = PostgresTablesBox(tables, location: location)
     }
 
     /// Opens the store at a `postgres://` or `postgresql://` URL (libpq's URI form:
@@ -65,13 +67,27 @@ public final class PostgresRunStore: RunStore {
     /// Closes the connection once the operations already started have finished
     /// (`PQfinish`). Later calls fail with `.io` "the store is closed".
     public func close() async {
-        await thread.close()
+        let box = self.box
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async {
+                box.close()
+                continuation.resume()
+            }
+        }
     }
 
-    /// Runs `body` on the store's thread and hands its result back to the caller's task.
+    deinit {
+        queue.async { [box] in box.close() }
+    }
+
+    /// Runs `body` on the store's queue and hands its result back to the caller's task.
     func perform<T: Sendable>(_ body: @escaping @Sendable (PostgresRunTables) throws(StoreError) -> T)
         async throws(StoreError) -> T {
-        try await thread.perform(body)
+        let box = self.box
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, StoreError>, Never>) in
+            queue.async { continuation.resume(returning: box.run(body)) }
+        }
+        return try result.get()
     }
 }
 
@@ -83,6 +99,34 @@ private final class OpenedTables: Sendable {
         tables.withLock { t -> sending PostgresRunTables in
             guard let taken = t.take() else { preconditionFailure("opened tables taken twice") }
             return taken
+        }
+    }
+}
+
+/// The connection, reachable from the store's queue only; the mutex is never contended
+/// (one serial queue), it only carries the non-Sendable connection across to that queue.
+private final class PostgresTablesBox: Sendable {
+    private let tables: Mutex<PostgresRunTables?>
+    private let location: String
+
+    init(_ tables: sending PostgresRunTables, location: String) {
+        self.tables = Mutex(tables)
+        self.location = location
+    }
+
+    func run<T: Sendable>(_ body: @Sendable (PostgresRunTables) throws(StoreError) -> T) -> Result<T, StoreError> {
+        tables.withLock { tables in
+            guard let tables else {
+                return .failure(StoreError(.io, location: location, "the store is closed"))
+            }
+            return Result { () throws(StoreError) in try body(tables) }
+        }
+    }
+
+    func close() {
+        tables.withLock { tables in
+            tables?.db.close()
+            tables = nil
         }
     }
 }

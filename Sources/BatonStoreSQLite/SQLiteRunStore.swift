@@ -23,7 +23,8 @@ public final class SQLiteRunStore: RunStore {
 
     /// The database file, as given.
     public let path: String
-    private let thread: StoreThread<SQLiteRunTables>
+    private let queue: DispatchQueue
+    private let box: TablesBox
     /// Starts answered without a round trip (see ChainedStarts).
     let chained = ChainedStarts()
     /// Slice commits gathered while the store's thread is busy (see CommitGroups).
@@ -41,9 +42,9 @@ public final class SQLiteRunStore: RunStore {
     ///   (written by a newer baton), `.io` when WAL mode cannot be enabled.
     public init(path: String, synchronous: Synchronous = .full, busyTimeout: Duration = .seconds(5)) throws(StoreError) {
         self.path = path
+        self.queue = DispatchQueue(label: "baton.store.sqlite")
         let tables = try Self.open(path: path, synchronous: synchronous, busyTimeout: busyTimeout)
-        self.thread = StoreThread(queue: DispatchQueue(label: "baton.store.sqlite"), location: path, tables: tables,
-                                  close: { $0.db.close() })
+        self.box = TablesBox(tables, path: path)
     }
 
     /// Opens the store a `--state` URL names: `sqlite:PATH` (`sqlite:var/baton.db`,
@@ -62,7 +63,18 @@ public final class SQLiteRunStore: RunStore {
     /// connection. Later calls fail with `.io` "the store is closed". Releasing the store
     /// closes it too; this lets a shutdown wait for it.
     public func close() async {
-        await thread.close()
+        let box = self.box
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async {
+                box.close()
+                continuation.resume()
+            }
+        }
+    }
+
+    deinit {
+        // Queued after every operation still in flight; they hold the box, not the store.
+        queue.async { [box] in box.close() }
     }
 
     private static func open(path: String, synchronous: Synchronous, busyTimeout: Duration) throws(StoreError) -> SQLiteRunTables {
@@ -93,20 +105,58 @@ public final class SQLiteRunStore: RunStore {
     /// Queues `body` on the store's queue without waiting for it: it runs before any
     /// operation queued later. Only for writes whose failure is kept for later.
     func performLater(_ body: @escaping @Sendable (SQLiteRunTables) -> Void) {
+        let box = self.box
         groups.close()
-        thread.later(body)
+        queue.async { _ = box.run { tables throws(StoreError) in body(tables) } }
     }
 
     /// Queues the flush of the next commit group (see CommitGroups); a closed store
     /// answers each of its commits with that failure.
     func queueFlush(_ groups: CommitGroups) {
-        thread.later({ tables in Self.flush(groups.next(), tables) },
-                     closed: { error in for op in groups.next() { op.done.resume(returning: .failure(error)) } })
+        let box = self.box
+        queue.async {
+            let ops = groups.next()
+            if case let .failure(error) = box.run({ tables throws(StoreError) in Self.flush(ops, tables) }) {
+                for op in ops { op.done.resume(returning: .failure(error)) }
+            }
+        }
     }
 
     /// Runs `body` on the store's queue and hands its result back to the caller's task.
     func perform<T: Sendable>(_ body: @escaping @Sendable (SQLiteRunTables) throws(StoreError) -> T)
         async throws(StoreError) -> T {
-        try await thread.perform(body)
+        let box = self.box
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, StoreError>, Never>) in
+            queue.async { continuation.resume(returning: box.run(body)) }
+        }
+        return try result.get()
+    }
+}
+
+/// The connection, reachable from the store's queue only; the mutex is never contended
+/// (one serial queue), it only carries the non-Sendable connection across to that queue.
+private final class TablesBox: Sendable {
+    private let tables: Mutex<SQLiteRunTables?>
+    private let path: String
+
+    init(_ tables: sending SQLiteRunTables, path: String) {
+        self.tables = Mutex(tables)
+        self.path = path
+    }
+
+    func run<T: Sendable>(_ body: @Sendable (SQLiteRunTables) throws(StoreError) -> T) -> Result<T, StoreError> {
+        tables.withLock { tables in
+            guard let tables else {
+                return .failure(StoreError(.io, location: path, "the store is closed"))
+            }
+            return Result { () throws(StoreError) in try body(tables) }
+        }
+    }
+
+    func close() {
+        tables.withLock { tables in
+            tables?.db.close()
+            tables = nil
+        }
     }
 }
