@@ -78,7 +78,7 @@ let package = Package(
         // bench/providers: the Swift client's side of the comparison with curl.
         .executableTarget(name: "baton-bench-providers", dependencies: ["BatonProviders"], path: "bench/providers-swift"),
         // The daemon: the fire loop, reloads and drain, over the engine.
-        .target(name: "BatonDaemon", dependencies: ["BatonCore", "BatonConfig", "BatonEngine", "BatonStore", "BatonSupervisor"]),
+        .target(name: "BatonDaemon", dependencies: ["BatonCore", "BatonConfig", "BatonCrypto", "BatonEngine", "BatonStore", "BatonSupervisor"]),
         // libmicrohttpd (Debian: libmicrohttpd-dev); only BatonHTTP imports it.
         .systemLibrary(name: "CMicroHTTPD", path: "Sources/CMicroHTTPD", pkgConfig: "libmicrohttpd",
                        providers: [.apt(["libmicrohttpd-dev"])]),

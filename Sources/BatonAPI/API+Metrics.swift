@@ -18,6 +18,7 @@ extension API {
             }
         }
         metrics.setNextFires(next.filter { !snapshot.paused.contains($0.key) })
+        metrics.setDaemon(driving: snapshot.driving, roster: await options.roster?.snapshot())
         await readLastSuccesses(jobs: snapshot.set.jobs.map(\.name))
         return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", text: metrics.render())
     }

@@ -25,6 +25,8 @@ public final class API: Sendable {
         /// Runs recorded `queued` (no slice started) past which a request that would
         /// start one is answered 503 with `Retry-After`, recording nothing; 0: no limit.
         public var maxBacklog = API.defaultMaxBacklog
+        /// The daemon's heartbeat in the store, for the per-daemon gauges of /metrics.
+        public var roster: Roster?
         public init() {}
     }
 

@@ -1,3 +1,4 @@
+import BatonDaemon
 import BatonEngine
 import BatonStore
 import Foundation
@@ -43,6 +44,10 @@ public final class Metrics: RunObserver, Sendable {
         /// AI spend slices reported (SPEC §3 `usage`), by job and direction (input, output).
         var tokens: [Labels: Int] = [:]
         var costUsd: [String: Double] = [:]
+        /// Runs this process drives now.
+        var driving = 0
+        /// This daemon as the store knows it, and the others it heard of.
+        var roster: Roster.Snapshot?
     }
 
     struct Labels: Hashable { var job: String; var value: String }
@@ -80,6 +85,14 @@ public final class Metrics: RunObserver, Sendable {
     /// Each job's next fire (Unix seconds); jobs not listed have none.
     public func setNextFires(_ next: [String: Int64]) {
         state.withLock { $0.nextFire = next }
+    }
+
+    /// What this daemon holds and who else is alive, as of the last look.
+    public func setDaemon(driving: Int, roster: Roster.Snapshot?) {
+        state.withLock { s in
+            s.driving = driving
+            s.roster = roster
+        }
     }
 
     public func event(_ event: RunEvent) {
@@ -167,6 +180,9 @@ public final class Metrics: RunObserver, Sendable {
         histogram("baton_fire_lateness_seconds", s.lateness, Self.latenessBuckets, [])
         family("baton_running_slices", "gauge", "Slices running now in this process.")
         sample("baton_running_slices", [], String(s.running))
+        family("baton_runs_driven", "gauge", "Runs this process drives now (it holds their leases).")
+        sample("baton_runs_driven", [], String(s.driving))
+        if let r = s.roster { renderRoster(r, family: family, sample: sample) }
         family("baton_job_next_fire_timestamp_seconds", "gauge", "Each job's next fire, Unix seconds.")
         for (job, at) in s.nextFire.sorted(by: { $0.key < $1.key }) { sample("baton_job_next_fire_timestamp_seconds", [("job", job)], String(at)) }
         family("baton_job_last_success_timestamp_seconds", "gauge",
@@ -181,6 +197,20 @@ public final class Metrics: RunObserver, Sendable {
         family("baton_ai_cost_usd_total", "counter", "AI spend slices reported (usage.cost_usd), US dollars, by job.")
         for (job, v) in s.costUsd.sorted(by: { $0.key < $1.key }) { sample("baton_ai_cost_usd_total", [("job", job)], String(v)) }
         return out
+    }
+
+    /// The per-daemon gauges: this daemon's identity, who else is alive on the same
+    /// store, and whose schedules differ (docs/scaling.md).
+    private func renderRoster(_ r: Roster.Snapshot, family: (String, String, String) -> Void,
+                              sample: (String, [(String, String)], String) -> Void) {
+        family("baton_daemon_info", "gauge", "This daemon: its owner name (HOST:PID:START), host and schedules digest; always 1.")
+        sample("baton_daemon_info", [("owner", r.me.owner), ("host", r.me.host), ("schedules", r.me.schedules)], "1")
+        family("baton_daemons_live", "gauge", "Daemons on this state store heard of in the last 30 s, this one included.")
+        sample("baton_daemons_live", [], String(r.live.count))
+        family("baton_daemons_schedules_differ", "gauge", "Live daemons on this store whose schedule files differ from this one's.")
+        sample("baton_daemons_schedules_differ", [], String(r.differing.count))
+        family("baton_store_up", "gauge", "Whether this daemon's last heartbeat reached the state store (1) or not (0).")
+        sample("baton_store_up", [], r.storeUp ? "1" : "0")
     }
 
     static func escape(_ v: String) -> String {

@@ -15,24 +15,34 @@ public final class Daemon: Sendable {
     let schedules: String
     let load: @Sendable () -> ScheduleSet
     let log: @Sendable (_ event: String, _ fields: [(String, String)]) -> Void
+    let roster: Roster?
 
     /// - Parameters:
     ///   - schedules: the directory watched for changes.
     ///   - load: reads the schedules again (a reload).
+    ///   - roster: this daemon's heartbeat in the store, beaten while it runs.
     ///   - log: an info line of the daemon's own (signals).
-    public init(scheduler: Scheduler, schedules: String, load: @escaping @Sendable () -> ScheduleSet,
+    public init(scheduler: Scheduler, schedules: String, load: @escaping @Sendable () -> ScheduleSet, roster: Roster? = nil,
                 log: @escaping @Sendable (_ event: String, _ fields: [(String, String)]) -> Void) {
-        self.scheduler = scheduler; self.schedules = schedules; self.load = load; self.log = log
+        self.scheduler = scheduler; self.schedules = schedules; self.load = load; self.roster = roster; self.log = log
     }
 
     /// Runs until a signal has drained the scheduler; then stops `services` (the HTTP
     /// server: blocking, so on a thread of its own) and sweeps the strays left.
     public func run(stopServices: @escaping @Sendable () -> Void = {}) async {
-        let scheduler = self.scheduler, load = self.load
+        let scheduler = self.scheduler, load = self.load, roster = self.roster
         let signals = trapSignals()
-        let watcher = DirectoryWatcher(path: schedules) { Task { await scheduler.reload(load()) } }
+        let watcher = DirectoryWatcher(path: schedules) {
+            Task {
+                await scheduler.reload(load())
+                await roster?.beat()
+            }
+        }
         let reaper = StrayReaper(every: .seconds(5))
+        let beats = roster?.start()
         await scheduler.run()
+        beats?.cancel()
+        await roster?.leave()
         await Self.offPool(stopServices)
         reaper.stop()
         watcher?.stop()
@@ -43,7 +53,7 @@ public final class Daemon: Sendable {
     /// SIGTERM/SIGINT: drain, then (a second time) stop at once; SIGHUP: reload.
     func trapSignals() -> [DispatchSourceSignal] {
         let count = Atomic<Int>(0)
-        let scheduler = self.scheduler, log = self.log, load = self.load
+        let scheduler = self.scheduler, log = self.log, load = self.load, roster = self.roster
         var sources: [DispatchSourceSignal] = []
         for sig in [SIGTERM, SIGINT] {
             signal(sig, SIG_IGN)
@@ -58,7 +68,12 @@ public final class Daemon: Sendable {
         }
         signal(SIGHUP, SIG_IGN)
         let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        hup.setEventHandler { Task { await scheduler.reload(load()) } }
+        hup.setEventHandler {
+            Task {
+                await scheduler.reload(load())
+                await roster?.beat()
+            }
+        }
         hup.resume()
         return sources + [hup]
     }

@@ -38,6 +38,8 @@ public actor Scheduler {
         public var heartbeat: Int64
         public var stopping: Bool
         public var fires: Bool
+        /// Runs this process drives now (it holds their leases).
+        public var driving: Int
     }
 
     public enum Event: Sendable {
@@ -170,7 +172,7 @@ public actor Scheduler {
 
     public func snapshot() -> Snapshot {
         Snapshot(set: set, next: fires.next, paused: pauses.paused, heartbeat: heartbeat, stopping: !isRunning && !isIdle,
-                 fires: options.fires)
+                 fires: options.fires, driving: pool.active.count)
     }
 
     var isIdle: Bool { if case .idle = state { true } else { false } }

@@ -130,7 +130,11 @@ public enum RunText {
         if let e = run.error { o["error"] = e }
         if let p = run.parentRun { o["retry_of"] = p }
         if let c = run.command { o["command"] = c }
-        if let owner = run.owner { o["owner"] = owner }
+        if let owner = run.owner {
+            o["owner"] = owner
+            o["epoch"] = run.epoch
+            if let lease = run.leaseExpiresAt { o["lease_expires_at"] = time(lease) }
+        }
         o["failed_on_items"] = run.failedOnItems
         if let why = endReason(run) { o["end_reason"] = why }
         return o

@@ -161,6 +161,16 @@ public protocol RunStore: Sendable {
     /// in commit order, whoever made it, so a daemon sees another process's pause by
     /// an indexed read of what changed since it last looked.
     func jobStates(after version: Int64) async throws(StoreError) -> (states: [String: JobState], version: Int64)
+
+    // MARK: daemons
+
+    /// Records or refreshes `daemon`'s row, stamped with the store's clock, and returns
+    /// every daemon heard of within the last `liveMs` (this one included), oldest start
+    /// first. Rows not refreshed for a day are deleted on the way.
+    func heartbeat(_ daemon: DaemonRecord, liveMs: Int64) async throws(StoreError) -> [DaemonRecord]
+
+    /// Deletes a daemon's row: it stopped cleanly. Unknown owners are ignored.
+    func forgetDaemon(owner: String) async throws(StoreError)
 }
 
 extension RunStore {

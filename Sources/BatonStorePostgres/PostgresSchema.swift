@@ -127,6 +127,18 @@ enum PostgresSchema {
             expires_at  BIGINT NOT NULL
         );
         """,
+        // 2: the daemons that use this database, each refreshing its row every few
+        // seconds: who is alive, and whether their schedule files agree.
+        """
+        CREATE TABLE daemons (
+            owner       TEXT COLLATE "C" PRIMARY KEY,
+            host        TEXT NOT NULL,
+            started_at  BIGINT NOT NULL,
+            seen_at     BIGINT NOT NULL,
+            schedules   TEXT NOT NULL,
+            jobs        TEXT NOT NULL
+        );
+        """,
     ]
 
     /// The version this baton writes and understands.

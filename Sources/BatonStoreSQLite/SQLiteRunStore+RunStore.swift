@@ -176,6 +176,14 @@ extension SQLiteRunStore {
         try await perform { tables throws(StoreError) in try tables.jobStates() }
     }
 
+    public func heartbeat(_ daemon: DaemonRecord, liveMs: Int64) async throws(StoreError) -> [DaemonRecord] {
+        try await perform { tables throws(StoreError) in try tables.heartbeat(daemon, liveMs: liveMs) }
+    }
+
+    public func forgetDaemon(owner: String) async throws(StoreError) {
+        try await perform { tables throws(StoreError) in try tables.forgetDaemon(owner: owner) }
+    }
+
     /// Unfinished runs are never deleted and do not count towards `keep`.
     /// - Throws: `StoreError` (`.busy` when another process kept the file locked, `.io`, …).
     public func prune(job: String, keep: Int) async throws(StoreError) -> Int {

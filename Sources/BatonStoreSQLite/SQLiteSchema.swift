@@ -165,6 +165,18 @@ enum SQLiteSchema {
             UPDATE job_state SET version = (SELECT max(version) FROM job_state) + 1 WHERE job = NEW.job;
         END;
         """,
+        // 12: the daemons that use this store, each refreshing its row every few
+        // seconds: who is alive, and whether their schedule files agree.
+        """
+        CREATE TABLE daemons (
+            owner       TEXT PRIMARY KEY NOT NULL,
+            host        TEXT NOT NULL,
+            started_at  INTEGER NOT NULL,
+            seen_at     INTEGER NOT NULL,
+            schedules   TEXT NOT NULL,
+            jobs        TEXT NOT NULL
+        ) STRICT;
+        """,
     ]
 
     /// The version this baton writes and understands.

@@ -55,19 +55,24 @@ struct RunCommand {
         }
         try Supervisor.prepareProcess()
         let store = try await StateStore.open(global.state)
-        let metrics = Metrics(startedAt: RunText.nowMs())
+        let startedAt = RunText.nowMs()
+        let metrics = Metrics(startedAt: startedAt)
+        let owner = RunID.localOwner()
         let engine = RunEngine(store: store,
                                environment: EngineEnvironment(variables: environment,
                                                               workingDirectory: FileManager.default.currentDirectoryPath,
-                                                              owner: RunID.localOwner(), leaseMs: global.leaseMs),
+                                                              owner: owner, leaseMs: global.leaseMs),
                                observer: Observers([log, metrics]))
         var schedulerOptions = Scheduler.Options(maxConcurrent: concurrency, fires: fires)
         schedulerOptions.drives = !args.has("--intake-only")
         let scheduler = Scheduler(engine: engine, set: set, options: schedulerOptions) { event in
             log.scheduler(event, metrics: metrics)
         }
+        let roster = Roster(store: store, owner: owner, startedAt: startedAt, schedules: { await scheduler.snapshot().set }) { level, event, fields in
+            log.write(level, event, fields: fields)
+        }
         log.info("start", ["jobs": String(set.jobs.count), "state": global.state, "schedules": global.schedules,
-                           "mode": fires ? "run" : "serve"])
+                           "mode": fires ? "run" : "serve", "owner": owner])
         let server: HTTPServer?
         if let listen {
             var options = API.Options()
@@ -75,6 +80,7 @@ struct RunCommand {
             options.environment = environment
             options.intakeOnly = args.has("--intake-only")
             options.maxBacklog = backlog
+            options.roster = roster
             let api = API(engine: engine, scheduler: scheduler, metrics: metrics, options: options) { event, fields in
                 log.write("info", event, fields: fields)
             }
@@ -90,7 +96,7 @@ struct RunCommand {
         }
         let loader = global.loader()
         let paths = [global.schedules]
-        let daemon = Daemon(scheduler: scheduler, schedules: global.schedules, load: { loader.load(paths: paths) }) { event, fields in
+        let daemon = Daemon(scheduler: scheduler, schedules: global.schedules, load: { loader.load(paths: paths) }, roster: roster) { event, fields in
             log.write("info", event, fields: fields)
         }
         await daemon.run { server?.stop() }

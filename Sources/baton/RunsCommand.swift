@@ -45,12 +45,25 @@ struct RunsCommand {
             rows[0].insert("TOKENS", at: 6)
             for (k, r) in runs.enumerated() { rows[k + 1].insert(r.usage.isZero ? "-" : RunText.grouped(r.usage.tokens), at: 6) }
         }
+        // Who drives the unfinished runs, and until when their lease holds (issue 15).
+        if runs.contains(where: { $0.owner != nil }) {
+            rows[0] += ["OWNER", "LEASE"]
+            for (k, r) in runs.enumerated() { rows[k + 1] += [r.owner ?? "-", Self.lease(r, now: now)] }
+        }
         Console.out(Table.render(rows))
         return .success
     }
 }
 
 extension RunsCommand {
+    /// How long the owner's lease still holds (`8s`), or how long ago it ran out
+    /// (`expired 3s ago`), by this machine's clock against the store's.
+    static func lease(_ run: RunRecord, now: Int64) -> String {
+        guard run.owner != nil, let until = run.leaseExpiresAt else { return "-" }
+        let left = until - now
+        return left >= 0 ? RunText.duration(left) : "expired \(RunText.duration(-left)) ago"
+    }
+
     /// `--job` naming a job that no schedule defines and that has no runs is a typo, not
     /// an empty history: exit 2 with the nearest name. (A job removed from the
     /// schedules still lists its runs; an ad-hoc `invoke --` lists as `adhoc`.)

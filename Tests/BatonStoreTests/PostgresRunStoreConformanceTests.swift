@@ -71,4 +71,5 @@ final class PostgresRunStoreConformanceTests: XCTestCase {
     func testJobsWithUnfinishedRunsNamesEachOnce() async throws { try await suite.jobsWithUnfinishedRunsNamesEachOnce() }
     func testUnfinishedRunsOfSeveralJobsAreEachJobsOldest() async throws { try await suite.unfinishedRunsOfSeveralJobsAreEachJobsOldest() }
     func testJobStatesAfterAVersionAreTheChangesSince() async throws { try await suite.jobStatesAfterAVersionAreTheChangesSince() }
+    func testHeartbeatsListTheLiveDaemons() async throws { try await suite.heartbeatsListTheLiveDaemons() }
 }

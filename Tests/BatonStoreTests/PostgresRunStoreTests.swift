@@ -24,9 +24,29 @@ final class PostgresRunStoreTests: XCTestCase {
         defer { db.close() }
         let row = try db.execute("SELECT count(*), max(version) FROM baton_schema").row(0)
         XCTAssertEqual(row.int(0), 1, "one version row")
-        XCTAssertEqual(row.int(1), 1, "schema version 1")
+        XCTAssertEqual(row.int(1), 2, "schema version 2")
         let runs = try await stores[0].runs(job: "j", status: nil, limit: 10)
         XCTAssertEqual(runs.count, 6)
+    }
+
+    /// A database of the previous version (1: no `daemons` table) is migrated forward
+    /// when a daemon opens it, keeping its runs.
+    func testAVersionOneDatabaseIsMigratedForward() async throws {
+        let database = try PostgresTestDatabase()
+        defer { database.drop() }
+        let old = try await PostgresRunStore.open(url: database.url)
+        _ = try await old.createRun(NewRun(id: "r_old", job: "j", trigger: .manual, scheduledAt: 1, createdAt: 1))
+        await Self.close(old)
+        let db = try PostgresConnection(url: database.url)
+        defer { db.close() }
+        try db.executeScript("DROP TABLE daemons; UPDATE baton_schema SET version = 1")
+        let store = try await PostgresRunStore.open(url: database.url)
+        XCTAssertEqual(try db.execute("SELECT max(version) FROM baton_schema").row(0).int(0), 2)
+        let live = try await store.heartbeat(DaemonRecord(owner: "h:1:1", host: "h", startedAt: 1, schedules: "s", jobs: [:]), liveMs: 60_000)
+        XCTAssertEqual(live.map(\.owner), ["h:1:1"])
+        let kept = try await store.run(id: "r_old")
+        XCTAssertEqual(kept?.job, "j")
+        await Self.close(store)
     }
 
     func testANewerBatonsDatabaseIsRefused() async throws {

@@ -51,4 +51,5 @@ final class SQLiteRunStoreConformanceTests: XCTestCase {
     func testJobsWithUnfinishedRunsNamesEachOnce() async throws { try await suite.jobsWithUnfinishedRunsNamesEachOnce() }
     func testUnfinishedRunsOfSeveralJobsAreEachJobsOldest() async throws { try await suite.unfinishedRunsOfSeveralJobsAreEachJobsOldest() }
     func testJobStatesAfterAVersionAreTheChangesSince() async throws { try await suite.jobStatesAfterAVersionAreTheChangesSince() }
+    func testHeartbeatsListTheLiveDaemons() async throws { try await suite.heartbeatsListTheLiveDaemons() }
 }

@@ -51,9 +51,21 @@ class TakeoverTests(unittest.TestCase):
         victim = next((d for d in daemons if d.pid == start2["ppid"]), None)
         self.assertIsNotNone(victim, f"slice 2's parent {start2['ppid']} is neither daemon\n{w.diagnostics()}")
         survivor = next(d for d in daemons if d is not victim)
+        self.check_owner_shown(w, start2["run"], victim)
         victim.signal(stop)
         died = time.time()
         return w, victim, survivor, start2["run"], died
+
+    def check_owner_shown(self, w, run, driver):
+        """`baton runs` says who drives the run and how long its lease holds."""
+        listed = next(r for r in w.runs() if r["run_id"] == run)
+        self.assertRegex(listed.get("owner", ""), rf"^[^:]+:{driver.pid}:\d+$", listed)
+        self.assertGreaterEqual(listed.get("epoch", 0), 1, listed)
+        self.assertIn("lease_expires_at", listed)
+        text = w.cli("runs").stdout.splitlines()
+        self.assertEqual(text[0].split()[-2:], ["OWNER", "LEASE"], text[0])
+        row = next(line for line in text if line.startswith(run))
+        self.assertRegex(row, rf":{driver.pid}:\d+\s+\d+(\.\d)?(ms|s)$", row)
 
     def judge(self, w, run, victim, survivor, died):
         shown = w.wait_status(run, ("succeeded", "failed", "cancelled", "partial"), timeout=60)
