@@ -31,12 +31,12 @@ struct TickCommand {
         }
         let concurrency = try args.integer("--max-concurrent", default: 8, range: 1...1000)
         let log = EventLog(format: global.logFormat)
-        guard let lock = try TickLock.acquire(state: global.state) else {
+        guard let lock = try await TickLock.acquire(state: global.state) else {
             log.info("tick", ["skipped": "another baton tick is running on this store"])
             Console.err("baton tick: another tick is running on \(global.state); this one does nothing")
             return .success
         }
-        defer { lock.release() }
+        defer { lock.release() }  // also released by the process's death (the kernel, the server)
         try? Supervisor.prepareProcess()
         let started = Date()
         let store = try await StateStore.open(global.state)
@@ -57,26 +57,4 @@ struct TickCommand {
         Supervisor.sweepStrays(reapZombies: true)
         return .success
     }
-}
-
-/// An exclusive lock next to the store, so two ticks never both act (`flock(2)`).
-struct TickLock {
-    let fd: Int32
-
-    /// nil when another process holds it.
-    static func acquire(state: String) throws -> TickLock? {
-        guard SQLiteURL.isSQLite(state) else { return TickLock(fd: -1) }
-        let path = try StateStore.path(state)
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        let fd = open(path + ".tick.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw UsageError(message: "cannot create the tick lock \(path).tick.lock: \(String(cString: strerror(errno)))",
-                             hint: "make the store's directory writable, or point --state elsewhere")
-        }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 { close(fd); return nil }
-        return TickLock(fd: fd)
-    }
-
-    func release() { if fd >= 0 { flock(fd, LOCK_UN); close(fd) } }
 }
