@@ -144,10 +144,9 @@ extension Scheduler {
     nonisolated func drive(_ run: RunRecord, of job: Job, control: RunControl) async -> DriveOutcome {
         let store = self.store, engine = self.engine
         if let lock = job.options.lock {
-            let now = Self.wallMilliseconds()
             do {
-                if let holder = try await store.acquireLock(name: lock, runId: run.id, owner: engine.environment.owner, now: now,
-                                                            expiresAt: now + Self.lockLeaseMs) {
+                if let holder = try await store.acquireLock(name: lock, runId: run.id, owner: engine.environment.owner,
+                                                            leaseMs: Self.lockLeaseMs) {
                     return .lockHeld(lock: lock, holder: holder)
                 }
             } catch {

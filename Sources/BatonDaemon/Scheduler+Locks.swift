@@ -17,7 +17,7 @@ extension Scheduler {
         if now - pool.lastLockRenewal >= Self.lockRenewal {
             pool.lastLockRenewal = now
             do {
-                try await store.renewLocks(owner: engine.environment.owner, expiresAt: Self.wallMilliseconds() + Self.lockLeaseMs)
+                try await store.renewLocks(owner: engine.environment.owner, leaseMs: Self.lockLeaseMs)
             } catch {
                 report(.error("renewing locks: \(error.description)"))
             }

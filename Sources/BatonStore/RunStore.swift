@@ -117,14 +117,16 @@ public protocol RunStore: Sendable {
     /// replay): nothing is written then.
     func rememberRequest(signature: String, scope: String, at: Int64, expiresAt: Int64) async throws(StoreError) -> Bool
 
-    /// Takes lock `name` (a job's `lock=`) for `runId`, held by `owner` until
-    /// `expiresAt`, unless another run holds it: a holder is live while its run is
-    /// unfinished and its lock has not expired. Taking a lock `runId` holds renews it.
-    /// Returns nil when taken, else the run holding it.
-    func acquireLock(name: String, runId: String, owner: String, now: Int64, expiresAt: Int64) async throws(StoreError) -> String?
+    /// Takes lock `name` (a job's `lock=`) for `runId`, held by `owner` for `leaseMs`,
+    /// unless another run holds it: a holder is live while its run is unfinished and its
+    /// lock has not expired. Taking a lock `runId` holds renews it. Expiry is written and
+    /// judged by the store's clock, never a caller's, so processes whose clocks disagree
+    /// still agree on who holds a lock. Returns nil when taken, else the run holding it.
+    func acquireLock(name: String, runId: String, owner: String, leaseMs: Int64) async throws(StoreError) -> String?
 
-    /// Extends every lock `owner` holds to `expiresAt` (the holder is alive).
-    func renewLocks(owner: String, expiresAt: Int64) async throws(StoreError)
+    /// Extends every lock `owner` holds to `leaseMs` from now (the store's clock: the
+    /// holder is alive).
+    func renewLocks(owner: String, leaseMs: Int64) async throws(StoreError)
 
     /// Lets go of lock `name` if `runId` holds it.
     func releaseLock(name: String, runId: String) async throws(StoreError)

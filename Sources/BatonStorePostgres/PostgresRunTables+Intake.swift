@@ -118,22 +118,22 @@ extension PostgresRunTables {
     /// Taken in one statement when free, ours, expired, or held by a finished run; the
     /// conflicting row is locked while the server decides, so of two daemons asking at
     /// once the second sees the first's holder. Else the holder is read (still locked).
-    func acquireLock(name: String, runId: String, owner: String, now: Int64, expiresAt: Int64) throws(StoreError) -> String? {
+    func acquireLock(name: String, runId: String, owner: String, leaseMs: Int64) throws(StoreError) -> String? {
         try db.transaction { () throws(StoreError) in
             let taken = try db.execute("""
-                INSERT INTO locks (name, run_id, owner, expires_at) VALUES ($1, $2, $3, $4) \
+                INSERT INTO locks (name, run_id, owner, expires_at) VALUES ($1, $2, $3, \(Self.nowMs) + $4) \
                 ON CONFLICT (name) DO UPDATE SET run_id = excluded.run_id, owner = excluded.owner, expires_at = excluded.expires_at \
-                WHERE locks.run_id = excluded.run_id OR locks.expires_at <= $5 \
+                WHERE locks.run_id = excluded.run_id OR locks.expires_at <= \(Self.nowMs) \
                 OR NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = locks.run_id AND r.status IN ('running', 'queued'))
-                """, [.text(name), .text(runId), .text(owner), .integer(expiresAt), .integer(now)]).affected > 0
+                """, [.text(name), .text(runId), .text(owner), .integer(leaseMs)]).affected > 0
             if taken { return nil }
             return try db.queryOne("SELECT run_id FROM locks WHERE name = $1", [.text(name)]) { $0.string(0) }
         }
     }
 
-    func renewLocks(owner: String, expiresAt: Int64) throws(StoreError) {
+    func renewLocks(owner: String, leaseMs: Int64) throws(StoreError) {
         try db.transaction { () throws(StoreError) in
-            _ = try db.execute("UPDATE locks SET expires_at = $2 WHERE owner = $1", [.text(owner), .integer(expiresAt)])
+            _ = try db.execute("UPDATE locks SET expires_at = \(Self.nowMs) + $2 WHERE owner = $1", [.text(owner), .integer(leaseMs)])
         }
     }
 

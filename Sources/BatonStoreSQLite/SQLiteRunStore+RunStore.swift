@@ -146,14 +146,14 @@ extension SQLiteRunStore {
         }
     }
 
-    public func acquireLock(name: String, runId: String, owner: String, now: Int64, expiresAt: Int64) async throws(StoreError) -> String? {
+    public func acquireLock(name: String, runId: String, owner: String, leaseMs: Int64) async throws(StoreError) -> String? {
         try await perform { tables throws(StoreError) in
-            try tables.acquireLock(name: name, runId: runId, owner: owner, now: now, expiresAt: expiresAt)
+            try tables.acquireLock(name: name, runId: runId, owner: owner, leaseMs: leaseMs)
         }
     }
 
-    public func renewLocks(owner: String, expiresAt: Int64) async throws(StoreError) {
-        try await perform { tables throws(StoreError) in try tables.renewLocks(owner: owner, expiresAt: expiresAt) }
+    public func renewLocks(owner: String, leaseMs: Int64) async throws(StoreError) {
+        try await perform { tables throws(StoreError) in try tables.renewLocks(owner: owner, leaseMs: leaseMs) }
     }
 
     public func releaseLock(name: String, runId: String) async throws(StoreError) {

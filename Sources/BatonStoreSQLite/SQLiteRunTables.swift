@@ -96,25 +96,25 @@ final class SQLiteRunTables {
         }
     }
 
-    func acquireLock(name: String, runId: String, owner: String, now: Int64, expiresAt: Int64) throws(StoreError) -> String? {
+    func acquireLock(name: String, runId: String, owner: String, leaseMs: Int64) throws(StoreError) -> String? {
         try relaxed { () throws(StoreError) in
             // A holder that is another run, unfinished, and not expired keeps it.
             let holder = try db.queryOne("""
                 SELECT l.run_id FROM locks l JOIN runs r ON r.id = l.run_id \
-                WHERE l.name = ?1 AND l.run_id != ?2 AND l.expires_at > ?3 AND r.status IN ('running', 'queued')
-                """, [.text(name), .text(runId), .integer(now)], row: { $0.string(0) })
+                WHERE l.name = ?1 AND l.run_id != ?2 AND l.expires_at > \(Self.nowMs) AND r.status IN ('running', 'queued')
+                """, [.text(name), .text(runId)], row: { $0.string(0) })
             if let holder { return holder }
             try db.execute("""
-                INSERT INTO locks (name, run_id, owner, expires_at) VALUES (?1, ?2, ?3, ?4) \
+                INSERT INTO locks (name, run_id, owner, expires_at) VALUES (?1, ?2, ?3, \(Self.nowMs) + ?4) \
                 ON CONFLICT (name) DO UPDATE SET run_id = excluded.run_id, owner = excluded.owner, expires_at = excluded.expires_at
-                """, [.text(name), .text(runId), .text(owner), .integer(expiresAt)])
+                """, [.text(name), .text(runId), .text(owner), .integer(leaseMs)])
             return nil
         }
     }
 
-    func renewLocks(owner: String, expiresAt: Int64) throws(StoreError) {
+    func renewLocks(owner: String, leaseMs: Int64) throws(StoreError) {
         try relaxed { () throws(StoreError) in
-            try db.execute("UPDATE locks SET expires_at = ?2 WHERE owner = ?1", [.text(owner), .integer(expiresAt)])
+            try db.execute("UPDATE locks SET expires_at = \(Self.nowMs) + ?2 WHERE owner = ?1", [.text(owner), .integer(leaseMs)])
         }
     }
 

@@ -94,28 +94,30 @@ extension RunStoreConformance {
         let store = try await open()
         _ = try await store.createRun(Self.run("r_a"))
         _ = try await store.createRun(Self.run("r_b"))
-        let firstA = try await store.acquireLock(name: "db", runId: "r_a", owner: "host:1", now: 1_000, expiresAt: 61_000)
+        let firstA = try await store.acquireLock(name: "db", runId: "r_a", owner: "host:1", leaseMs: 60_000)
         XCTAssertNil(firstA)
-        let firstB = try await store.acquireLock(name: "db", runId: "r_b", owner: "host:2", now: 2_000, expiresAt: 62_000)
+        let firstB = try await store.acquireLock(name: "db", runId: "r_b", owner: "host:2", leaseMs: 60_000)
         XCTAssertEqual(firstB, "r_a")
-        let again = try await store.acquireLock(name: "db", runId: "r_a", owner: "host:1", now: 3_000, expiresAt: 63_000)
+        let again = try await store.acquireLock(name: "db", runId: "r_a", owner: "host:1", leaseMs: 60_000)
         XCTAssertNil(again, "the holder takes it again")
-        let other = try await store.acquireLock(name: "other", runId: "r_b", owner: "host:2", now: 3_000, expiresAt: 63_000)
+        let other = try await store.acquireLock(name: "other", runId: "r_b", owner: "host:2", leaseMs: 60_000)
         XCTAssertNil(other, "locks are independent by name")
-        // Renewed past 63 s, so at 70 s r_a still holds it.
-        try await store.renewLocks(owner: "host:1", expiresAt: 130_000)
-        let renewed = try await store.acquireLock(name: "db", runId: "r_b", owner: "host:2", now: 70_000, expiresAt: 130_000)
+        // Renewed: r_a still holds it.
+        try await store.renewLocks(owner: "host:1", leaseMs: 60_000)
+        let renewed = try await store.acquireLock(name: "db", runId: "r_b", owner: "host:2", leaseMs: 60_000)
         XCTAssertEqual(renewed, "r_a")
-        // Expired (the holder stopped renewing): r_b takes it.
-        let expired = try await store.acquireLock(name: "db", runId: "r_b", owner: "host:2", now: 131_000, expiresAt: 191_000)
+        // Expired by the store's clock (a renewal whose lease is already over: as if the
+        // holder had stopped renewing a minute ago): r_b takes it.
+        try await store.renewLocks(owner: "host:1", leaseMs: -1)
+        let expired = try await store.acquireLock(name: "db", runId: "r_b", owner: "host:2", leaseMs: 60_000)
         XCTAssertNil(expired)
         // Released: r_a takes it back at once.
         try await store.releaseLock(name: "db", runId: "r_b")
-        let released = try await store.acquireLock(name: "db", runId: "r_a", owner: "host:1", now: 132_000, expiresAt: 192_000)
+        let released = try await store.acquireLock(name: "db", runId: "r_a", owner: "host:1", leaseMs: 60_000)
         XCTAssertNil(released)
         // The holder's run finished: the lock is free though not released.
         try await Self.end(store, "r_a", .failed, at: 133_000)
-        let afterFinish = try await store.acquireLock(name: "db", runId: "r_b", owner: "host:2", now: 134_000, expiresAt: 194_000)
+        let afterFinish = try await store.acquireLock(name: "db", runId: "r_b", owner: "host:2", leaseMs: 60_000)
         XCTAssertNil(afterFinish)
     }
 }

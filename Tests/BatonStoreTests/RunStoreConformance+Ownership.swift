@@ -186,8 +186,8 @@ extension RunStoreConformance {
         for i in 0..<20 {
             _ = try await a.createRun(Self.run("r_a\(i)"))
             _ = try await a.createRun(Self.run("r_b\(i)"))
-            async let x = a.acquireLock(name: "db\(i)", runId: "r_a\(i)", owner: "a:1", now: 1_000, expiresAt: 100_000)
-            async let y = b.acquireLock(name: "db\(i)", runId: "r_b\(i)", owner: "b:2", now: 1_000, expiresAt: 100_000)
+            async let x = a.acquireLock(name: "db\(i)", runId: "r_a\(i)", owner: "a:1", leaseMs: 100_000)
+            async let y = b.acquireLock(name: "db\(i)", runId: "r_b\(i)", owner: "b:2", leaseMs: 100_000)
             let (hx, hy) = (try await x, try await y)
             XCTAssertTrue((hx == nil) != (hy == nil), "lock \(i): exactly one holder (\(hx ?? "-"), \(hy ?? "-"))")
         }
