@@ -51,7 +51,7 @@ let package = Package(
         // Typed clients of the AI and messaging providers (HANDLERS.md).
         .target(name: "BatonProviders", dependencies: ["BatonCurl", "BatonJSON"]),
         // What every handler executable links: the slice, its deadline, SIGTERM, the result.
-        .target(name: "BatonHandlerKit", dependencies: ["BatonCore", "BatonJSON", "BatonProviders", "BatonSQLite"]),
+        .target(name: "BatonHandlerKit", dependencies: ["BatonCore", "BatonJSON", "BatonProviders", "BatonSQLite", "BatonPostgres"]),
         // An example handler on the kit: sends APP_DB's outbox as SMS (docs/handlers.md).
         .executableTarget(name: "send-sms", dependencies: ["BatonHandlerKit"], path: "handlers/examples/send-sms"),
         // regenerate-reports (HANDLERS.md, seed 002): its logic in a library the tests call in-process.
@@ -109,9 +109,9 @@ let package = Package(
         .testTarget(name: "BatonHTTPTests", dependencies: ["BatonHTTP"]),
         .testTarget(name: "BatonJSONTests", dependencies: ["BatonJSON"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore", "BatonStoreSQLite", "BatonSQLite", "BatonStorePostgres",
-                                                         "BatonPostgres"]),
+                                                         "BatonPostgres", "BatonTestSupport"]),
         // What the in-process tests of the kit and the handlers share: a real `baton sandbox`.
-        .target(name: "BatonTestSupport", path: "Tests/Support"),
+        .target(name: "BatonTestSupport", dependencies: ["BatonPostgres"], path: "Tests/Support"),
         // The handler kit in-process: input, params, cursor, output, back-off, APP_DB.
         .testTarget(name: "BatonHandlerKitTests", dependencies: ["BatonTestSupport", "BatonHandlerKit", "BatonEngine"]),
     ]

@@ -1,8 +1,10 @@
+import BatonPostgres
 import BatonSQLite
 import Foundation
 
 /// A value bound to, or read from, an application database: the types both backends
-/// share (times are RFC 3339 UTC text in SQLite, as HANDLERS.md fixes).
+/// share (times are RFC 3339 UTC text, as HANDLERS.md fixes: stored as such in SQLite,
+/// as `timestamptz` in PostgreSQL, and read back as that text from either).
 public enum AppValue: Sendable, Equatable {
     case null
     case integer(Int64)
@@ -49,12 +51,15 @@ public struct AppRow: Sendable, Equatable {
 }
 
 /// A handler's application database (`APP_DB`): one protocol, an implementation per
-/// backend (`sqlite:` now; `postgres://` adds one without touching handlers). SQL is
-/// written once for both: `?1`, `?2` placeholders, standard types, no backend-specific
-/// functions in handlers' statements.
+/// backend (`sqlite:PATH`, `postgres://…`). SQL is written once for both: `?1`, `?2`
+/// placeholders (each used; PostgreSQL needs every one), standard SQL, no backend's
+/// own functions in handlers' statements; a schema names the few types that differ
+/// through `dialect`. A statement that fails inside a transaction fails the whole
+/// transaction on PostgreSQL (SQLite undoes only that statement): a handler does not
+/// catch one there and go on.
 public protocol AppDatabase: AnyObject {
-    /// `sqlite` or `postgres`.
-    var backend: String { get }
+    /// The backend and its names for what differs in a schema.
+    var dialect: AppDialect { get }
 
     /// Runs a statement; returns the rows it changed (the test of a conditional claim:
     /// `UPDATE … WHERE status = 'pending'` changed 1 row, so this caller won).
@@ -67,8 +72,16 @@ public protocol AppDatabase: AnyObject {
     /// visible to every connection and survives this process's death (`kill -9`), but
     /// a crash of the machine (a power cut) may lose it, until a later commit made with
     /// true syncs it and everything before it. Only for writes whose loss a handler
-    /// can detect afterwards (see `AppDB.bootId` and send-batches' send window). Not inside a transaction.
+    /// can detect afterwards (see `unsyncedCommitEpoch` and send-batches' send window).
+    /// Not inside a transaction. PostgreSQL: a no-op, every commit is synchronous.
     func setSyncEveryCommit(_ on: Bool) throws(HandlerError)
+
+    /// The id of the one event that can lose commits made with `setSyncEveryCommit(false)`,
+    /// to stamp what such commits may have lost: SQLite's is this machine's boot
+    /// (`AppDB.bootId`: only a crash of the machine loses them, and the next boot has
+    /// another id). Nil when there is none to stamp: no boot id, or PostgreSQL, where
+    /// commits are never unsynced (a server crash would lose them unseen by this id).
+    func unsyncedCommitEpoch(environment: [String: String]) -> String?
 
     /// Runs `body` in one write transaction; any error rolls it back.
     func transaction<T>(_ body: () throws(HandlerError) -> T) throws(HandlerError) -> T
@@ -80,6 +93,9 @@ public protocol AppDatabase: AnyObject {
 }
 
 extension AppDatabase {
+    /// `sqlite` or `postgres`.
+    public var backend: String { dialect.backend.rawValue }
+
     @discardableResult
     public func execute(_ sql: String) throws(HandlerError) -> Int { try execute(sql, []) }
 
@@ -94,7 +110,8 @@ extension AppDatabase {
 public enum AppDB {
     public static let defaultURL = "sqlite:var/app.db"
 
-    /// - Throws: for an unknown scheme, an unwritable path, a foreign file.
+    /// - Throws: for an unknown scheme, an unwritable path, a foreign file, a server
+    ///   that cannot be reached or refuses the URL's user (never naming its password).
     public static func open(environment: [String: String]) throws(HandlerError) -> any AppDatabase {
         let url = environment["APP_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultURL
         if SQLiteURL.isSQLite(url) {
@@ -104,10 +121,7 @@ public enum AppDB {
             }
             return try SQLiteAppDatabase(path: path)
         }
-        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            throw HandlerError("APP_DB=postgres://… is not supported by this build yet",
-                               hint: "use APP_DB=sqlite:PATH until the PostgreSQL backend lands")
-        }
+        if PostgresURL.isPostgres(url) { return try PostgresAppDatabase(url: url) }
         throw HandlerError("APP_DB '\(url)' is neither sqlite:PATH nor postgres://…", hint: "set APP_DB=sqlite:var/app.db")
     }
 

@@ -5,7 +5,7 @@ import BatonSQLite
 /// store uses.
 final class SQLiteAppDatabase: AppDatabase {
     let db: SQLiteConnection
-    var backend: String { "sqlite" }
+    var dialect: AppDialect { AppDialect(.sqlite) }
 
     init(path: String) throws(HandlerError) {
         do {
@@ -28,6 +28,8 @@ final class SQLiteAppDatabase: AppDatabase {
         _ = try execute(on ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", [])
         synced = on
     }
+
+    func unsyncedCommitEpoch(environment: [String: String]) -> String? { AppDB.bootId(environment: environment) }
 
     func execute(_ sql: String, _ args: [AppValue]) throws(HandlerError) -> Int {
         do {
@@ -70,16 +72,13 @@ final class SQLiteAppDatabase: AppDatabase {
         throw failure ?? HandlerError("APP_DB transaction ended without a value")
     }
 
+    /// One transaction (SQLite's write lock orders concurrent openers).
     func migrate(_ component: String, _ steps: [String]) throws(HandlerError) {
-        _ = try execute("CREATE TABLE IF NOT EXISTS app_migrations (component TEXT PRIMARY KEY NOT NULL, version INTEGER NOT NULL)", [])
+        _ = try execute(AppMigrations.createTable, [])
         try transaction { () throws(HandlerError) in
-            let found = try queryOne("SELECT version FROM app_migrations WHERE component = ?1", [.text(component)])?.int(0) ?? 0
-            guard found < steps.count else { return }
-            for step in steps[found...] {
+            try AppMigrations.apply(self, component, steps) { (step) throws(HandlerError) in
                 do throws(SQLiteError) { try db.executeScript(step) } catch { throw Self.wrap(error, step) }
             }
-            _ = try execute("INSERT INTO app_migrations (component, version) VALUES (?1, ?2) "
-                        + "ON CONFLICT (component) DO UPDATE SET version = excluded.version", [.text(component), .int(steps.count)])
         }
     }
 

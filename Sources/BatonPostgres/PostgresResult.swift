@@ -25,6 +25,12 @@ public final class PostgresResult {
     }
 
     public var rows: [PostgresRow] { (0..<count).map(row) }
+
+    /// Columns of each row (`PQnfields`).
+    public var columnCount: Int { Int(PQnfields(result)) }
+
+    /// The type of column `index` (`PQftype`): its `pg_type` OID, e.g. 20 for bigint.
+    public func columnType(_ index: Int) -> UInt32 { UInt32(PQftype(result, Int32(index))) }
 }
 
 /// One row of a `PostgresResult`, read column by column (0-based) in the statement's
