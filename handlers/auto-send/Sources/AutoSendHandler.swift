@@ -39,7 +39,7 @@ public struct AutoSendHandler: SliceHandler {
         let perSlice = try slice.params.int("per_slice", default: 20, range: 1...10_000)
         let workspace = slice.params.string("workspace")
         let db = try slice.openAppDB()
-        try db.migrate("auto-send", AutoSendStore.migrations)
+        try db.migrate("auto-send", AutoSendStore.migrations(db.dialect))
         let ai = try AIModel(environment: slice.environment, deadline: slice.deadline())
         var cursor = slice.cursor
         var backoff = Backoff(multiplier: cursor.backoff)

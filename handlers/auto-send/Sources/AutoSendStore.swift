@@ -6,14 +6,14 @@ import Foundation
 /// defaults. Sends are guarded by `auto_send_deliveries` (one row per draft, unique),
 /// through the kit's `SendLedger`.
 enum AutoSendStore {
-    static let migrations = [
+    static func migrations(_ d: AppDialect) -> [String] { [
         """
         CREATE TABLE IF NOT EXISTS leads (
             id TEXT PRIMARY KEY NOT NULL, workspace_id TEXT, sentiment_tag TEXT, email TEXT, phone TEXT
         );
         CREATE TABLE IF NOT EXISTS ai_drafts (
             id TEXT PRIMARY KEY NOT NULL, lead_id TEXT NOT NULL, channel TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'pending', content TEXT, regenerated_at TEXT
+            status TEXT NOT NULL DEFAULT 'pending', content TEXT, regenerated_at \(d.time)
         );
         CREATE TABLE IF NOT EXISTS workspace_settings (
             workspace_id TEXT PRIMARY KEY NOT NULL, auto_send_enabled INTEGER NOT NULL DEFAULT 0,
@@ -24,18 +24,18 @@ enum AutoSendStore {
         );
         """,
         """
-        ALTER TABLE ai_drafts ADD COLUMN auto_send_confidence REAL;
-        ALTER TABLE ai_drafts ADD COLUMN auto_send_original_confidence REAL;
-        ALTER TABLE ai_drafts ADD COLUMN auto_send_revision_attempted_at TEXT;
-        ALTER TABLE ai_drafts ADD COLUMN auto_send_revision_confidence REAL;
+        ALTER TABLE ai_drafts ADD COLUMN auto_send_confidence \(d.real);
+        ALTER TABLE ai_drafts ADD COLUMN auto_send_original_confidence \(d.real);
+        ALTER TABLE ai_drafts ADD COLUMN auto_send_revision_attempted_at \(d.time);
+        ALTER TABLE ai_drafts ADD COLUMN auto_send_revision_confidence \(d.real);
         ALTER TABLE ai_drafts ADD COLUMN auto_send_revision_applied INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE ai_drafts ADD COLUMN auto_send_action TEXT;
         """,
-    ]
+    ] }
 
     static func open(_ env: [String: String]) throws(HandlerError) -> any AppDatabase {
         let db = try AppDB.open(environment: env)
-        try db.migrate("auto-send", migrations)
+        try db.migrate("auto-send", migrations(db.dialect))
         return db
     }
 

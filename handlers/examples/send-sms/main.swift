@@ -11,18 +11,18 @@
 import BatonHandlerKit
 
 struct SendSMS: SliceHandler {
-    static let schema = ["""
+    static func schema(_ d: AppDialect) -> [String] { ["""
         CREATE TABLE IF NOT EXISTS outbox (
-            id INTEGER PRIMARY KEY, to_number TEXT NOT NULL, body TEXT NOT NULL,
+            id \(d.autoId), to_number TEXT NOT NULL, body TEXT NOT NULL,
             state TEXT NOT NULL DEFAULT 'pending', provider_id TEXT
         );
-        """]
+        """] }
 
     var commands: [String: HandlerCommand] {
         ["--seed": HandlerCommand("N: create N demo rows in APP_DB's outbox") { args, env in
             guard let n = args.first.flatMap(Int.init), n > 0 else { throw HandlerError("--seed needs a count, e.g. --seed 10") }
             let db = try AppDB.open(environment: env)
-            try db.migrate("send-sms", Self.schema)
+            try db.migrate("send-sms", Self.schema(db.dialect))
             try db.transaction { () throws(HandlerError) in
                 for k in 1...n {
                     let number = "+1555" + String(repeating: "0", count: 7 - String(k).count) + String(k)
@@ -35,7 +35,7 @@ struct SendSMS: SliceHandler {
 
     func run(_ slice: Slice) throws -> SliceOutput {
         let db = try slice.openAppDB()
-        try db.migrate("send-sms", Self.schema)
+        try db.migrate("send-sms", Self.schema(db.dialect))
         let twilio: TwilioClient
         do { twilio = try TwilioClient(environment: slice.environment, deadline: slice.deadline()) } catch {
             throw HandlerError(error.description)

@@ -7,7 +7,7 @@ import BatonHandlerKit
 public enum StoriesSchema {
     static let component = "generate-stories"
 
-    static let steps = ["""
+    static func steps(_ d: AppDialect) -> [String] { ["""
         CREATE TABLE IF NOT EXISTS projects (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL DEFAULT '');
         CREATE TABLE IF NOT EXISTS epics (
             id TEXT PRIMARY KEY NOT NULL, project_id TEXT NOT NULL, code TEXT NOT NULL DEFAULT '',
@@ -22,20 +22,20 @@ public enum StoriesSchema {
         CREATE INDEX IF NOT EXISTS stories_epic ON stories (epic_id);
         CREATE TABLE IF NOT EXISTS story_runs (
             run_id TEXT NOT NULL, epic_id TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
-            stories_created INTEGER NOT NULL DEFAULT 0, error TEXT, started_at TEXT, completed_at TEXT,
+            stories_created INTEGER NOT NULL DEFAULT 0, error TEXT, started_at \(d.time), completed_at \(d.time),
             project_id TEXT, position INTEGER NOT NULL DEFAULT 0,
             UNIQUE (run_id, epic_id)
         );
         CREATE TABLE IF NOT EXISTS story_run_locks (
-            project_id TEXT PRIMARY KEY NOT NULL, run_id TEXT NOT NULL, lease_until TEXT NOT NULL
+            project_id TEXT PRIMARY KEY NOT NULL, run_id TEXT NOT NULL, lease_until \(d.time) NOT NULL
         );
-        """]
+        """] }
 
     /// Creates the tables when missing; adds our extra columns to a `story_runs` a user
     /// created with only HANDLERS.md's.
     /// - Throws: `HandlerError` from `APP_DB`.
     public static func migrate(_ db: any AppDatabase) throws(HandlerError) {
-        try db.migrate(component, steps)
+        try db.migrate(component, steps(db.dialect))
         for (column, type) in [("project_id", "TEXT"), ("position", "INTEGER NOT NULL DEFAULT 0")] {
             do throws(HandlerError) { _ = try db.query("SELECT \(column) FROM story_runs LIMIT 0") } catch {
                 try db.execute("ALTER TABLE story_runs ADD COLUMN \(column) \(type)")

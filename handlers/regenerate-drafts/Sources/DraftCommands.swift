@@ -9,7 +9,7 @@ enum DraftCommands {
                 throw HandlerError("--seed needs a count from 1 to 1000000, e.g. --seed 200")
             }
             let db = try AppDB.open(environment: env)
-            try db.migrate("regenerate-drafts", DraftStore.migrations)
+            try db.migrate("regenerate-drafts", DraftStore.migrations(db.dialect))
             let made = try seed(db, count: n)
             if args.contains("--json") {
                 return JSONValue.object(["leads": .number(n), "drafts": .number(made.drafts), "eligible": .number(made.eligible)]).text
@@ -18,7 +18,7 @@ enum DraftCommands {
         },
          "--stats": HandlerCommand("[--json]: per workspace and channel: pending drafts, eligible, regenerated") { args, env in
             let db = try AppDB.open(environment: env)
-            try db.migrate("regenerate-drafts", DraftStore.migrations)
+            try db.migrate("regenerate-drafts", DraftStore.migrations(db.dialect))
             return try stats(db, json: args.contains("--json"))
         }]
     }
@@ -30,7 +30,9 @@ enum DraftCommands {
     /// `ws_1`…`ws_3`; every 7th has a bounce address; drafts on sms and email, most
     /// pending, some approved or sent.
     static func seed(_ db: any AppDatabase, count n: Int) throws(HandlerError) -> (drafts: Int, eligible: Int) {
-        let top = try db.queryOne("SELECT max(CAST(substr(id, 6) AS INTEGER)) FROM leads WHERE id LIKE 'lead\\_%' ESCAPE '\\'")?.int(0) ?? 0
+        // Only all-digit suffixes are cast: PostgreSQL refuses to cast `lead_x` (SQLite reads 0).
+        let top = try db.queryOne("SELECT max(CAST(substr(id, 6) AS BIGINT)) FROM leads WHERE id LIKE 'lead\\_%' ESCAPE '\\' "
+                                  + "AND length(id) BETWEEN 6 AND 20 AND trim(substr(id, 6), '0123456789') = ''")?.int(0) ?? 0
         var drafts = 0, eligible = 0
         try db.transaction { () throws(HandlerError) in
             for k in (top + 1)...(top + n) {

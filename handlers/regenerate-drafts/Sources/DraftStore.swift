@@ -67,20 +67,20 @@ struct DraftScope {
 
 /// The handler's tables in `APP_DB` (HANDLERS.md) and its statements.
 enum DraftStore {
-    static let migrations = [
+    static func migrations(_ d: AppDialect) -> [String] { [
         """
         CREATE TABLE IF NOT EXISTS leads (
             id TEXT PRIMARY KEY NOT NULL, workspace_id TEXT, sentiment_tag TEXT, email TEXT, phone TEXT
         );
         CREATE TABLE IF NOT EXISTS ai_drafts (
             id TEXT PRIMARY KEY NOT NULL, lead_id TEXT NOT NULL, channel TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'pending', content TEXT, regenerated_at TEXT
+            status TEXT NOT NULL DEFAULT 'pending', content TEXT, regenerated_at \(d.time)
         );
         CREATE INDEX IF NOT EXISTS ai_drafts_lead_channel ON ai_drafts (lead_id, channel, status);
         """,
         // How many times a draft was regenerated: one per regeneration, so "once" is checkable.
         "ALTER TABLE ai_drafts ADD COLUMN regenerations INTEGER NOT NULL DEFAULT 0;",
-    ]
+    ] }
 
     /// Eligible leads in the scope (the run's `total`).
     static func count(_ db: any AppDatabase, _ scope: DraftScope) throws(HandlerError) -> Int {

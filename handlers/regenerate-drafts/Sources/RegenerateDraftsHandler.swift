@@ -47,7 +47,7 @@ public struct RegenerateDraftsHandler: SliceHandler {
     public func run(_ slice: Slice) throws -> SliceOutput {
         let settings = try Settings(slice)
         let db = try slice.openAppDB()
-        try db.migrate("regenerate-drafts", DraftStore.migrations)
+        try db.migrate("regenerate-drafts", DraftStore.migrations(db.dialect))
         let ai = try AIModel(environment: slice.environment, deadline: slice.deadline())
         var run = DraftRun(slice: slice, db: db, ai: ai, settings: settings)
         try run.start()

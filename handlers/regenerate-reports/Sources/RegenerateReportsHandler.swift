@@ -30,7 +30,7 @@ public struct RegenerateReportsHandler: SliceHandler {
         let interval = try slice.params.duration("interval", default: .seconds(86_400))
         let perSlice = try slice.params.int("per_slice", default: 10, range: 1...10_000)
         let db = try slice.openAppDB()
-        try db.migrate("regenerate-reports", ReportsTable.migrations)
+        try db.migrate("regenerate-reports", ReportsTable.migrations(db.dialect))
         var cursor = slice.cursor
         // The due line is fixed when the run starts, so every slice of it agrees.
         let cutoff: String

@@ -6,7 +6,7 @@ import Foundation
 enum ReportsCommands {
     static func open(_ env: [String: String]) throws(HandlerError) -> any AppDatabase {
         let db = try AppDB.open(environment: env)
-        try db.migrate("regenerate-reports", ReportsTable.migrations)
+        try db.migrate("regenerate-reports", ReportsTable.migrations(db.dialect))
         return db
     }
 
@@ -58,7 +58,7 @@ enum ReportsCommands {
         let every = Int64(try interval(args).components.seconds) * 1000
         let db = try open(env)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let rows = try db.query("SELECT \(ReportsTable.columns) FROM reports ORDER BY \(ReportsTable.orderKey)").map(ReportsTable.report)
+        let rows = try db.query("SELECT \(ReportsTable.columns) FROM reports ORDER BY \(ReportsTable.order)").map(ReportsTable.report)
         func next(_ r: ReportsTable.Report) -> String? {
             guard r.status == "active" else { return nil }
             guard let last = AppDB.epochMs(r.lastRegeneratedAt), last + every > now else { return "due now" }

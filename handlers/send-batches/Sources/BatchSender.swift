@@ -17,7 +17,8 @@ struct BatchSender {
     var batchDone = false
     var heldBatch = false
     var nextSendMs: Int64 = 0
-    /// This machine's boot (`AppDB.bootId`): the send windows' stamp.
+    /// What stamps the send windows: this machine's boot on SQLite; nil on PostgreSQL,
+    /// whose commits are all synchronous (`AppDatabase.unsyncedCommitEpoch`): no window.
     let boot: String?
     /// Commits between checkpoints are not synced (see `SendBatchesHandler.window`):
     /// sending batches (not a retry) with a boot id to stamp the windows with.
@@ -29,7 +30,7 @@ struct BatchSender {
         cursor = slice.cursor
         out = SliceOutput(cursor: slice.cursor)
         backoff = Backoff(multiplier: slice.cursor.backoff)
-        boot = AppDB.bootId(environment: slice.environment)
+        boot = db.unsyncedCommitEpoch(environment: slice.environment)
     }
 
     mutating func send(_ batch: BatchesTable.Batch) throws {

@@ -5,27 +5,27 @@ import Foundation
 /// that claim, close and summarise batches. Every claim is conditional, and closing a
 /// batch summarises its message in the same transaction.
 enum BatchesTable {
-    static let migrations = [
+    static func migrations(_ d: AppDialect) -> [String] { [
         """
         CREATE TABLE IF NOT EXISTS messages (
             id TEXT PRIMARY KEY NOT NULL, body TEXT NOT NULL DEFAULT '', media_url TEXT,
             status TEXT NOT NULL DEFAULT 'pending', total_recipients INTEGER NOT NULL DEFAULT 0,
             sent_count INTEGER NOT NULL DEFAULT 0, failed_count INTEGER NOT NULL DEFAULT 0,
             unknown_count INTEGER NOT NULL DEFAULT 0, channel TEXT NOT NULL DEFAULT 'messenger',
-            created_at TEXT
+            created_at \(d.time)
         );
         CREATE TABLE IF NOT EXISTS message_batches (
             id TEXT PRIMARY KEY NOT NULL, message_id TEXT NOT NULL, batch_number INTEGER NOT NULL,
             total_batches INTEGER NOT NULL, recipients TEXT NOT NULL, recipient_count INTEGER NOT NULL,
             status TEXT NOT NULL DEFAULT 'pending', sent_count INTEGER NOT NULL DEFAULT 0,
-            failed_count INTEGER NOT NULL DEFAULT 0, error_message TEXT, started_at TEXT, completed_at TEXT,
-            lease_until TEXT, claimed_by TEXT, unknown_count INTEGER NOT NULL DEFAULT 0,
+            failed_count INTEGER NOT NULL DEFAULT 0, error_message TEXT, started_at \(d.time), completed_at \(d.time),
+            lease_until \(d.time), claimed_by TEXT, unknown_count INTEGER NOT NULL DEFAULT 0,
             UNIQUE (message_id, batch_number)
         );
         CREATE INDEX IF NOT EXISTS message_batches_next ON message_batches (status, message_id, batch_number);
         CREATE TABLE IF NOT EXISTS message_deliveries (
             message_id TEXT NOT NULL, recipient TEXT NOT NULL, status TEXT NOT NULL,
-            provider_message_id TEXT, error TEXT, batch_id TEXT, tagged_at TEXT,
+            provider_message_id TEXT, error TEXT, batch_id TEXT, tagged_at \(d.time),
             UNIQUE (message_id, recipient)
         );
         CREATE INDEX IF NOT EXISTS message_deliveries_batch ON message_deliveries (batch_id, status);
@@ -40,7 +40,7 @@ enum BatchesTable {
         DROP INDEX IF EXISTS message_deliveries_batch;
         CREATE INDEX IF NOT EXISTS message_deliveries_by_batch ON message_deliveries (batch_id);
         """,
-    ]
+    ] }
 
     struct Batch {
         var id: String
@@ -58,7 +58,7 @@ enum BatchesTable {
 
     static func open(_ env: [String: String]) throws(HandlerError) -> any AppDatabase {
         let db = try AppDB.open(environment: env)
-        try db.migrate("send-batches", migrations)
+        try db.migrate("send-batches", migrations(db.dialect))
         return db
     }
 

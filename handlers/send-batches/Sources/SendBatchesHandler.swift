@@ -50,7 +50,7 @@ public struct SendBatchesHandler: SliceHandler {
                                 leaseMs: Int64(lease.components.seconds) * 1000 + lease.components.attoseconds / 1_000_000_000_000_000,
                                 intervalMs: 1000 / rate)
         let db = try slice.openAppDB()
-        try db.migrate("send-batches", BatchesTable.migrations)
+        try db.migrate("send-batches", BatchesTable.migrations(db.dialect))
         var sender = try BatchSender(slice: slice, db: db, settings: settings)
         try db.setSyncEveryCommit(!sender.unsynced)
         if let retry = slice.input.retryItems {
