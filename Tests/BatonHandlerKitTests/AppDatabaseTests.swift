@@ -2,7 +2,8 @@ import BatonHandlerKit
 import Foundation
 import XCTest
 
-/// `APP_DB` on real SQLite files.
+/// `APP_DB` on real SQLite files: what is SQLite's own (the contract both backends
+/// share is AppDatabaseContract).
 final class AppDatabaseTests: XCTestCase {
     var dir = ""
 
@@ -41,37 +42,6 @@ final class AppDatabaseTests: XCTestCase {
         try a.execute("INSERT INTO t (id, note) VALUES (?1, ?2)", [.text("x"), .text("hello")])
         XCTAssertEqual(try b.queryOne("SELECT note, n FROM t WHERE id = ?1", [.text("x")]), AppRow([.text("hello"), .integer(0)]))
         XCTAssertEqual(try a.queryOne("SELECT version FROM app_migrations WHERE component = 'demo'")?.int(0), 2)
-    }
-
-    func testAConditionalClaimHasOneWinner() throws {
-        let a = try open(), b = try open()
-        try a.migrate("demo", ["CREATE TABLE d (id TEXT PRIMARY KEY, status TEXT NOT NULL)"])
-        try a.execute("INSERT INTO d VALUES ('d1', 'pending')")
-        let claim = "UPDATE d SET status = 'sending' WHERE id = ?1 AND status = 'pending'"
-        XCTAssertEqual(try a.execute(claim, [.text("d1")]), 1)
-        XCTAssertEqual(try b.execute(claim, [.text("d1")]), 0, "the second claimer sees it taken")
-    }
-
-    func testATransactionThatThrowsLeavesNothing() throws {
-        let db = try open()
-        try db.migrate("demo", ["CREATE TABLE s (epic TEXT NOT NULL, title TEXT NOT NULL)"])
-        try db.execute("INSERT INTO s VALUES ('e1', 'old')")
-        XCTAssertThrowsError(try db.transaction { () throws(HandlerError) in
-            try db.execute("DELETE FROM s WHERE epic = 'e1'")
-            try db.execute("INSERT INTO s VALUES ('e1', 'new')")
-            throw HandlerError("the answer held no stories")
-        }) { e in XCTAssertEqual(e as? HandlerError, HandlerError("the answer held no stories")) }
-        XCTAssertEqual(try db.query("SELECT title FROM s").map { $0.string(0) }, ["old"])
-        XCTAssertThrowsError(try db.execute("INSERT INTO nope VALUES (1)")) { e in
-            XCTAssertTrue("\(e)".contains("APP_DB") && "\(e)".contains("nope"), "\(e)")
-        }
-    }
-
-    func testATransactionInsideAnotherIsAnErrorNotATrap() throws {
-        let db = try open()
-        XCTAssertThrowsError(try db.transaction { () throws(HandlerError) in
-            try db.transaction { () throws(HandlerError) in }
-        }) { e in XCTAssertTrue("\(e)".contains("inside another"), "\(e)") }
     }
 
     func testAnUnknownOrUnusableURLIsNamed() {

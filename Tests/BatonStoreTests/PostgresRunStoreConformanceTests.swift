@@ -1,4 +1,5 @@
 import BatonStore
+import BatonTestSupport
 import BatonStorePostgres
 import Foundation
 import XCTest

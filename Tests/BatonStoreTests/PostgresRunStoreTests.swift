@@ -1,5 +1,6 @@
 import BatonPostgres
 import BatonStore
+import BatonTestSupport
 import BatonStorePostgres
 import XCTest
 

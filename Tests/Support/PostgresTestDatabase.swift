@@ -2,18 +2,18 @@ import BatonPostgres
 import Foundation
 import XCTest
 
-/// A database of its own for one test on the server `BATON_TEST_PG_URL` names
+/// A database of its own for one test (the store's suites and the handler kit's) on the server `BATON_TEST_PG_URL` names
 /// (`make test` starts one: ops/test-postgres.sh), created in setUp and dropped,
 /// with any connection still open to it, in tearDown.
-final class PostgresTestDatabase {
-    static let skipMessage = "PostgreSQL tests skipped: BATON_TEST_PG_URL is not set (make test starts a server)"
+public final class PostgresTestDatabase {
+    public static let skipMessage = "PostgreSQL tests skipped: BATON_TEST_PG_URL is not set (make test starts a server)"
 
-    let name: String
-    let url: String
+    public let name: String
+    public let url: String
     private let adminURL: String
 
     /// - Throws: `XCTSkip` when `BATON_TEST_PG_URL` is unset; `PostgresError`.
-    init() throws {
+    public init() throws {
         guard let admin = ProcessInfo.processInfo.environment["BATON_TEST_PG_URL"], !admin.isEmpty else {
             throw XCTSkip(Self.skipMessage)
         }
@@ -26,14 +26,14 @@ final class PostgresTestDatabase {
     }
 
     /// Drops the database, ending the sessions still connected to it.
-    func drop() {
+    public func drop() {
         guard let db = try? PostgresConnection(url: adminURL) else { return }
         defer { db.close() }
         _ = try? db.executeScript("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 
     /// `url` naming `database` instead of its own (libpq URI: the path after host:port).
-    static func url(_ url: String, database: String) -> String {
+    public static func url(_ url: String, database: String) -> String {
         guard let scheme = url.range(of: "://") else { return url }
         let rest = url[scheme.upperBound...]
         let query = rest.firstIndex(of: "?").map { String(rest[$0...]) } ?? ""
