@@ -52,7 +52,8 @@ public struct AppRow: Sendable, Equatable {
 
 /// A handler's application database (`APP_DB`): one protocol, an implementation per
 /// backend (`sqlite:PATH`, `postgres://…`). SQL is written once for both: `?1`, `?2`
-/// placeholders (each used; PostgreSQL needs every one), standard SQL, no backend's
+/// placeholders (each used; PostgreSQL needs every one, and a type for each from the
+/// statement: `CAST(?1 AS TEXT) IS NULL`, not `?1 IS NULL`), standard SQL, no backend's
 /// own functions in handlers' statements; a schema names the few types that differ
 /// through `dialect`. A statement that fails inside a transaction fails the whole
 /// transaction on PostgreSQL (SQLite undoes only that statement): a handler does not

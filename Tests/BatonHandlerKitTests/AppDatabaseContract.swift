@@ -15,6 +15,11 @@ struct AppDatabaseContract: Sendable {
         try db.execute("INSERT INTO t (a, b, c) VALUES ('?1 it''s ?2', ?1, /* ?9 */ ?2) -- ?3", [.text("one"), .text("two")])
         XCTAssertEqual(try db.query("SELECT a, b, c, 'x?1' FROM t WHERE b = ?1", [.text("one")]),
                        [AppRow([.text("?1 it's ?2"), .text("one"), .text("two"), .text("x?1")])])
+        // An optional filter: the cast gives PostgreSQL the parameter's type (issue 15:
+        // generate-stories' `?1 IS NULL OR project_id = ?1` could not be prepared there).
+        let optional = "SELECT count(*) FROM t WHERE (CAST(?1 AS TEXT) IS NULL OR b = ?1)"
+        XCTAssertEqual(try db.queryOne(optional, [.null])?.int(0), 1)
+        XCTAssertEqual(try db.queryOne(optional, [.text("nope")])?.int(0), 0)
     }
 
     func valuesReadBackAsIntegerRealTextOrNull() throws {

@@ -55,7 +55,7 @@ struct RunQueue {
         }
         let rows = try db.query("""
             SELECT e.id, e.project_id, e.code FROM epics e JOIN projects p ON p.id = e.project_id
-            WHERE (?1 IS NULL OR e.project_id = ?1)
+            WHERE (CAST(?1 AS TEXT) IS NULL OR e.project_id = ?1)
             ORDER BY e.project_id, CASE WHEN e.priority IS NULL THEN 1 ELSE 0 END, e.priority, e.code, e.id
             """, [.string(project)])
         var chosen: [(id: String, project: String)] = []
