@@ -34,13 +34,14 @@ test-deps:
 test: test-deps venv
 	python3 -m unittest discover -s Tests/ops -t Tests/ops
 	$(SWIFT) build --build-tests
-	@# One private PostgreSQL on loopback for the store suite and Tests/postgres (a fresh
-	@# database per test there), stopped whatever happens.
+	@# One private PostgreSQL on loopback for the store suite, Tests/postgres and the
+	@# handler suites on APP_DB=postgres:// (a fresh database per test), stopped whatever happens.
 	pgdir=$$(mktemp -d /tmp/baton-pg.XXXXXX); trap 'bash ops/test-postgres.sh stop "$$pgdir"' EXIT; \
 	url=$$(bash ops/test-postgres.sh start "$$pgdir") && echo "PostgreSQL for the tests: $$url" && \
 	export BATON_TEST_PG_URL=$$url BATON_BIN=$(abspath $(BATON)) && \
 	$(SWIFT) test --skip-build && \
-	$(PY) -m unittest discover -s Tests/postgres -t Tests/postgres
+	$(PY) -m unittest discover -s Tests/postgres -t Tests/postgres && \
+	BATON_TEST_APP_DB=postgres $(PY) -m unittest discover -s Tests/handlers -t Tests/handlers
 	$(PY) Tests/oracle/cronsim_diff.py --baton $(BATON) --cases $(CASES)
 	BATON_BIN=$(abspath $(BATON)) $(PY) -m unittest discover -s Tests/http -t Tests/http
 	BATON_BIN=$(abspath $(BATON)) $(PY) -m unittest discover -s Tests/providers -t Tests/providers

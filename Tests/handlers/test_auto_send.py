@@ -105,8 +105,14 @@ class AutoSend(unittest.TestCase):
         w = self.world()
         w.handler(NAME, "--seed", "9")
         self.pin(w, 0.2, "ws_auto_rev")
-        w.execute("CREATE TRIGGER no_revision_claims BEFORE UPDATE OF auto_send_revision_attempted_at ON ai_drafts "
-                  "BEGIN SELECT RAISE(ABORT, 'revision claims refused'); END")
+        if w.backend == "postgres":
+            w.execute("CREATE FUNCTION refuse_claims() RETURNS trigger LANGUAGE plpgsql AS "
+                      "$$ BEGIN RAISE EXCEPTION 'revision claims refused'; END $$")
+            w.execute("CREATE TRIGGER no_revision_claims BEFORE UPDATE OF auto_send_revision_attempted_at ON ai_drafts "
+                      "FOR EACH ROW EXECUTE FUNCTION refuse_claims()")
+        else:
+            w.execute("CREATE TRIGGER no_revision_claims BEFORE UPDATE OF auto_send_revision_attempted_at ON ai_drafts "
+                      "BEGIN SELECT RAISE(ABORT, 'revision claims refused'); END")
         run = self.invoke(w, "threshold=0.9", "workspace=ws_auto_rev")
         self.assertEqual(run["status"], "succeeded")
         self.assertEqual(len(w.ai_calls()), 3, "one evaluation per draft, no context, revision or re-evaluation")

@@ -28,7 +28,7 @@ def statuses(w, run_id):
 
 
 def run_ids(w):
-    return [r[0] for r in w.sql("SELECT DISTINCT run_id FROM story_runs ORDER BY rowid")]
+    return [r[0] for r in w.sql("SELECT DISTINCT run_id FROM story_runs ORDER BY run_id")]
 
 
 class GenerateStoriesTest(unittest.TestCase):
