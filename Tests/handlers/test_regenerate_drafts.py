@@ -41,6 +41,15 @@ class RegenerateDraftsTest(unittest.TestCase):
                                    "WHERE d.regenerated_at IS NOT NULL AND (l.sentiment_tag IN ('Neutral', 'Not Interested') "
                                    "OR (d.channel = 'email' AND l.email LIKE 'postmaster@%'))")[0][0], 0)
 
+    def test_seeding_numbers_after_the_largest_lead_and_skips_ids_that_are_not_numbers(self):
+        # Issue 15: PostgreSQL refused to cast `vip` to a number, so --seed failed there.
+        with HandlerWorld() as w:
+            w.handler("regenerate-drafts", "--seed", "3")
+            w.execute("INSERT INTO leads (id, workspace_id) VALUES ('lead_vip', 'ws_1'), ('lead_', 'ws_1')")
+            w.handler("regenerate-drafts", "--seed", "2")
+            self.assertEqual([r[0] for r in w.sql("SELECT id FROM leads ORDER BY id")],
+                             ["lead_", "lead_000001", "lead_000002", "lead_000003", "lead_000004", "lead_000005", "lead_vip"])
+
     def test_leads_deleted_while_it_runs_lose_nothing_and_double_nothing(self):
         with HandlerWorld(sandbox_args=["--latency", "20ms"]) as w:
             w.handler("regenerate-drafts", "--seed", "120")
