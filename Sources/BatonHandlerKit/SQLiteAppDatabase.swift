@@ -1,4 +1,5 @@
 import BatonSQLite
+import Glibc
 
 /// `APP_DB=sqlite:PATH`: WAL mode with a busy timeout (5 s, in short waits), so several
 /// slices (of one run or of several) share the file, through the SQLite wrapper baton's
@@ -11,10 +12,28 @@ final class SQLiteAppDatabase: AppDatabase {
         do {
             try ParentDirectory.create(for: path)
             db = try SQLiteConnection(path: path)
-            try db.executeScript("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL")
+            try Self.setUp(db)
             db.setShortBusyWaits(timeoutMs: 5000)
         } catch {
             throw HandlerError("APP_DB sqlite:\(path): \(error.message)", hint: error.hint ?? "check the path and its permissions")
+        }
+    }
+
+    /// Switches a new file to WAL. Several processes opening a new file at once can
+    /// meet in SQLite's lock upgrade (one reading to change the journal mode while
+    /// another writes), which answers busy at once, without the busy timeout (seen in
+    /// AppDatabaseContract's concurrent opens): tried again after short pauses, for
+    /// about as long as the busy timeout.
+    private static func setUp(_ db: SQLiteConnection) throws(SQLiteError) {
+        var attempt = 0
+        while true {
+            do {
+                try db.executeScript("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL")
+                return
+            } catch where error.kind == .busy && attempt < 100 {
+                attempt += 1
+                usleep(useconds_t(min(50, 5 * attempt)) * 1000)
+            }
         }
     }
 

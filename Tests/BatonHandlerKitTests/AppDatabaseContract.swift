@@ -139,22 +139,23 @@ struct AppDatabaseContract: Sendable {
         }
     }
 
-    /// Runs `body(0..<n)` on n threads at once (released together) and rethrows the first error.
-    private func concurrently(_ n: Int, _ body: @escaping @Sendable (Int) throws -> Void) throws {
-        let start = DispatchSemaphore(value: 0), done = DispatchGroup()
-        let errors = Locked<[String]>([])
-        for w in 0..<n {
-            done.enter()
-            Thread.detachNewThread {
-                start.wait()
-                do { try body(w) } catch { errors.update { $0.append("worker \(w): \(error)") } }
-                done.leave()
-            }
+}
+
+/// Runs `body(0..<n)` on n threads at once (released together); each error fails the test.
+func concurrently(_ n: Int, _ body: @escaping @Sendable (Int) throws -> Void) throws {
+    let start = DispatchSemaphore(value: 0), done = DispatchGroup()
+    let errors = Locked<[String]>([])
+    for w in 0..<n {
+        done.enter()
+        Thread.detachNewThread {
+            start.wait()
+            do { try body(w) } catch { errors.update { $0.append("worker \(w): \(error)") } }
+            done.leave()
         }
-        for _ in 0..<n { start.signal() }
-        XCTAssertEqual(done.wait(timeout: .now() + 60), .success, "workers finished")
-        XCTAssertEqual(errors.value, [])
     }
+    for _ in 0..<n { start.signal() }
+    XCTAssertEqual(done.wait(timeout: .now() + 60), .success, "workers finished")
+    XCTAssertEqual(errors.value, [])
 }
 
 /// A value shared by test threads.

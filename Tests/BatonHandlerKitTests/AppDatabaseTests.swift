@@ -26,6 +26,18 @@ final class AppDatabaseTests: XCTestCase {
         }
     }
 
+    /// Six slices open a new file at once, twenty times: SQLite answered one of them
+    /// "database is locked" at once while another switched the file to WAL.
+    func testSlicesOpeningANewFileTogetherAllGetIt() throws {
+        for round in 0..<20 {
+            let url = "sqlite:\(dir)/new-\(round).db"
+            try concurrently(6) { _ in
+                let db = try AppDB.open(environment: ["APP_DB": url])
+                try db.migrate("demo", ["CREATE TABLE t (id TEXT)"])
+            }
+        }
+    }
+
     func testThreeSlashesNameAnAbsolutePath() throws {
         let db = try AppDB.open(environment: ["APP_DB": "sqlite://\(dir)/abs.db"])
         try db.migrate("demo", ["CREATE TABLE t (id TEXT)"])
