@@ -1,6 +1,7 @@
 import BatonSQLite
 import BatonStore
 import Dispatch
+import Glibc
 import Synchronization
 
 /// The embedded `RunStore` (SPEC §5, `sqlite:PATH`): one SQLite file in WAL mode, safe
@@ -84,22 +85,39 @@ public final class SQLiteRunStore: RunStore {
             let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
             // busy_timeout first: enabling WAL and migrating wait for other processes.
             try db.executeScript("PRAGMA busy_timeout = \(milliseconds)")
-            // Before switching to WAL, which writes the file: refuse another program's
-            // database or a newer baton's without touching it.
-            _ = try SQLiteSchema.usableVersion(db)
-            let mode = try db.scalarText("PRAGMA journal_mode = WAL")
-            guard mode?.lowercased() == "wal" else {
-                throw StoreError(.io, location: path, "SQLite kept journal mode \(mode ?? "unknown") instead of wal",
-                                 hint: "WAL creates \(path)-wal and \(path)-shm: keep the file in a writable directory on a"
-                                     + " local file system (not NFS)")
+            // Several processes opening a new file at once can meet in SQLite's lock
+            // upgrade (one switching the journal mode while another migrates), which
+            // answers busy at once, without the busy timeout: set up again after short
+            // pauses, for about as long as the busy timeout.
+            let deadline = ContinuousClock.now + busyTimeout
+            var pause = 2
+            while true {
+                do throws(StoreError) {
+                    try setUp(db, path: path, synchronous: synchronous)
+                    return SQLiteRunTables(db: db, synchronous: synchronous)
+                } catch where error.kind == .busy && ContinuousClock.now < deadline {
+                    usleep(useconds_t(pause) * 1000)
+                    pause = min(50, pause * 2)
+                }
             }
-            try db.executeScript("PRAGMA synchronous = \(synchronous.rawValue); PRAGMA foreign_keys = ON")
-            try SQLiteSchema.migrate(db)
-            return SQLiteRunTables(db: db, synchronous: synchronous)
         } catch {
             db.close()
             throw error
         }
+    }
+
+    /// Refuses another program's database or a newer baton's without touching it, then
+    /// switches to WAL, sets the pragmas and migrates.
+    private static func setUp(_ db: StoreConnection, path: String, synchronous: Synchronous) throws(StoreError) {
+        _ = try SQLiteSchema.usableVersion(db)
+        let mode = try db.scalarText("PRAGMA journal_mode = WAL")
+        guard mode?.lowercased() == "wal" else {
+            throw StoreError(.io, location: path, "SQLite kept journal mode \(mode ?? "unknown") instead of wal",
+                             hint: "WAL creates \(path)-wal and \(path)-shm: keep the file in a writable directory on a"
+                                 + " local file system (not NFS)")
+        }
+        try db.executeScript("PRAGMA synchronous = \(synchronous.rawValue); PRAGMA foreign_keys = ON")
+        try SQLiteSchema.migrate(db)
     }
 
     /// Queues `body` on the store's queue without waiting for it: it runs before any

@@ -1,6 +1,7 @@
 import BatonStore
 import BatonStoreSQLite
 import Foundation
+import Synchronization
 import XCTest
 
 /// Another process on the same file (the `sqlite3` shell standing in for a second
@@ -19,6 +20,22 @@ final class SQLiteRunStoreProcessTests: XCTestCase {
     private static func shellInsert(_ i: Int) -> String {
         "INSERT INTO runs (id, job, trigger_kind, status, scheduled_at, created_at, updated_at)"
             + " VALUES ('s_\(i)', 'shell', 'manual', 'succeeded', \(i), \(i), \(i));"
+    }
+
+    /// Several processes (a daemon, a tick, a CLI command) opening a new store file at
+    /// the same moment all get it: the switch to WAL and the migrations wait for each
+    /// other instead of answering "database is locked".
+    func testSeveralOpeningANewFileAtOnceAllGetIt() throws {
+        for round in 0..<20 {
+            let path = directory.file("new-\(round).db")
+            let failures = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 6) { _ in
+                do { _ = try SQLiteRunStore(path: path) } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+            XCTAssertEqual(failures.withLock { $0 }, [], "round \(round)")
+        }
     }
 
     func testAnotherProcessWritingAtTheSameTimeLosesNothing() async throws {
