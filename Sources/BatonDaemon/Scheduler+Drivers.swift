@@ -21,6 +21,9 @@ struct DriverPool {
     var recheck: Set<String> = []
     /// Runs another process drove when tried, left alone for a while.
     var heldElsewhere: [String: ContinuousClock.Instant] = [:]
+    /// Jobs (one run at a time) whose next run waits behind a run another process
+    /// drives: a change feed's `.runEnded` for the job starts their driver again.
+    var behindElsewhere: Set<String> = []
     /// Jobs whose next run waits for its lock=.
     var lockWaiting: Set<String> = []
     /// Slots held for runs requests are recording (Scheduler+Intake).
@@ -189,8 +192,12 @@ extension Scheduler {
         case .heldElsewhere:
             if job.options.lock != nil { lockFreed(by: job) }
             // Another process drives it. With overlap=allow the job's other runs may go
-            // on; otherwise they wait behind it (the next fire looks again).
-            guard job.options.overlap == .allow else { return nil }
+            // on; otherwise they wait behind it (its end, told by the change feed, or the
+            // next look starts them).
+            guard job.options.overlap == .allow else {
+                pool.behindElsewhere.insert(job.name)
+                return nil
+            }
             pool.heldElsewhere[run.id] = .now
             pool.recheck.insert(job.name)
         case let .failed(why):
