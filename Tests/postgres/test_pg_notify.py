@@ -13,6 +13,8 @@ the cancel and the queued run would wait for those polls.
   read comes every 10 s here);
 - a webhook run recorded by `baton serve --intake-only` (which drives nothing) is
   picked up by a `baton run` daemon within ~2 s;
+- a run let go by a draining daemon (SIGTERM: its slice ends, the cursor is
+  committed, the run released) is taken up by the other daemon within ~2 s;
 - the listener's connection terminated (`pg_terminate_backend`, found by its
   application_name `baton-listen`): the daemon says so once, connects again, and a
   pause still reaches it at once.
@@ -23,10 +25,11 @@ import http.client
 import json
 import math
 import re
+import signal
 import time
 import unittest
 
-from pg_harness import PgWorld, daemon_started, require_postgres, wait_for
+from pg_harness import PgWorld, daemon_started, require_postgres, wait_exit, wait_for
 
 SLOW = {"BATON_BACKSTOP_MS": "60000"}
 SECRET = "s3cret-for-notify-tests"
@@ -119,6 +122,21 @@ class NotifyTests(unittest.TestCase):
                  timeout=30, interval=0.2)
         took = time.time() - accepted
         self.assertLess(took, 2.5, f"the queued run waited {took:.1f} s for a driver\n{w.diagnostics(run)}")
+
+    def testARunReleasedByADrainingDaemonIsTakenUpAtOnce(self):
+        w = self.world("* * * * * *  multi  overlap=skip misfire=skip budget=30s {h} 4 1\n")
+        daemons = self.start_daemons(w, 2)
+        first = wait_for("a run of multi to start", lambda: next(iter(w.starts()), None), timeout=30, interval=0.2)
+        run, driver = first["run"], next(d for d in daemons if d.pid == first["ppid"])
+        driver.signal(signal.SIGTERM)
+        wait_exit(driver, 30)
+        ended = max(x["t"] for x in w.ledger(run) if x["ev"] == "end")
+        other = next(d for d in daemons if d is not driver)
+        resumed = wait_for("the other daemon to go on with the run", lambda: next(
+            (x for x in w.starts(run) if x["ppid"] == other.pid), None), timeout=30, interval=0.2)
+        waited = resumed["t"] - ended
+        self.assertLess(waited, 2.5, f"the released run waited {waited:.1f} s for a driver\n{w.diagnostics(run)}")
+        wait_for("the run to succeed", lambda: w.show(run)["status"] == "succeeded", timeout=30, interval=0.3)
 
     def testTheListenerReconnectsAfterItsConnectionIsKilled(self):
         w = self.world("* * * * * *  tick  overlap=allow misfire=skip {h} 1 0.05\n"
