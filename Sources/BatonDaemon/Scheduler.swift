@@ -110,8 +110,9 @@ public actor Scheduler {
         if options.fires { await plan(all: set.jobs, now: wallSeconds(), catchUp: true) }
         await driveLeftovers()
         // Other daemons' changes as they commit (PostgreSQL); the looks below slow down
-        // to a backstop while it is live.
-        let feed = store.changeFeed()
+        // to a backstop while it is live. An intake-only server neither fires nor
+        // drives: it has nothing to learn.
+        let feed = options.fires || options.drives ? store.changeFeed() : nil
         let listening = feed.map { listen(to: $0) }
         var watch = ClockWatch(wall: options.wallClock())
         var pausesLooked = ContinuousClock.now, leftoversLooked = ContinuousClock.now
