@@ -127,12 +127,18 @@ extension Scheduler {
                 report(.error("reading the runs of \(job.name): \(error.description)"))
                 return nil
             }
+            // A job that runs one run at a time waits while another process drives one of
+            // its runs: its queued runs go after it (told by `.runEnded`, or the next look),
+            // not beside it on this daemon.
+            if job.options.overlap != .allow, runs.contains(where: { pool.active[$0.id] == nil && Self.heldElsewhere($0, me: me, wall: wall) }) {
+                pool.behindElsewhere.insert(job.name)
+                return nil
+            }
             // Taken after the read, with no suspension before it is marked active, so two
             // drivers of one job never take the same run. A run another live process
             // holds is left to it (no claim is tried).
             if let run = runs.first(where: { r in
-                pool.active[r.id] == nil && pool.heldElsewhere[r.id] == nil
-                    && (r.owner == nil || r.owner == me || (r.leaseExpiresAt ?? .max) < wall || RunID.isDeadLocalOwner(r.owner!))
+                pool.active[r.id] == nil && pool.heldElsewhere[r.id] == nil && !Self.heldElsewhere(r, me: me, wall: wall)
             }) {
                 pool.ready[job.name]?.removeAll { $0.id == run.id }
                 // More may follow: look again after this one.
@@ -141,6 +147,13 @@ extension Scheduler {
             }
         }
         return nil
+    }
+
+    /// Whether another live process holds `run`: another owner, its lease not run out
+    /// (`wall`, ms), and not a process of this host that is gone.
+    static func heldElsewhere(_ run: RunRecord, me: String, wall: Int64) -> Bool {
+        guard let owner = run.owner, owner != me else { return false }
+        return (run.leaseExpiresAt ?? .max) >= wall && !RunID.isDeadLocalOwner(owner)
     }
 
     /// Drives one run of `job` with its lock=, off this actor.

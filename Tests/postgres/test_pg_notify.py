@@ -98,30 +98,56 @@ class NotifyTests(unittest.TestCase):
         took = time.time() - asked
         self.assertLess(took, 2.5, f"the cancel took {took:.1f} s to reach the driver\n{w.diagnostics(run)}")
 
+    def serve(self, w, *args):
+        """`baton serve --listen` (with `args`); returns a function that posts a signed
+        webhook to it and returns the run id."""
+        server = w.start("serve", *args, "--listen", "127.0.0.1:0", env={**SLOW, "BATON_WEBHOOK_SECRET": SECRET})
+        address = wait_for("the server to listen", lambda: next(
+            (m.group(1) for line in server.stderr() for m in [LISTEN.search(line)] if m), None), timeout=30)
+        host, port = address.rsplit(":", 1)
+
+        def hook(job):
+            body = json.dumps({"n": time.time()}).encode()
+            ts = int(time.time())
+            signature = "sha256=" + hmac.new(SECRET.encode(), str(ts).encode() + b"." + body,
+                                             hashlib.sha256).hexdigest()
+            conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            conn.request("POST", f"/hooks/{job}", body=body, headers={
+                "X-Baton-Timestamp": str(ts), "X-Baton-Signature": signature, "Content-Type": "application/json"})
+            answer = conn.getresponse()
+            text = answer.read()
+            conn.close()
+            self.assertEqual(answer.status, 202, text)
+            return json.loads(text)["run_id"]
+        return hook
+
     def testARunQueuedByAnIntakeOnlyServerIsPickedUpAtOnce(self):
         w = self.world("@daily  hooked  {h} 1 0.05\n")
         self.start_daemons(w, 1)
-        intake = w.start("serve", "--intake-only", "--listen", "127.0.0.1:0",
-                         env={**SLOW, "BATON_WEBHOOK_SECRET": SECRET})
-        address = wait_for("the intake server to listen", lambda: next(
-            (m.group(1) for line in intake.stderr() for m in [LISTEN.search(line)] if m), None), timeout=30)
-        host, port = address.rsplit(":", 1)
-        body = json.dumps({"n": time.time()}).encode()
-        ts = int(time.time())
-        signature = "sha256=" + hmac.new(SECRET.encode(), str(ts).encode() + b"." + body, hashlib.sha256).hexdigest()
-        conn = http.client.HTTPConnection(host, int(port), timeout=10)
-        conn.request("POST", "/hooks/hooked", body=body, headers={
-            "X-Baton-Timestamp": str(ts), "X-Baton-Signature": signature, "Content-Type": "application/json"})
-        answer = conn.getresponse()
-        text = answer.read()
-        conn.close()
-        self.assertEqual(answer.status, 202, text)
-        run = json.loads(text)["run_id"]
+        hook = self.serve(w, "--intake-only")
+        run = hook("hooked")
         accepted = time.time()
         wait_for("the daemon to finish the queued run", lambda: w.show(run)["status"] == "succeeded",
                  timeout=30, interval=0.2)
         took = time.time() - accepted
         self.assertLess(took, 2.5, f"the queued run waited {took:.1f} s for a driver\n{w.diagnostics(run)}")
+
+    def testAQueuedRunWaitsBehindItsJobsRunOnAnotherDaemon(self):
+        """overlap=queue: the second webhook's run is queued behind the first, which the
+        server drives; the other daemon, told of the queued run at once, must not start
+        it while the first runs (it starts it when told the first ended)."""
+        w = self.world("@daily  hooked  overlap=queue budget=30s {h} 1 3\n")
+        self.start_daemons(w, 1)
+        hook = self.serve(w)
+        first = hook("hooked")
+        wait_for("the first run to start", lambda: w.starts(first), timeout=30, interval=0.1)
+        second = hook("hooked")
+        for run in (first, second):
+            wait_for(f"run {run} to succeed", lambda: w.show(run)["status"] == "succeeded", timeout=60, interval=0.3)
+        spans = {r: (min(x["t"] for x in w.ledger(r) if x["ev"] == "start"),
+                     max(x["t"] for x in w.ledger(r) if x["ev"] == "end")) for r in (first, second)}
+        self.assertGreaterEqual(spans[second][0], spans[first][1],
+                                f"the queued run started while the first ran: {spans}\n{w.diagnostics()}")
 
     def testARunReleasedByADrainingDaemonIsTakenUpAtOnce(self):
         w = self.world("* * * * * *  multi  overlap=skip misfire=skip budget=30s {h} 4 1\n")
