@@ -46,6 +46,17 @@ final class ChangeLog: Sendable {
 
     func append(_ change: StoreChange) { changes.withLock { $0.append(change) } }
 
+    var all: [StoreChange] { changes.withLock { $0 } }
+
+    /// Waits (10 s at most) until `condition` holds for what was heard; fails if it never does.
+    func wait(_ what: String, until condition: ([StoreChange]) -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition(all) {
+            guard ContinuousClock.now < deadline else { return XCTFail("timed out waiting for \(what); heard \(all)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// Waits (10 s at most) until exactly `expected` was heard, and a moment more for
     /// anything that should not have been.
     func wait(for expected: [StoreChange]) async throws {
