@@ -21,6 +21,9 @@ struct DriverPool {
     var recheck: Set<String> = []
     /// Runs another process drove when tried, left alone for a while.
     var heldElsewhere: [String: ContinuousClock.Instant] = [:]
+    /// Jobs (one run at a time) whose next run waits behind a run another process
+    /// drives: a change feed's `.runEnded` for the job starts their driver again.
+    var behindElsewhere: Set<String> = []
     /// Jobs whose next run waits for its lock=.
     var lockWaiting: Set<String> = []
     /// Slots held for runs requests are recording (Scheduler+Intake).
@@ -124,12 +127,18 @@ extension Scheduler {
                 report(.error("reading the runs of \(job.name): \(error.description)"))
                 return nil
             }
+            // A job that runs one run at a time waits while another process drives one of
+            // its runs: its queued runs go after it (told by `.runEnded`, or the next look),
+            // not beside it on this daemon.
+            if job.options.overlap != .allow, runs.contains(where: { pool.active[$0.id] == nil && Self.heldElsewhere($0, me: me, wall: wall) }) {
+                pool.behindElsewhere.insert(job.name)
+                return nil
+            }
             // Taken after the read, with no suspension before it is marked active, so two
             // drivers of one job never take the same run. A run another live process
             // holds is left to it (no claim is tried).
             if let run = runs.first(where: { r in
-                pool.active[r.id] == nil && pool.heldElsewhere[r.id] == nil
-                    && (r.owner == nil || r.owner == me || (r.leaseExpiresAt ?? .max) < wall || RunID.isDeadLocalOwner(r.owner!))
+                pool.active[r.id] == nil && pool.heldElsewhere[r.id] == nil && !Self.heldElsewhere(r, me: me, wall: wall)
             }) {
                 pool.ready[job.name]?.removeAll { $0.id == run.id }
                 // More may follow: look again after this one.
@@ -138,6 +147,13 @@ extension Scheduler {
             }
         }
         return nil
+    }
+
+    /// Whether another live process holds `run`: another owner, its lease not run out
+    /// (`wall`, ms), and not a process of this host that is gone.
+    static func heldElsewhere(_ run: RunRecord, me: String, wall: Int64) -> Bool {
+        guard let owner = run.owner, owner != me else { return false }
+        return (run.leaseExpiresAt ?? .max) >= wall && !RunID.isDeadLocalOwner(owner)
     }
 
     /// Drives one run of `job` with its lock=, off this actor.
@@ -189,8 +205,12 @@ extension Scheduler {
         case .heldElsewhere:
             if job.options.lock != nil { lockFreed(by: job) }
             // Another process drives it. With overlap=allow the job's other runs may go
-            // on; otherwise they wait behind it (the next fire looks again).
-            guard job.options.overlap == .allow else { return nil }
+            // on; otherwise they wait behind it (its end, told by the change feed, or the
+            // next look starts them).
+            guard job.options.overlap == .allow else {
+                pool.behindElsewhere.insert(job.name)
+                return nil
+            }
             pool.heldElsewhere[run.id] = .now
             pool.recheck.insert(job.name)
         case let .failed(why):

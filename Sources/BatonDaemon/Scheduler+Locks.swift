@@ -14,7 +14,8 @@ extension Scheduler {
     /// waiting for a lock held elsewhere another try (each `lockRetry`).
     func tendLocks() async {
         let now = ContinuousClock.now
-        if now - pool.lastLockRenewal >= Self.lockRenewal {
+        // Locks are held only by runs driven here: with none, there is nothing to renew.
+        if now - pool.lastLockRenewal >= Self.lockRenewal, !pool.active.isEmpty {
             pool.lastLockRenewal = now
             do {
                 try await store.renewLocks(owner: engine.environment.owner, leaseMs: Self.lockLeaseMs)

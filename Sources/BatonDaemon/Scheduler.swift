@@ -8,11 +8,13 @@ import Foundation
 /// drives their runs through the same engine and the same exactly-once fire record.
 ///
 /// It reacts instead of polling: it waits for the earliest of the next fire, an event
-/// (a driver ended, a stop, a reload, a pause, a run recorded here) and a few
-/// deadlines (another process's pause, read from the store by version every 500 ms;
+/// (a driver ended, a stop, a reload, a pause, a run recorded here, another daemon's
+/// change told by the store's feed) and a few deadlines (another process's pause, read
+/// from the store by version every 500 ms, every 10 s while a feed tells of them;
 /// a lock= held elsewhere, tried each second), never in a sleep loop.
 /// Split by concern: +Fires (when and what fires), +Drivers (who drives which run),
-/// +Locks (lock= and on-failure=), +Intake (runs recorded by requests).
+/// +Locks (lock= and on-failure=), +Intake (runs recorded by requests), +Changes (the
+/// store's change feed).
 public actor Scheduler {
     public struct Options: Sendable {
         public var maxConcurrent: Int
@@ -107,11 +109,17 @@ public actor Scheduler {
         await refreshPauses()
         if options.fires { await plan(all: set.jobs, now: wallSeconds(), catchUp: true) }
         await driveLeftovers()
+        // Other daemons' changes as they commit (PostgreSQL); the looks below slow down
+        // to a backstop while it is live. An intake-only server neither fires nor
+        // drives: it has nothing to learn.
+        let feed = options.fires || options.drives ? store.changeFeed() : nil
+        let listening = feed.map { listen(to: $0) }
         var watch = ClockWatch(wall: options.wallClock())
-        var pausesAt = ContinuousClock.now + Self.pausePoll
-        var leftoversAt = ContinuousClock.now + Self.leftoversPoll
+        var pausesLooked = ContinuousClock.now, leftoversLooked = ContinuousClock.now
         var locksAt = ContinuousClock.now + Self.lockRetry
         while isRunning {
+            let intervals = lookIntervals(feed)
+            let pausesAt = pausesLooked + intervals.pauses, leftoversAt = leftoversLooked + intervals.leftovers
             heartbeat = options.wallClock()
             // The earliest of: the next fire, the next look at the store, and a second
             // (the clock-jump check and the heartbeat /healthz reads).
@@ -130,11 +138,12 @@ public actor Scheduler {
                 if options.fires { await plan(all: set.jobs, now: wallSeconds(), catchUp: drift > 0) }
                 continue
             }
-            if options.fires, now >= pausesAt { pausesAt = now + Self.pausePoll; await refreshPauses() }
+            if options.fires, now >= pausesAt { pausesLooked = now; await refreshPauses() }
             if now >= locksAt { locksAt = now + Self.lockRetry; await tendLocks() }
-            if now >= leftoversAt { leftoversAt = now + Self.leftoversPoll; await driveLeftovers() }
+            if now >= leftoversAt { leftoversLooked = now; await driveLeftovers() }
             if options.fires { await fireDue() }
         }
+        listening?.cancel()
         await drain()
     }
 

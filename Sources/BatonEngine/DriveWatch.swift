@@ -60,9 +60,17 @@ final class DriveWatch: Sendable {
         }
     }
 
+    /// 250 ms, or the test's `Backstop.override`, kept within a third of the shortest
+    /// lease so that renewals stay on time.
+    private func lookInterval() -> Duration {
+        guard let stretched = Backstop.override else { return .milliseconds(Self.cancelLookMs) }
+        let shortest = state.withLock { $0.holds.values.map(\.leaseMs).min() } ?? Self.cancelLookMs * 3
+        return min(stretched, .milliseconds(max(Self.cancelLookMs, shortest / 3)))
+    }
+
     private func loop() async {
         while true {
-            try? await Task.sleep(for: .milliseconds(Self.cancelLookMs))
+            try? await Task.sleep(for: lookInterval())
             let holds = state.withLock { s -> [Hold] in
                 if s.holds.isEmpty { s.looping = false }
                 return Array(s.holds.values)

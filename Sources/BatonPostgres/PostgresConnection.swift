@@ -176,7 +176,7 @@ public final class PostgresConnection {
 }
 
 /// Calls `body` with `strings` as a C array of C strings, valid during the call.
-private func withCStrings<T>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> T) -> T {
+func withCStrings<T>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> T) -> T {
     withOptionalCStrings(strings.map { Optional($0) } + [nil]) { body($0) }
 }
 

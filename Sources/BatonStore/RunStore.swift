@@ -173,6 +173,15 @@ public protocol RunStore: Sendable {
 
     /// Deletes a daemon's row: it stopped cleanly. Unknown owners are ignored.
     func forgetDaemon(owner: String) async throws(StoreError)
+
+    /// Other processes' changes as they happen (new waiting runs, cancels, pauses, runs
+    /// let go or ended), or nil when this store gives none (SQLite: its daemons poll).
+    /// The same feed on every call; its source starts at the first subscription.
+    func changeFeed() -> StoreChangeFeed?
+}
+
+extension RunStore {
+    public func changeFeed() -> StoreChangeFeed? { nil }
 }
 
 extension RunStore {

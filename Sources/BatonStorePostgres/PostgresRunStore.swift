@@ -15,6 +15,10 @@ public final class PostgresRunStore: RunStore {
     public let location: String
     private let queue: DispatchQueue
     private let box: PostgresTablesBox
+    /// Other daemons' changes (`LISTEN baton` on a connection of its own, opened at
+    /// the first subscription).
+    private let feed: StoreChangeFeed
+    private let listener = ListenerSlot()
 
     /// Connects to `url` and migrates the database. Blocks while it connects (up to
     /// `connect_timeout`, 10 s unless the URL says) and while another daemon migrates:
@@ -26,13 +30,34 @@ public final class PostgresRunStore: RunStore {
         location = PostgresURL.redacted(url)
         queue = DispatchQueue(label: "baton.store.postgres")
         box = PostgresTablesBox(try Self.connect(url: url), location: location)
+        feed = Self.makeFeed(url: url, into: listener)
     }
 
-    private init(location: String, queue: DispatchQueue, tables: sending PostgresRunTables) {
-        self.location = location
+    private init(url: String, queue: DispatchQueue, tables: sending PostgresRunTables) {
+        self.location = PostgresURL.redacted(url)
         self.queue = queue
         self.box = PostgresTablesBox(tables, location: location)
+        feed = Self.makeFeed(url: url, into: listener)
     }
+
+    /// A feed whose first subscription starts a `PostgresListener` on `url`.
+    private static func makeFeed(url: String, into slot: ListenerSlot) -> StoreChangeFeed {
+        StoreChangeFeed { feed in
+            let started = PostgresListener(url: url, channel: PostgresRunTables.channel) { [weak feed] event in
+                guard let feed else { return }
+                switch event {
+                case .connected: feed.publish(.resync)
+                case let .lost(why): feed.publish(.lost(why))
+                case let .notification(payload):
+                    if let change = PostgresRunTables.change(payload: payload) { feed.publish(change) }
+                }
+            }
+            slot.set(started)
+        }
+    }
+
+    /// Every daemon's new waiting runs, cancels, pauses and ended runs as they commit.
+    public func changeFeed() -> StoreChangeFeed? { feed }
 
     /// Opens the store at a `postgres://` or `postgresql://` URL (libpq's URI form:
     /// `postgres://user:password@host:port/database?sslmode=require`), connecting and
@@ -40,13 +65,12 @@ public final class PostgresRunStore: RunStore {
     /// - Throws: as `init(url:)`.
     public static func open(url: String) async throws(StoreError) -> PostgresRunStore {
         let queue = DispatchQueue(label: "baton.store.postgres")
-        let location = PostgresURL.redacted(url)
         let opened = await withCheckedContinuation { (continuation: CheckedContinuation<Result<OpenedTables, StoreError>, Never>) in
             queue.async {
                 continuation.resume(returning: Result { () throws(StoreError) in OpenedTables(try connect(url: url)) })
             }
         }
-        return PostgresRunStore(location: location, queue: queue, tables: try opened.get().take())
+        return PostgresRunStore(url: url, queue: queue, tables: try opened.get().take())
     }
 
     private static func connect(url: String) throws(StoreError) -> PostgresRunTables {
@@ -67,6 +91,7 @@ public final class PostgresRunStore: RunStore {
     /// Closes the connection once the operations already started have finished
     /// (`PQfinish`). Later calls fail with `.io` "the store is closed".
     public func close() async {
+        stopListening()
         let box = self.box
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             queue.async {
@@ -77,7 +102,13 @@ public final class PostgresRunStore: RunStore {
     }
 
     deinit {
+        stopListening()
         queue.async { [box] in box.close() }
+    }
+
+    private func stopListening() {
+        listener.set(nil)
+        feed.finish()
     }
 
     /// Runs `body` on the store's queue and hands its result back to the caller's task.
@@ -128,5 +159,18 @@ private final class PostgresTablesBox: Sendable {
             tables?.db.close()
             tables = nil
         }
+    }
+}
+
+/// The feed's listener once started; replacing it stops the one before.
+private final class ListenerSlot: Sendable {
+    private let listener = Mutex<PostgresListener?>(nil)
+
+    func set(_ new: PostgresListener?) {
+        let old = listener.withLock { l -> PostgresListener? in
+            defer { l = new }
+            return l
+        }
+        old?.stop()
     }
 }

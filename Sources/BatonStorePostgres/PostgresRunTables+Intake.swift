@@ -24,6 +24,7 @@ extension PostgresRunTables {
                     do throws(StoreError) { try db.execute(NewRun.pgInsert, run.pgValues) } catch where error.kind == .conflict {
                         throw StoreError(.conflict, location: location, "a run with id \(run.id) exists already", code: error.code)
                     }
+                    if run.owner == nil, !run.status.isFinished { try notify(.waiting, run: run.id, job: run.job) }
                 }
                 out[i] = recorded
             }
@@ -56,6 +57,11 @@ extension PostgresRunTables {
                     return true
                 }
                 if taken {
+                    // A queued run waits for a driver: any daemon's. A running one is
+                    // claimed at once by the daemon that took the request.
+                    if item.run.owner == nil, item.run.status == .queued {
+                        try notify(.waiting, run: item.run.id, job: item.run.job)
+                    }
                     out.append(.created(RunRecord(item.run)))
                 } else {
                     // Another daemon took a key between our look and our insert: the keys

@@ -18,6 +18,7 @@ extension PostgresRunTables {
                 ON CONFLICT (job) DO UPDATE SET paused = excluded.paused, changed_at = excluded.changed_at, \
                 version = excluded.version
                 """, [.text(job), .bool(paused), .integer(at)])
+            try notify(.state, run: nil, job: job)
         }
     }
 

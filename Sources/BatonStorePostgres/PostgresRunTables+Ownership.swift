@@ -30,8 +30,14 @@ extension PostgresRunTables {
 
     func release(_ lease: Lease) throws(StoreError) -> Bool {
         try db.transaction { () throws(StoreError) in
-            try db.execute("UPDATE runs SET owner = NULL, lease_expires_at = NULL WHERE id = $1 AND owner = $2 AND epoch = $3",
-                           lease.pgValues).affected > 0
+            let letGo = try db.queryOne("""
+                UPDATE runs SET owner = NULL, lease_expires_at = NULL WHERE id = $1 AND owner = $2 AND epoch = $3 \
+                RETURNING job, status
+                """, lease.pgValues, row: { (job: $0.string(0), status: $0.string(1)) })
+            guard let letGo else { return false }
+            // Unfinished: it waits for a driver, any daemon's.
+            if RunStatus(rawValue: letGo.status)?.isFinished == false { try notify(.waiting, run: lease.runId, job: letGo.job) }
+            return true
         }
     }
 
@@ -44,6 +50,7 @@ extension PostgresRunTables {
                 RETURNING \(RunRecord.pgColumns)
                 """, lease.pgValues + [.text(status.rawValue), .string(error), .integer(at)], row: decodeRun)
             guard let run else { throw try refusal(lease, "") }
+            try notify(.ended, run: run.id, job: run.job)
             return run
         }
     }
@@ -64,10 +71,12 @@ extension PostgresRunTables {
     /// one already flagged, is returned as it is.
     func requestCancel(runId: String, at: Int64) throws(StoreError) -> RunRecord? {
         try db.transaction { () throws(StoreError) in
-            try db.execute("""
+            let job = try db.queryOne("""
                 UPDATE runs SET cancel_requested = true, updated_at = greatest(updated_at, $2) \
-                WHERE id = $1 AND NOT cancel_requested AND status NOT IN (\(Self.finishedStatuses))
-                """, [.text(runId), .integer(at)])
+                WHERE id = $1 AND NOT cancel_requested AND status NOT IN (\(Self.finishedStatuses)) RETURNING job
+                """, [.text(runId), .integer(at)], row: { $0.string(0) })
+            // Its driver, on whichever daemon, hears of it at the commit.
+            if let job { try notify(.cancel, run: runId, job: job) }
             return try run(id: runId)
         }
     }

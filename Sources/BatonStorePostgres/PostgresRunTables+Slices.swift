@@ -91,6 +91,7 @@ extension PostgresRunTables {
                           .textArray(commit.items.map(\.itemId)), .textArray(commit.items.map(\.status)),
                           .textArray(commit.items.map(\.error))])
             }
+            if run.status.isFinished { try notify(.ended, run: run.id, job: run.job) }
             return run
         }
     }

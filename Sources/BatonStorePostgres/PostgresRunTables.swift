@@ -35,6 +35,7 @@ final class PostgresRunTables {
             } catch where error.kind == .conflict {
                 throw StoreError(.conflict, location: location, "a run with id \(new.id) exists already", code: error.code)
             }
+            if new.owner == nil, !new.status.isFinished { try notify(.waiting, run: new.id, job: new.job) }
             return try readRun(id: new.id)
         }
     }

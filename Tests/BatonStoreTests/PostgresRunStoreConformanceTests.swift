@@ -52,6 +52,7 @@ final class PostgresRunStoreConformanceTests: XCTestCase {
     func testRunsAreNewestFirstAndFiltered() async throws { try await suite.runsAreNewestFirstAndFiltered() }
     func testRunsPageFromBeforeNewestFirst() async throws { try await suite.runsPageFromBeforeNewestFirst() }
     func testRequestCancelFlagsUnfinishedRunsOnly() async throws { try await suite.requestCancelFlagsUnfinishedRunsOnly() }
+    func testChangeFeedTellsOfCommittedChangesOnly() async throws { try await suite.changeFeedTellsOfCommittedChangesOnly() }
     func testPruneKeepsTheNewestFinishedRunsWithTheirSlicesAndItems() async throws { try await suite.pruneKeepsTheNewestFinishedRunsWithTheirSlicesAndItems() }
     func testStartSliceIsConditionalAndMakesAQueuedRunRunning() async throws { try await suite.startSliceIsConditionalAndMakesAQueuedRunRunning() }
     func testCommitSliceWritesSliceItemsAndProgressTogether() async throws { try await suite.commitSliceWritesSliceItemsAndProgressTogether() }
