@@ -63,6 +63,16 @@ extension Scheduler {
         driveQueue(run.job)
     }
 
+    /// A run fired behind its job's unfinished one (overlap=queue) goes through the
+    /// store, never this daemon's memory: the run ahead may be another daemon's (or
+    /// become one, taken over), and `nextRun` reads the store and waits behind it; taken
+    /// from memory, the queued run would run beside it. A driver of the job going here
+    /// reads the store after its run; else one starts and reads it now.
+    func acceptQueued(_ run: RunRecord) {
+        pool.recheck.insert(run.job)
+        driveQueue(run.job)
+    }
+
     /// Starts a driver for the job's runs, bounded by --max-concurrent drivers in all: a
     /// job with overlap=allow has up to that many of its runs going side by side; any
     /// other job one at a time (a queued run starts when the one before it ends).

@@ -99,7 +99,8 @@ extension Scheduler {
         }
         for result in results {
             switch result {
-            case let .started(run), let .queued(run): accept(run)
+            case let .started(run): accept(run)
+            case let .queued(run): acceptQueued(run)
             case .skipped, .duplicate: continue
             }
         }
