@@ -116,7 +116,10 @@ public actor Scheduler {
             // The earliest of: the next fire, the next look at the store, and a second
             // (the clock-jump check and the heartbeat /healthz reads).
             var until = ContinuousClock.now + .seconds(1)
-            if let top = fires.heap.top { until = min(until, .now + .milliseconds(max(0, top.at * 1000 - heartbeat))) }
+            // (After an outage the heap waits for the catch-up, tried at the pause poll.)
+            if let top = fires.heap.top, !fires.catchUpPending {
+                until = min(until, .now + .milliseconds(max(0, top.at * 1000 - heartbeat)))
+            }
             if options.fires { until = min(until, pausesAt) }
             if !pool.lockWaiting.isEmpty { until = min(until, locksAt) }
             await wake.wait(until: until)
@@ -133,7 +136,10 @@ public actor Scheduler {
             if options.fires, now >= pausesAt { pausesAt = now + Self.pausePoll; await refreshPauses() }
             if now >= locksAt { locksAt = now + Self.lockRetry; await tendLocks() }
             if now >= leftoversAt { leftoversAt = now + Self.leftoversPoll; await driveLeftovers() }
-            if options.fires { await fireDue() }
+            if options.fires {
+                // After an outage, the store's last fires decide what fires, not the heap.
+                if fires.catchUpPending { fires.catchUpPending = false; await catchUpAfterOutage() } else { await fireDue() }
+            }
         }
         await drain()
     }
