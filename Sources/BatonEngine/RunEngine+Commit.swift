@@ -83,24 +83,25 @@ extension RunEngine {
 /// else), so at most `--max-concurrent` per daemon; and from the first one held, no
 /// drive of the engine starts a new slice until every held result is committed.
 final class HeldResults: Sendable {
-    private let state = Mutex<(count: Int, said: Bool)>((0, false))
+    /// Read before every slice: one relaxed load while nothing is held.
+    private let count = Atomic<Int>(0)
+    private let said = Mutex(false)
 
-    func hold() { state.withLock { $0.count += 1 } }
+    func hold() { count.add(1, ordering: .relaxed) }
 
     func release() {
-        state.withLock { s in
-            s.count -= 1
-            if s.count == 0 { s.said = false }
-        }
+        if count.subtract(1, ordering: .relaxed).newValue == 0 { said.withLock { $0 = false } }
     }
 
     /// nil: a slice may start. Else the drive waits; the inner value is the count to
     /// report, the first time only.
     func mustWait() -> Int?? {
-        state.withLock { s -> Int?? in
-            guard s.count > 0 else { return nil }
-            defer { s.said = true }
-            return .some(s.said ? nil : s.count)
+        let held = count.load(ordering: .relaxed)
+        guard held > 0 else { return nil }
+        let first = said.withLock { s -> Bool in
+            defer { s = true }
+            return !s
         }
+        return .some(first ? held : nil)
     }
 }
