@@ -30,6 +30,7 @@ public final class StoreHealth: Sendable {
 
     /// How long operations must go on succeeding before an outage counts as over.
     public static let settle: Duration = .seconds(10)
+    let settle: Duration
 
     private let outage = Mutex<Outage?>(nil)
     /// Mirrors `outage != nil`: a successful operation outside an outage (every slice's
@@ -37,7 +38,12 @@ public final class StoreHealth: Sendable {
     private let troubled = Atomic<Bool>(false)
     private let report: @Sendable (Event) -> Void
 
-    public init(report: @escaping @Sendable (Event) -> Void) { self.report = report }
+    /// - Parameter settle: how long operations must succeed before an outage is over
+    ///   (`StoreHealth.settle`; shorter in tests).
+    public init(settle: Duration = StoreHealth.settle, report: @escaping @Sendable (Event) -> Void) {
+        self.settle = settle
+        self.report = report
+    }
 
     /// Whether an outage is going on (it may be settling).
     public var isDown: Bool { troubled.load(ordering: .relaxed) }
@@ -75,7 +81,7 @@ public final class StoreHealth: Sendable {
                 o!.recovering = now
                 return nil
             }
-            guard now - recovering >= Self.settle else { return nil }
+            guard now - recovering >= settle else { return nil }
             o = nil
             troubled.store(false, ordering: .relaxed)
             return (recovering - current.since, current.failed)
