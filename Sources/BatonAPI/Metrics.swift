@@ -123,7 +123,7 @@ public final class Metrics: RunObserver, Sendable {
                     s.lastSuccess[run.job] = max(s.lastSuccess[run.job] ?? at, at)
                 }
             }
-        case .logLine, .storeTrouble, .storeRecovered:
+        case .logLine, .storeTrouble, .storeRecovered, .startsHeld:
             break
         }
     }

@@ -33,7 +33,7 @@ extension Scheduler {
             await driveLeftovers()
             retryLockWaiters()
         case let .lost(why):
-            report(.error("listening for other daemons' changes: \(why); polling meanwhile, reconnecting"))
+            report(.listenerLost(why))
             // The polls go back to their quick pace at once.
             wake.signal()
         case .jobState:

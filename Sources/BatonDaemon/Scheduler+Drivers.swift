@@ -53,7 +53,8 @@ enum DriveOutcome: Sendable {
     /// Its lock= is held by `holder`: it waits, nothing of it started.
     case lockHeld(lock: String, holder: String)
     case heldElsewhere
-    case failed(String)
+    /// It stopped on an error (nil: a store outage, which the store's monitor logs).
+    case failed(String?)
 }
 
 extension Scheduler {
@@ -134,7 +135,7 @@ extension Scheduler {
             do {
                 runs = try await store.unfinishedRuns(job: job.name, limit: pool.active.count + pool.heldElsewhere.count + 8)
             } catch {
-                report(.error("reading the runs of \(job.name): \(error.description)"))
+                storeFailed("reading the runs of \(job.name)", error)
                 return nil
             }
             // A job that runs one run at a time waits while another process drives one of
@@ -188,7 +189,11 @@ extension Scheduler {
             outcome = .drove(try await engine.drive(runId: run.id, job: JobRunSpec(job), control: control, known: run,
                                                     claimed: fresh ? run : nil))
         } catch {
-            if case .heldElsewhere = error { outcome = .heldElsewhere } else {
+            if case .heldElsewhere = error { outcome = .heldElsewhere } else if case let .store(e) = error, StoreHealth.mayPass(e) {
+                // An outage (logged once by the store's monitor): the run stays unfinished
+                // in the store, held by this process, and a look for leftovers takes it up.
+                outcome = .failed(nil)
+            } else {
                 outcome = .failed("run \(run.id) of \(job.name): \(error.description)")
             }
         }
@@ -225,7 +230,7 @@ extension Scheduler {
             pool.recheck.insert(job.name)
         case let .failed(why):
             if job.options.lock != nil { lockFreed(by: job) }
-            report(.error(why))
+            if let why { report(.error(why)) }
             return nil
         }
         pool.lockWaiting.remove(job.name)
@@ -257,7 +262,7 @@ extension Scheduler {
         guard options.drives else { return }
         let names: [String]
         do { names = try await store.jobsWithUnfinishedRuns() } catch {
-            report(.error("reading unfinished runs: \(error.description)"))
+            storeFailed("reading unfinished runs", error)
             return
         }
         for name in names where set.job(named: name) != nil && pool.perJob[name] == nil && !pool.lockWaiting.contains(name) {

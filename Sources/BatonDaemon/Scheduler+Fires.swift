@@ -8,6 +8,12 @@ import BatonStore
 struct FirePlan {
     var heap = FireHeap()
     var next: [String: Int64] = [:]
+    /// A store operation of this scheduler failed for a reason that may pass (an
+    /// outage): nothing fires until the store answers again, and then what fires is
+    /// planned afresh from the store's last recorded fire of each job and its
+    /// `misfire=`, as after a restart (`catchUpAfterOutage`), never from this
+    /// process's memory of the fires it could not record.
+    var catchUpPending = false
 
     mutating func removeAll() { heap.removeAll(); next.removeAll() }
 }
@@ -22,11 +28,14 @@ extension Scheduler {
     /// Fire times of `jobs` from `now`, with catch-up of missed fires per `misfire=`
     /// (`MisfirePlan`, the rule `tick` follows too): one read of every job's last fire,
     /// and the fires due recorded in one commit.
-    func plan(all jobs: [Job], now: Int64, catchUp: Bool) async {
+    func plan(all jobs: [Job], now: Int64, catchUp: Bool, lastFires known: [String: Int64]? = nil) async {
         var due: [DueFire] = []
-        var last: [String: Int64] = [:]
-        if catchUp {
-            do { last = try await store.lastFires() } catch { report(.error("reading the last fires: \(error.description)")) }
+        var last: [String: Int64] = known ?? [:]
+        if catchUp, known == nil {
+            do { last = try await store.lastFires() } catch {
+                // In an outage nothing is planned now; the catch-up plans it all later.
+                if storeFailed("reading the last fires", error) { return }
+            }
         }
         for job in jobs {
             if job.schedule == .reboot {
@@ -63,6 +72,33 @@ extension Scheduler {
         fires.heap.push(.init(at: at, job: name))
     }
 
+    /// After a store outage (`FirePlan.catchUpPending`): once the store answers, plans
+    /// every job again from its last fire recorded in the store (by any daemon) and
+    /// its `misfire=`, exactly as at a start after all daemons were down. A fire that
+    /// could not be recorded is thereby neither lost nor run twice.
+    func catchUpAfterOutage() async {
+        let last: [String: Int64]
+        do { last = try await store.lastFires() } catch {
+            _ = storeFailed("reading the last fires", error)
+            return
+        }
+        fires.removeAll()
+        await plan(all: set.jobs, now: wallSeconds(), catchUp: true, lastFires: last)
+    }
+
+    /// Reports a store failure of the scheduler's own, unless it is an outage (which
+    /// the store's monitor logs once, `StoreHealth`): then a catch-up is due once the
+    /// store answers. Returns whether it was an outage.
+    @discardableResult
+    func storeFailed(_ what: String, _ error: StoreError) -> Bool {
+        guard StoreHealth.mayPass(error) else {
+            report(.error("\(what): \(error.description)"))
+            return false
+        }
+        if options.fires { fires.catchUpPending = true }
+        return true
+    }
+
     /// Everything due now, recorded in one commit, then driven.
     func fireDue() async {
         var batch: [DueFire] = []
@@ -94,7 +130,8 @@ extension Scheduler {
         guard !batch.isEmpty, isRunning else { return }
         let results: [FireResult]
         do { results = try await engine.fireAll(batch) } catch {
-            report(.error("fire: \(error.description)"))
+            // Not recorded: in an outage the catch-up decides these fires later.
+            if case let .store(e) = error { storeFailed("fire", e) } else { report(.error("fire: \(error.description)")) }
             return
         }
         for result in results {
@@ -124,7 +161,7 @@ extension Scheduler {
             }
             pauses.version = changes.version
         } catch {
-            report(.error("reading paused jobs: \(error.description)"))
+            storeFailed("reading paused jobs", error)
         }
     }
 

@@ -20,7 +20,7 @@ extension Scheduler {
             do {
                 try await store.renewLocks(owner: engine.environment.owner, leaseMs: Self.lockLeaseMs)
             } catch {
-                report(.error("renewing locks: \(error.description)"))
+                storeFailed("renewing locks", error)
             }
         }
         for name in pool.lockWaiting.sorted() { driveQueue(name) }

@@ -57,6 +57,9 @@ public actor Scheduler {
         /// A drain (or the end of `tick --max-time`) left run `run` of `job` unfinished,
         /// with its cursor committed, waiting for a driver at slice `slice`.
         case leftWaiting(job: String, run: String, slice: Int)
+        /// The store's change feed lost its connection (`why`): the daemon polls until
+        /// it is back. Part of an outage when the store is down too, so not an error.
+        case listenerLost(String)
         case error(String)
     }
 
@@ -124,7 +127,10 @@ public actor Scheduler {
             // The earliest of: the next fire, the next look at the store, and a second
             // (the clock-jump check and the heartbeat /healthz reads).
             var until = ContinuousClock.now + .seconds(1)
-            if let top = fires.heap.top { until = min(until, .now + .milliseconds(max(0, top.at * 1000 - heartbeat))) }
+            // (After an outage the heap waits for the catch-up, tried at the pause poll.)
+            if let top = fires.heap.top, !fires.catchUpPending {
+                until = min(until, .now + .milliseconds(max(0, top.at * 1000 - heartbeat)))
+            }
             if options.fires { until = min(until, pausesAt) }
             if !pool.lockWaiting.isEmpty { until = min(until, locksAt) }
             await wake.wait(until: until)
@@ -141,7 +147,10 @@ public actor Scheduler {
             if options.fires, now >= pausesAt { pausesLooked = now; await refreshPauses() }
             if now >= locksAt { locksAt = now + Self.lockRetry; await tendLocks() }
             if now >= leftoversAt { leftoversLooked = now; await driveLeftovers() }
-            if options.fires { await fireDue() }
+            if options.fires {
+                // After an outage, the store's last fires decide what fires, not the heap.
+                if fires.catchUpPending { fires.catchUpPending = false; await catchUpAfterOutage() } else { await fireDue() }
+            }
         }
         listening?.cancel()
         await drain()

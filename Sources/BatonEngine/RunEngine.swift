@@ -19,6 +19,8 @@ public final class RunEngine: Sendable {
     let watch: DriveWatch
     /// Runs finished per job by this engine, to prune `history=` every so many.
     let finishedRuns = Mutex<[String: Int]>([:])
+    /// Slice results waiting for the store to take their commits (RunEngine+Commit).
+    let held = HeldResults()
 
     public init(store: any RunStore, environment: EngineEnvironment, observer: (any RunObserver)? = nil) {
         self.store = store; self.environment = environment; self.observer = observer
@@ -103,6 +105,8 @@ public final class RunEngine: Sendable {
         let slicesAtStart = state.run.slicesDone
         let deadlineEnd = job.options.deadline.map { driveStart + Self.ms($0) }
         while true {
+            // No slice starts while a result of this engine waits for the store.
+            await waitWhileResultsHeld(control)
             let run = state.run
             if run.status.isFinished { return run }
             if let lost = hold.lost { throw .lost(run.id, lost) }

@@ -17,6 +17,9 @@ public enum RunEvent: Sendable {
     /// no new slice starts meanwhile. Sent once per trouble, then `storeRecovered`.
     case storeTrouble(run: RunRecord, error: StoreError)
     case storeRecovered(run: RunRecord)
+    /// No slice starts: `held` slice results of this engine wait for the store to take
+    /// their commits. Sent once, until they are all committed.
+    case startsHeld(held: Int)
 }
 
 /// Why the engine could not go on (the work itself failing is a run status, not this).

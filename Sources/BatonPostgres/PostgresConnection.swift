@@ -19,6 +19,13 @@ public final class PostgresConnection {
     /// Set by `transaction` between BEGIN and its end: a connection that breaks then is
     /// not reset under it (the rest of the transaction would run in a new session).
     var transactionOpen = false
+    /// When a reset failed: the next one is not tried before `retryAt`, and the delay
+    /// doubles (`reconnectDelays`), so a database that is down gets a few connection
+    /// attempts a second at first and one every 5 s later, however many operations ask.
+    private var reconnect: (retryAt: ContinuousClock.Instant, delay: Duration, failure: PostgresError)?
+
+    /// The pause after the first failed reconnection, and the longest one.
+    public static let reconnectDelays = (first: Duration.milliseconds(100), longest: Duration.seconds(5))
 
     /// How long a connection attempt may take when the URL does not say
     /// (`connect_timeout`, seconds).
@@ -105,17 +112,42 @@ public final class PostgresConnection {
     }
 
     /// Resets a connection libpq found broken (`PQreset(3)`), outside a transaction
-    /// only: a transaction cut off is the caller's failure, not ours to redo.
+    /// only: a transaction cut off is the caller's failure, not ours to redo. After a
+    /// failed reset the next is tried only once its back-off delay has passed (100 ms,
+    /// doubling to 5 s); until then every operation fails at once with the last reason,
+    /// without touching the network. Any failure to get back in is `.connection` (a
+    /// database that was there: a refusal now, such as too many clients, may pass).
     private func reconnectIfBroken() throws(PostgresError) {
         guard PQstatus(conn) == CONNECTION_BAD else { return }
         if transactionOpen {
             throw PostgresError(.connection, location: location, "the connection broke inside a transaction",
                                 hint: Self.connectionHint)
         }
+        let now = ContinuousClock.now
+        if let last = reconnect, now < last.retryAt {
+            var waiting = last.failure
+            let left = last.retryAt - now
+            let ms = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000
+            waiting.message += " (not connected; the next attempt in \(ms / 1000).\(ms % 1000 / 100) s)"
+            throw waiting
+        }
         prepared.removeAll()
         PQreset(conn)
-        guard PQstatus(conn) == CONNECTION_OK else { throw connectError(conn, call: "PQreset") }
-        try setUpSession()
+        var failure: PostgresError?
+        if PQstatus(conn) != CONNECTION_OK {
+            failure = connectError(conn, call: "PQreset")
+        } else {
+            do throws(PostgresError) { try setUpSession() } catch { failure = error }
+        }
+        guard var failure else {
+            reconnect = nil
+            return
+        }
+        failure.kind = .connection
+        failure.hint = Self.connectionHint
+        let delay = reconnect.map { min($0.delay * 2, Self.reconnectDelays.longest) } ?? Self.reconnectDelays.first
+        reconnect = (ContinuousClock.now + delay, delay, failure)
+        throw failure
     }
 
     private func setUpSession() throws(PostgresError) {

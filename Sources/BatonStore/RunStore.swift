@@ -176,12 +176,9 @@ public protocol RunStore: Sendable {
 
     /// Other processes' changes as they happen (new waiting runs, cancels, pauses, runs
     /// let go or ended), or nil when this store gives none (SQLite: its daemons poll).
-    /// The same feed on every call; its source starts at the first subscription.
+    /// The same feed on every call; its source starts at the first subscription. No
+    /// default: a store that wraps another must pass its feed on.
     func changeFeed() -> StoreChangeFeed?
-}
-
-extension RunStore {
-    public func changeFeed() -> StoreChangeFeed? { nil }
 }
 
 extension RunStore {

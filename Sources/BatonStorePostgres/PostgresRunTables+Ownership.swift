@@ -7,11 +7,18 @@ extension PostgresRunTables {
     /// up. Two daemons racing: the second waits for the first's row lock, then the
     /// server checks the condition again against the row the first left (READ
     /// COMMITTED), which a live lease fails.
+    ///
+    /// A lease that ran out while the server was down is not out yet: expiry counts
+    /// only once the server has been up for a whole lease (`pg_postmaster_start_time()`),
+    /// so after a restart every holder gets one lease to renew before another daemon
+    /// may take its run (the slice it kept running meanwhile commits, and does not run
+    /// again elsewhere).
     func claim(runId: String, owner: String, leaseMs: Int64, replacing: String?) throws(StoreError) -> RunRecord? {
         try db.transaction { () throws(StoreError) in
             try db.queryOne("""
                 UPDATE runs SET owner = $2, epoch = epoch + 1, lease_expires_at = \(Self.nowMs) + $3 \
-                WHERE id = $1 AND (owner IS NULL OR owner = $2 OR lease_expires_at < \(Self.nowMs) OR owner = $4::text) \
+                WHERE id = $1 AND (owner IS NULL OR owner = $2 OR owner = $4::text \
+                OR (lease_expires_at < \(Self.nowMs) AND \(Self.serverStartMs) + $3 < \(Self.nowMs))) \
                 RETURNING \(RunRecord.pgColumns)
                 """, [.text(runId), .text(owner), .integer(leaseMs), .string(replacing)], row: decodeRun)
         }

@@ -21,6 +21,8 @@ final class PostgresRunTables {
     /// time of the statement, not of the transaction's start): leases are set and
     /// compared with it, never with a caller's clock.
     static let nowMs = "(extract(epoch from clock_timestamp()) * 1000)::bigint"
+    /// When the server started, in epoch milliseconds (leases do not run out while it is down).
+    static let serverStartMs = "(extract(epoch from pg_postmaster_start_time()) * 1000)::bigint"
 
     /// The statuses of finished runs, as an SQL list: `prune` deletes only these.
     static let finishedStatuses = RunStatus.allCases.filter(\.isFinished).map { "'\($0.rawValue)'" }

@@ -176,6 +176,9 @@ extension SQLiteRunStore {
         try await perform { tables throws(StoreError) in try tables.jobStates() }
     }
 
+    /// None: SQLite has no notifications; its daemons poll (one machine, cheap reads).
+    public func changeFeed() -> StoreChangeFeed? { nil }
+
     public func heartbeat(_ daemon: DaemonRecord, liveMs: Int64) async throws(StoreError) -> [DaemonRecord] {
         try await perform { tables throws(StoreError) in try tables.heartbeat(daemon, liveMs: liveMs) }
     }

@@ -35,11 +35,30 @@ final class EventLog: RunObserver, Sendable {
             info("run_end", ["job": run.job, "run": run.id, "status": run.status.rawValue, "slices": String(run.slicesDone),
                              "processed": String(run.counts.processed)])
         case let .storeTrouble(run, error):
-            write("error", "commit_retry", ["job": run.job, "run": run.id, "slice": String(run.nextSlice),
-                                            "error": error.description,
-                                            "hint": "the slice's outcome is kept and its commit retried with back-off; no new slice starts until it lands"])
+            // The error itself is the monitor's line (store_down) when the store is watched.
+            warn("commit_retry", ["job": run.job, "run": run.id, "slice": String(run.nextSlice),
+                                  "error": error.kind.rawValue,
+                                  "action": "the slice's outcome is kept in memory and its commit retried with back-off; no new slice starts until it lands"])
         case let .storeRecovered(run):
             info("commit_recovered", ["job": run.job, "run": run.id, "slice": String(run.nextSlice)])
+        case let .startsHeld(held):
+            warn("starts_held", ["held": String(held),
+                                 "action": "no slice starts until the \(held) slice result(s) kept in memory are committed"])
+        }
+    }
+
+    /// A store outage, logged once when it begins (what failed, why, what to do) and
+    /// once when it ends; the operations failing in between are counted, not logged.
+    func store(_ event: StoreHealth.Event) {
+        switch event {
+        case let .down(operation, error):
+            self.error("store_down", ["operation": operation, "error": error.description,
+                                      "action": "running slices go on and their results are kept; baton retries with back-off and logs once when the store works again"])
+        case let .back(after, failed):
+            let ms = after.components.seconds * 1000 + after.components.attoseconds / 1_000_000_000_000_000
+            let seconds = "\(ms / 1000).\(ms % 1000 / 100)"
+            info("store_back", ["after_s": seconds, "failed_operations": String(failed),
+                                "message": "store reachable again after \(seconds) s, \(failed) operation(s) failed meanwhile"])
         }
     }
 
@@ -87,6 +106,9 @@ extension EventLog {
         case let .leftWaiting(job, run, slice):
             info("left_waiting", ["job": job, "run": run, "slice": String(slice),
                                   "continue": "the next 'baton run' or 'baton tick' drives it from its cursor, or: baton resume \(run)"])
+        case let .listenerLost(why):
+            warn("listen_lost", ["error": "listening for other daemons' changes: \(why)",
+                                 "action": "polling meanwhile, reconnecting"])
         case let .error(why): error("scheduler", ["error": why])
         }
     }

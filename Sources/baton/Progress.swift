@@ -57,6 +57,8 @@ final class Progress: RunObserver {
             write("\(run.id) cannot commit slice \(run.nextSlice): \(error.description); its outcome is kept and the commit retried with back-off (Ctrl-C twice gives up: resume runs the slice again)")
         case let .storeRecovered(run):
             write("\(run.id) slice \(run.nextSlice) committed after all")
+        case .startsHeld:
+            break
         }
     }
 

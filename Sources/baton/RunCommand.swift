@@ -54,7 +54,8 @@ struct RunCommand {
             return .usage
         }
         try Supervisor.prepareProcess()
-        let store = try await StateStore.open(global.state)
+        // One log line when the store goes away and one when it is back, not one per operation.
+        let store = MonitoredStore(try await StateStore.open(global.state), health: StoreHealth { log.store($0) })
         let startedAt = RunText.nowMs()
         let metrics = Metrics(startedAt: startedAt)
         let owner = RunID.localOwner()

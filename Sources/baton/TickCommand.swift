@@ -39,7 +39,7 @@ struct TickCommand {
         defer { lock.release() }  // also released by the process's death (the kernel, the server)
         try? Supervisor.prepareProcess()
         let started = Date()
-        let store = try await StateStore.open(global.state)
+        let store = MonitoredStore(try await StateStore.open(global.state), health: StoreHealth { log.store($0) })
         let set = global.loader().load(paths: [global.schedules])
         for p in set.allProblems where p.severity == .error { log.error("schedule", ["problem": p.description]) }
         let engine = RunEngine(store: store,

@@ -50,10 +50,11 @@ def with_database(url, name):
 class PgWorld(World):
     """A World whose state is a new PostgreSQL database, dropped at cleanup."""
 
-    def __init__(self, jobs=""):
+    def __init__(self, jobs="", server=None):
+        self.server = server or PG_URL
         self.database = "baton_t_" + uuid.uuid4().hex[:12]
-        psql(PG_URL, f'CREATE DATABASE "{self.database}"')
-        self.url = with_database(PG_URL, self.database)
+        psql(self.server, f'CREATE DATABASE "{self.database}"')
+        self.url = with_database(self.server, self.database)
         super().__init__(jobs, prefix="baton-pg.")
 
     @property
@@ -66,7 +67,7 @@ class PgWorld(World):
     def cleanup(self):
         super().cleanup()
         try:
-            psql(PG_URL, f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+            psql(self.server, f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
         except AssertionError as e:  # cleanup goes on; say why the database stayed
             print(f"\nleft database {self.database}: {e}")
 
