@@ -265,7 +265,11 @@ extension Scheduler {
             storeFailed("reading unfinished runs", error)
             return
         }
-        for name in names where set.job(named: name) != nil && pool.perJob[name] == nil && !pool.lockWaiting.contains(name) {
+        // A job with a driver going here is looked at too: driveQueue starts another
+        // driver if the job's limit allows (overlap=allow), else the driver going reads
+        // the store before it stops. Skipping it left a dead daemon's run of a job that
+        // always has a run going here (fires every second, runs longer) waiting forever.
+        for name in names where set.job(named: name) != nil && !pool.lockWaiting.contains(name) {
             pool.recheck.insert(name)
             driveQueue(name)
         }

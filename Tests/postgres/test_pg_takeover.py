@@ -121,6 +121,34 @@ class TakeoverTests(unittest.TestCase):
         self.assertEqual(late, [], "the stale daemon started slices after it was frozen\n" + w.diagnostics(run))
         print(f"\n  SIGSTOP, --lease 3s: slice 2 ran again {took:.1f} s after the freeze", end=" ", flush=True)
 
+    def testKilledDaemonsRunIsTakenOverWhileTheSameJobKeepsTheSurvivorBusy(self):
+        # bench/postgres part b found it: a job with overlap=allow firing every second,
+        # its runs longer than a second, always has a run going on every daemon, and the
+        # look for unfinished runs skipped any job with a run going here, so a dead
+        # daemon's run of that job waited until the job had none (never, here).
+        w = PgWorld("* * * * * *  busy  overlap=allow budget=20s grace=1s  {h} 3 1\n").create_store()
+        self.addCleanup(w.cleanup)
+        daemons = [w.start("run") for _ in range(2)]
+        wait_for("both daemons to start", lambda: all(daemon_started(d) for d in daemons), timeout=30)
+        # Killed while it runs slice 2 of a run, when both daemons have runs of the job going.
+        pids = {d.pid for d in daemons}
+        start2 = wait_for("a slice 2 while both daemons run the job", lambda: next(
+            (r for r in w.starts() if r["slice"] == 2 and {x["ppid"] for x in w.starts()[-6:]} >= pids), None),
+            timeout=40, interval=0.05)
+        victim = next(d for d in daemons if d.pid == start2["ppid"])
+        survivor = next(d for d in daemons if d is not victim)
+        victim.signal(signal.SIGKILL)
+        died = time.time()
+        wait_exit(victim, 10)
+        retry = wait_for("slice 2 of the dead daemon's run to run again", lambda: next(
+            (r for r in w.starts(start2["run"]) if r["slice"] == 2 and r["attempt"] == 2), None),
+            timeout=TAKEOVER_LIMIT + 5, interval=0.1)
+        took = retry["t"] - died
+        self.assertEqual(retry["ppid"], survivor.pid, w.diagnostics(start2["run"]))
+        self.assertLessEqual(took, TAKEOVER_LIMIT, w.diagnostics(start2["run"]))
+        print(f"\n  kill -9 with the job busy on the survivor: slice 2 ran again {took:.1f} s after the death",
+              end=" ", flush=True)
+
 
 if __name__ == "__main__":
     unittest.main()
