@@ -28,6 +28,11 @@ struct DriverPool {
     var lockWaiting: Set<String> = []
     /// Slots held for runs requests are recording (Scheduler+Intake).
     var reserved = 0
+    /// Slots held for the runs a fire being recorded holds (Scheduler+Fires): a run
+    /// another process told of meanwhile must not take the slot its held run needs.
+    var firing = 0
+    /// Slots taken: drivers going, and those held for a fire being recorded.
+    var taken: Int { drivers + firing }
     /// Runs a drain stopped before they ended: the drain names them in the log.
     var leftBehind: [RunRecord] = []
     var lastLockRenewal = ContinuousClock.now
@@ -85,7 +90,7 @@ extension Scheduler {
             pool.recheck.insert(name)
             return
         }
-        if pool.drivers >= options.maxConcurrent { return pool.enqueue(name) }
+        if pool.taken >= options.maxConcurrent { return pool.enqueue(name) }
         pool.drivers += 1
         pool.perJob[name, default: 0] += 1
         // Its first run is taken here, so it starts driving without coming back to this
@@ -243,6 +248,11 @@ extension Scheduler {
         return await nextRun(of: job)
     }
 
+    /// The jobs waiting for a slot, first come first served, while slots are free.
+    func serveWaiting() {
+        while pool.taken < options.maxConcurrent, let next = pool.dequeue() { driveQueue(next) }
+    }
+
     func driverEnded(_ job: Job) {
         pool.drivers -= 1
         pool.perJob[job.name, default: 1] -= 1
@@ -250,7 +260,7 @@ extension Scheduler {
         if isRunning {
             // Runs that came while it was finishing, then the jobs waiting for a slot.
             if pool.ready[job.name] != nil, !pool.lockWaiting.contains(job.name) { driveQueue(job.name) }
-            while pool.drivers < options.maxConcurrent, let next = pool.dequeue() { driveQueue(next) }
+            serveWaiting()
         }
         driversChanged()
     }

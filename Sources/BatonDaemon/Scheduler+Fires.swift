@@ -129,7 +129,17 @@ extension Scheduler {
     func fire(_ batch: [DueFire]) async {
         guard !batch.isEmpty, isRunning else { return }
         let results: [FireResult]
-        do { results = try await engine.fireAll(batch) } catch {
+        // Runs beyond this daemon's free drivers are recorded unheld: another daemon
+        // with a free driver takes them at once, rather than their waiting here.
+        let free = options.drives ? max(0, options.maxConcurrent - pool.taken - pool.readyCount - pool.reserved) : 0
+        // Held for this batch's held runs while it is recorded: a run recorded unheld
+        // (told to this daemon too) must not take the slot first.
+        pool.firing += free
+        do {
+            results = try await engine.fireAll(batch, holdAtMost: free)
+            pool.firing -= free
+        } catch {
+            pool.firing -= free
             // Not recorded: in an outage the catch-up decides these fires later.
             if case let .store(e) = error { storeFailed("fire", e) } else { report(.error("fire: \(error.description)")) }
             return
@@ -141,6 +151,8 @@ extension Scheduler {
             case .skipped, .duplicate: continue
             }
         }
+        // Jobs that waited while the slots were held for this batch.
+        if isRunning { serveWaiting() }
         for (f, result) in zip(batch, results) {
             switch result {
             case let .started(run): report(.fired(job: f.job.name, run: run.id, at: f.at, result: f.kind.rawValue))

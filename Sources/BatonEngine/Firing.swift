@@ -4,7 +4,8 @@ import BatonStore
 /// What became of one due fire.
 public enum FireResult: Sendable, Equatable {
     case started(RunRecord)
-    /// Queued behind the job's unfinished run (overlap=queue).
+    /// Recorded `queued` and unowned: behind the job's unfinished run (overlap=queue),
+    /// or beyond the drivers the firing process has free (`holdAtMost`).
     case queued(RunRecord)
     case skipped(String)
     /// Another process recorded this fire first and acts on it.
@@ -35,9 +36,14 @@ extension RunEngine {
     /// whoever drives the job's runs to claim. A fired run this process never drives
     /// (it stopped first) is taken over once it is gone or its lease has run out.
     ///
+    /// At most `holdAtMost` runs are held (what this process has free drivers for); the
+    /// others that may start now are recorded `queued` and unowned too, so another
+    /// process with a free driver takes them at once (on PostgreSQL it is told), instead
+    /// of their waiting here behind this process's full hands.
+    ///
     /// overlap=replace asks the old runs to stop only for a fire recorded here: a
     /// process that lost the fire to another must not cancel the run the winner started.
-    public func fireAll(_ fires: [DueFire]) async throws(EngineError) -> [FireResult] {
+    public func fireAll(_ fires: [DueFire], holdAtMost: Int = .max) async throws(EngineError) -> [FireResult] {
         guard !fires.isEmpty else { return [] }
         let now = Self.nowMs()
         do {
@@ -45,6 +51,7 @@ extension RunEngine {
             var records: [FireRecord] = []
             var planned: [FireResult] = []
             var replaces: [Int: [String]] = [:]
+            var holds = max(0, holdAtMost)
             for f in fires {
                 let job = f.job
                 var status = RunStatus.running
@@ -60,6 +67,9 @@ extension RunEngine {
                 case .cron, .skipped: .cron
                 case .catchup: .catchup
                 case .reboot: .reboot
+                }
+                if status == .running {
+                    if holds > 0 { holds -= 1 } else { status = .queued }
                 }
                 let held = status == .running
                 let new = NewRun(id: RunID.make(now), job: job.name, trigger: trigger, scheduledAt: f.at * 1000,
