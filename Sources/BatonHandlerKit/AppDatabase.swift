@@ -107,6 +107,13 @@ extension AppDatabase {
     }
 }
 
+extension HandlerError {
+    /// `AppDatabase.transaction` called inside another one, on either backend.
+    static let nestedTransaction = HandlerError(
+        "APP_DB: a transaction was begun inside another one",
+        hint: "a handler's bug: do the work in the outer transaction (migrate runs in one of its own)")
+}
+
 /// Opens the database `APP_DB` names.
 public enum AppDB {
     public static let defaultURL = "sqlite:var/app.db"

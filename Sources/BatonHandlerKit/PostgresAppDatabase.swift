@@ -77,8 +77,7 @@ final class PostgresAppDatabase: AppDatabase {
 
     func transaction<T>(_ body: () throws(HandlerError) -> T) throws(HandlerError) -> T {
         guard !db.isInTransaction else {
-            throw HandlerError("APP_DB: a transaction was begun inside another one",
-                               hint: "a handler's bug: do the work in the outer transaction (migrate runs in one of its own)")
+            throw HandlerError.nestedTransaction
         }
         do {
             return try db.transaction { () throws(Failure) -> T in

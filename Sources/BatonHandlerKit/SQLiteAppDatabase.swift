@@ -71,8 +71,7 @@ final class SQLiteAppDatabase: AppDatabase {
 
     func transaction<T>(_ body: () throws(HandlerError) -> T) throws(HandlerError) -> T {
         guard !db.isInTransaction else {
-            throw HandlerError("APP_DB: a transaction was begun inside another one",
-                               hint: "a handler's bug: do the work in the outer transaction (migrate runs in one of its own)")
+            throw HandlerError.nestedTransaction
         }
         var failure: HandlerError?
         do {
