@@ -99,13 +99,22 @@ extension Scheduler {
         return true
     }
 
-    /// Everything due now, recorded in one commit, then driven.
+    /// Everything due now, recorded in one commit, then driven. A job with several fires
+    /// due at once (the loop was held up: a store that kept it waiting, a stopped
+    /// process) runs each of them under `misfire=all` and only the newest under `skip`
+    /// and `once`, as a restart would; the older ones count as misfires.
     func fireDue() async {
         var batch: [DueFire] = []
+        var superseded: [String: Int] = [:]
         let now = wallSeconds()
         while let top = fires.heap.top, top.at <= now {
             _ = fires.heap.pop()
             guard fires.next[top.job] == top.at, let job = set.job(named: top.job) else { continue }
+            schedule(job, after: top.at)
+            if job.options.misfire != .all, !pauses.paused.contains(job.name), let next = fires.next[job.name], next <= now {
+                superseded[job.name, default: 0] += 1
+                continue
+            }
             if !pauses.paused.contains(job.name) {
                 let jitter = DurationText.milliseconds(job.options.jitter)
                 if jitter > 0 {
@@ -119,7 +128,10 @@ extension Scheduler {
                     batch.append(DueFire(job: job, at: top.at, kind: .cron))
                 }
             }
-            schedule(job, after: top.at)
+        }
+        for (name, dropped) in superseded.sorted(by: { $0.key < $1.key }) {
+            let policy = set.job(named: name)?.options.misfire.rawValue ?? "skip"
+            report(.misfire(job: name, dropped: dropped, policy: policy))
         }
         await fire(batch)
     }
