@@ -8,12 +8,16 @@ $BATON_TEST_PG_URL names (`make test` starts one: ops/test-postgres.sh).
     w.runs()                                # `baton runs --json --state postgres://…`
     w.ledger()                              # the handler's own records, in order
 """
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import unittest
+import urllib.error
 import urllib.parse
+import urllib.request
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -74,3 +78,16 @@ class PgWorld(World):
 
 def daemon_started(proc):
     return any("event=start" in x for x in proc.stderr())
+
+
+# A daemon's `event=listen` line names the address it took (port 0 picks a free one).
+LISTEN = re.compile(r"event=listen\b.*?\baddress=(\S+)")
+
+
+def healthz(address):
+    """`GET /healthz`: (status, the JSON body)."""
+    try:
+        with urllib.request.urlopen(f"http://{address}/healthz", timeout=15) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")

@@ -5,15 +5,12 @@ once, and `schedules_agree` when they match again; `/metrics` counts the live da
 and those that differ.
 """
 import os
-import re
 import signal
 import urllib.request
 import unittest
 
-from pg_harness import PgWorld, daemon_started, require_postgres, wait_for
+from pg_harness import LISTEN, PgWorld, daemon_started, require_postgres, wait_for
 from attack_harness import BATON_BIN, Proc, base_env  # noqa: E402 (pg_harness puts it on the path)
-
-LISTEN = re.compile(r"event=listen\b.*?\baddress=(\S+)")
 
 HERE_JOBS = "@daily a {h} 1 0.1\n@daily b {h} 1 0.1\n"
 # b's schedule differs, c is only there; a is the same job written with other spacing.

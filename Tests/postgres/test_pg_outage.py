@@ -12,25 +12,12 @@ item 5; a server stopped and started again: test_pg_restart.py).
   job's runs, fired meanwhile, start, none lost, and the daemon says so once.
 """
 import datetime
-import json
-import re
 import signal
 import time
-import urllib.error
-import urllib.request
 import unittest
 
-from pg_harness import PG_URL, PgWorld, daemon_started, psql, require_postgres, wait_exit, wait_for
+from pg_harness import LISTEN, PG_URL, PgWorld, daemon_started, healthz, psql, require_postgres, wait_exit, wait_for
 
-LISTEN = re.compile(r"event=listen\b.*?\baddress=(\S+)")
-
-
-def healthz(address):
-    try:
-        with urllib.request.urlopen(f"http://{address}/healthz", timeout=15) as r:
-            return r.status, json.loads(r.read() or b"{}")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"{}")
 
 
 class OutageTests(unittest.TestCase):

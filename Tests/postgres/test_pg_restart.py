@@ -25,7 +25,6 @@ ledger, `/healthz` and the daemons' logs:
   (`store_back … after 3x.x s`), nothing per failed query.
 """
 import datetime
-import json
 import os
 import re
 import signal
@@ -35,16 +34,14 @@ import tempfile
 import threading
 import time
 import unittest
-import urllib.error
-import urllib.request
 
-from pg_harness import PgWorld, concurrency_violations, daemon_started, psql, require_postgres, wait_exit, wait_for
+from pg_harness import (LISTEN, PgWorld, concurrency_violations, daemon_started, healthz, psql, require_postgres,
+                        wait_exit, wait_for)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "..", "..", "ops", "test-postgres.sh")
 OUTAGE = 30.0
 PERIOD = 3
-LISTEN = re.compile(r"event=listen\b.*?\baddress=(\S+)")
 
 
 def server(cmd, pgdir):
@@ -52,14 +49,6 @@ def server(cmd, pgdir):
     if r.returncode != 0:
         raise AssertionError(f"test-postgres.sh {cmd} exited {r.returncode}: {r.stderr.strip()}")
     return r.stdout.strip()
-
-
-def healthz(address):
-    try:
-        with urllib.request.urlopen(f"http://{address}/healthz", timeout=10) as r:
-            return r.status, json.loads(r.read() or b"{}")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"{}")
 
 
 def epoch(text):
