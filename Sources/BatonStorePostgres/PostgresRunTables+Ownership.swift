@@ -9,16 +9,18 @@ extension PostgresRunTables {
     /// COMMITTED), which a live lease fails.
     ///
     /// A lease that ran out while the server was down is not out yet: expiry counts
-    /// only once the server has been up for a whole lease (`pg_postmaster_start_time()`),
-    /// so after a restart every holder gets one lease to renew before another daemon
-    /// may take its run (the slice it kept running meanwhile commits, and does not run
-    /// again elsewhere).
+    /// only once the server has been up for a whole lease of the holder's length
+    /// (`lease_ms`, from `pg_postmaster_start_time()`), so after a restart every holder
+    /// gets one lease to renew before another daemon may take its run (the slice it
+    /// kept running meanwhile commits, and does not run again elsewhere). The holder's
+    /// length, not the claimer's: a daemon with a long lease must not wait that long
+    /// for a short one that simply ran out.
     func claim(runId: String, owner: String, leaseMs: Int64, replacing: String?) throws(StoreError) -> RunRecord? {
         try db.transaction { () throws(StoreError) in
             try db.queryOne("""
-                UPDATE runs SET owner = $2, epoch = epoch + 1, lease_expires_at = \(Self.nowMs) + $3 \
+                UPDATE runs SET owner = $2, epoch = epoch + 1, lease_expires_at = \(Self.nowMs) + $3, lease_ms = $3 \
                 WHERE id = $1 AND (owner IS NULL OR owner = $2 OR owner = $4::text \
-                OR (lease_expires_at < \(Self.nowMs) AND \(Self.serverStartMs) + $3 < \(Self.nowMs))) \
+                OR (lease_expires_at < \(Self.nowMs) AND \(Self.serverStartMs) + coalesce(lease_ms, $3) < \(Self.nowMs))) \
                 RETURNING \(RunRecord.pgColumns)
                 """, [.text(runId), .text(owner), .integer(leaseMs), .string(replacing)], row: decodeRun)
         }
@@ -27,7 +29,7 @@ extension PostgresRunTables {
     func renew(_ lease: Lease, leaseMs: Int64) throws(StoreError) -> Int64 {
         try db.transaction { () throws(StoreError) in
             let until = try db.queryOne("""
-                UPDATE runs SET lease_expires_at = \(Self.nowMs) + $4 WHERE id = $1 AND owner = $2 AND epoch = $3 \
+                UPDATE runs SET lease_expires_at = \(Self.nowMs) + $4, lease_ms = $4 WHERE id = $1 AND owner = $2 AND epoch = $3 \
                 RETURNING lease_expires_at
                 """, lease.pgValues + [.integer(leaseMs)], row: { $0.int64(0) })
             guard let until else { throw try refusal(lease, "") }

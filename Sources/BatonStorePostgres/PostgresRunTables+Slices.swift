@@ -9,7 +9,7 @@ extension PostgresRunTables {
     func startSlice(_ lease: Lease, _ start: SliceStart, leaseMs: Int64) throws(StoreError) -> RunRecord {
         try db.transaction { () throws(StoreError) in
             let started = try db.queryOne("""
-                UPDATE runs SET status = 'running', lease_expires_at = \(Self.nowMs) + $6, \
+                UPDATE runs SET status = 'running', lease_expires_at = \(Self.nowMs) + $6, lease_ms = $6, \
                 updated_at = greatest(updated_at, $7) \
                 WHERE id = $1 AND owner = $2 AND epoch = $3 AND next_slice = $4 AND next_attempt = $5 \
                 AND status IN ('running', 'queued') \

@@ -139,6 +139,12 @@ enum PostgresSchema {
             jobs        TEXT NOT NULL
         );
         """,
+        // 3: the length of the lease its holder took, so that after a server restart
+        // the holder gets that long (not the claimer's lease) to renew before a
+        // takeover.
+        """
+        ALTER TABLE runs ADD COLUMN lease_ms BIGINT;
+        """,
     ]
 
     /// The version this baton writes and understands.

@@ -54,9 +54,9 @@ extension NewRun {
     /// database's clock; without one it is free at epoch 0.
     static let pgInsert = """
         INSERT INTO runs (id, job, trigger_kind, status, scheduled_at, created_at, updated_at, cursor, params, \
-        payload, command, parent_run, owner, lease_expires_at, epoch) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, \
-        $10, $11, $12::text, CASE WHEN $12::text IS NULL THEN NULL ELSE \(PostgresRunTables.nowMs) + $13::bigint END, \
-        CASE WHEN $12::text IS NULL THEN 0 ELSE 1 END)
+        payload, command, parent_run, owner, lease_expires_at, lease_ms, epoch) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, \
+        $8, $9, $10, $11, $12::text, CASE WHEN $12::text IS NULL THEN NULL ELSE \(PostgresRunTables.nowMs) + $13::bigint END, \
+        CASE WHEN $12::text IS NULL THEN NULL ELSE $13::bigint END, CASE WHEN $12::text IS NULL THEN 0 ELSE 1 END)
         """
 
     var pgValues: [PostgresValue] {

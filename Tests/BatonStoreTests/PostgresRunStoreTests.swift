@@ -25,7 +25,7 @@ final class PostgresRunStoreTests: XCTestCase {
         defer { db.close() }
         let row = try db.execute("SELECT count(*), max(version) FROM baton_schema").row(0)
         XCTAssertEqual(row.int(0), 1, "one version row")
-        XCTAssertEqual(row.int(1), 2, "schema version 2")
+        XCTAssertEqual(row.int(1), 3, "schema version 3")
         let runs = try await stores[0].runs(job: "j", status: nil, limit: 10)
         XCTAssertEqual(runs.count, 6)
     }
@@ -40,9 +40,9 @@ final class PostgresRunStoreTests: XCTestCase {
         await Self.close(old)
         let db = try PostgresConnection(url: database.url)
         defer { db.close() }
-        try db.executeScript("DROP TABLE daemons; UPDATE baton_schema SET version = 1")
+        try db.executeScript("DROP TABLE daemons; ALTER TABLE runs DROP COLUMN lease_ms; UPDATE baton_schema SET version = 1")
         let store = try await PostgresRunStore.open(url: database.url)
-        XCTAssertEqual(try db.execute("SELECT max(version) FROM baton_schema").row(0).int(0), 2)
+        XCTAssertEqual(try db.execute("SELECT max(version) FROM baton_schema").row(0).int(0), 3)
         let live = try await store.heartbeat(DaemonRecord(owner: "h:1:1", host: "h", startedAt: 1, schedules: "s", jobs: [:]), liveMs: 60_000)
         XCTAssertEqual(live.map(\.owner), ["h:1:1"])
         let kept = try await store.run(id: "r_old")
