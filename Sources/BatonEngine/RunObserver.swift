@@ -42,7 +42,7 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
     /// An error from a block that mixes store calls and engine checks, as an EngineError.
     init(_ error: any Error) {
         if let e = error as? EngineError { self = e }
-        else if let e = error as? StoreError { self = Self(e) }
+        else if let e = error as? StoreError { self = Self(e, runId: nil) }
         else { self = .store(StoreError(.io, location: "store", "\(error)")) }
     }
 

@@ -17,6 +17,7 @@ Needs `--lease DURATION` on invoke and resume (today a lease is budget + grace +
 """
 import re
 import signal
+import sqlite3
 import threading
 import time
 import unittest
@@ -102,11 +103,14 @@ class StaleOwnerTests(unittest.TestCase):
         inv, run = self.start_invoke()
         self.sampler = Sampler(w, run)
         wait_for("the moment to freeze the first owner", lambda: freeze_when(w, run), timeout=30, interval=0.01)
-        inv.signal(signal.SIGSTOP)
+        self.freeze_outside_a_transaction(inv)
         self.expire(run)
         res = w.start("resume", run, *LEASE)
-        wait_for("the resumer to finish a slice", lambda: any(
-            r["ev"] == "end" and r["ppid"] == res.pid for r in w.ledger(run)), timeout=30)
+        try:
+            wait_for("the resumer to finish a slice", lambda: any(
+                r["ev"] == "end" and r["ppid"] == res.pid for r in w.ledger(run)), timeout=30)
+        except AssertionError as e:
+            self.fail(f"{e}\n{w.diagnostics(run)}")
         wait_for(f"{wake_after}s since the first owner started", lambda: time.time() - started >= wake_after,
                  timeout=wake_after + 1)
         woke = time.time()
@@ -115,6 +119,27 @@ class StaleOwnerTests(unittest.TestCase):
         wait_exit(res, 60)
         self.sampler.stop()
         self.judge(run, inv, res, first_exit, woke)
+
+    def freeze_outside_a_transaction(self, inv):
+        """SIGSTOP, but not inside an SQLite write transaction: a process stopped there
+        keeps the file's write lock, and no other process can write until it runs again
+        (SQLite's locking, docs/store.md), so nobody could take the run over. When the
+        frozen owner holds the lock, it runs on until it lets go and is frozen again."""
+        for _ in range(200):
+            inv.signal(signal.SIGSTOP)
+            probe = sqlite3.connect(self.w.db, timeout=0, isolation_level=None)
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+                probe.execute("ROLLBACK")
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) and "busy" not in str(e):
+                    raise
+            finally:
+                probe.close()
+            inv.signal(signal.SIGCONT)
+            time.sleep(0.002)  # lets it run a moment, to end its transaction
+        self.fail("the first owner held the store's write lock at 200 freezes in a row")
 
     def expire(self, run):
         """Its lease runs out: the run reads `waiting` (nobody holds it)."""

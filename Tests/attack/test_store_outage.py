@@ -84,6 +84,49 @@ class LockedStoreTests(unittest.TestCase):
         if problems:
             self.fail("\n".join(problems) + "\n" + w.diagnostics())
 
+    def testCommandsOnALockedStoreSaySoAndLoseNothing(self):
+        # A run left waiting (its driver killed), then the store locked longer than
+        # baton's busy timeout: `resume` and `invoke` each exit with a clear error that
+        # names the lock (once, `resume` crashed here: a recursion in turning the
+        # store's error into the engine's), the run is as it was, and once the lock is
+        # gone `resume` finishes it.
+        w = World("0 0 1 1 *  slow  budget=20s {h} 3 0.4\n").create_store()
+        self.addCleanup(w.cleanup)
+        inv = w.start("invoke", "slow", "--lease", "2s")
+        first = wait_for("the first slice's commit", lambda: next(
+            (r["run_id"] for r in w.runs("slow") if r["counts"]["processed"] >= 1), None), timeout=30, interval=0.1)
+        inv.signal(9)
+        wait_exit(inv, 10)
+        wait_for(f"run {first} to read waiting", lambda: w.show(first)["status"] == "waiting", timeout=30, interval=0.2)
+        before = w.show(first)
+        shell = subprocess.Popen(["sqlite3", w.db], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+        self.addCleanup(lambda: shell.poll() is None and shell.kill())
+        shell.stdin.write("BEGIN IMMEDIATE;\nSELECT 'locked';\n")
+        shell.stdin.flush()
+        self.assertEqual(shell.stdout.readline().strip(), "locked")
+        problems = []
+        for args in (("resume", first), ("invoke", "slow")):
+            r = w.cli(*args)
+            said = r.stderr.strip()
+            if r.returncode <= 0 or r.returncode >= 128:
+                problems.append(f"baton {' '.join(args)} exited {r.returncode} (a crash, a signal or success)")
+            if not any(x in said for x in ("busy", "locked")) or "hint:" not in said:
+                problems.append(f"baton {' '.join(args)} did not name the lock with a hint: {said[-300:]!r}")
+            if "Fatal error" in said or "Stack dump" in said or "Current stack trace" in said:
+                problems.append(f"baton {' '.join(args)} printed a crash: {said[-300:]!r}")
+        shell.communicate("COMMIT;\n.quit\n", timeout=10)
+        after = w.show(first)
+        if (after["cursor"], after["counts"], after["next_slice"]) != (before["cursor"], before["counts"], before["next_slice"]):
+            problems.append(f"the locked attempts changed run {first}: {before} -> {after}")
+        r = w.cli("resume", first)
+        done = w.show(first)
+        if r.returncode != 0 or done["status"] != "succeeded" or done["counts"]["processed"] != 3:
+            problems.append(f"resume after the lock: exit {r.returncode}, run {done['status']}, "
+                            f"processed {done['counts']['processed']}: {r.stderr[-300:]!r}")
+        if problems:
+            self.fail("\n".join(problems) + "\n" + w.diagnostics(first))
+
 
 if __name__ == "__main__":
     unittest.main()
