@@ -84,11 +84,13 @@ public struct SendLedger {
     /// Write `sent` with the next intent (see above); call `flush()` before reading
     /// the outcomes back (totals) and when done.
     public let deferOutcomes: Bool
-    private let pending = Pending()
+    private let state = State()
 
-    /// The `sent` outcome not yet written (with `deferOutcomes`).
-    final class Pending {
-        var statement: (sql: String, args: [AppValue])?
+    /// The `sent` outcome not yet written (with `deferOutcomes`), and the SQL of the
+    /// last row shape sent (built once per shape, not once per send).
+    final class State {
+        var pending: (sql: String, args: [AppValue])?
+        var statements: Statements?
     }
 
     public init(db: any AppDatabase, deferOutcomes: Bool = false) {
@@ -98,9 +100,9 @@ public struct SendLedger {
 
     /// Writes the `sent` outcome held back by `deferOutcomes`, if any.
     public func flush() throws(HandlerError) {
-        guard let (sql, args) = pending.statement else { return }
+        guard let (sql, args) = state.pending else { return }
         try db.execute(sql, args)
-        pending.statement = nil
+        state.pending = nil
     }
 
     /// Sends once: claims `row` from one of the states `from` (default `pending`),
@@ -108,18 +110,20 @@ public struct SendLedger {
     /// - Throws: `HandlerError` when the database cannot record the intent (nothing was
     ///   sent) or, after a send, its outcome (the row stays `sending`: `unknown` later).
     public func send(_ row: Row, from: [String] = ["pending"], _ send: () throws(ProviderError) -> Receipt) throws(HandlerError) -> Outcome {
+        let sql = statements(row, from: from)
+        let keys = row.key.map(\.1)
         let inserted: Bool
         // A held-back outcome goes in the intent's commit.
         let claimed: Claim
-        if let (sql, args) = pending.statement {
+        if let (held, args) = state.pending {
             claimed = try db.transaction { () throws(HandlerError) -> Claim in
-                try db.execute(sql, args)
-                return try claim(row, from: from)
+                try db.execute(held, args)
+                return try claim(row, sql, keys: keys, from: from)
             }
         } else {
-            claimed = try claim(row, from: from)
+            claimed = try claim(row, sql, keys: keys, from: from)
         }
-        pending.statement = nil   // committed (a failed commit throws: the row stays `sending`)
+        state.pending = nil   // committed (a failed commit throws: the row stays `sending`)
         switch claimed {
         case .claimed(let i): inserted = i
         case .found(let outcome): return outcome
@@ -127,35 +131,31 @@ public struct SendLedger {
         let result = Result { () throws(ProviderError) in try send() }
         switch result {
         case let .success(receipt):
-            var sets = ["\(row.status) = 'sent'"]
-            var args: [AppValue] = []
-            if let c = row.providerId { sets.append("\(c) = ?\(row.key.count + 1)"); args.append(.text(receipt.id)) }
-            for (column, value) in row.onSent {
-                sets.append("\(column) = ?\(row.key.count + args.count + 1)")
-                args.append(value)
-            }
+            var args = keys
+            if row.providerId != nil { args.append(.text(receipt.id)) }
+            args += row.onSent.map(\.1)
             if deferOutcomes {
-                pending.statement = finishStatement(row, sets: sets, args: args)
+                state.pending = (sql.sent, args)
             } else {
-                try finish(row, sets: sets, args: args)
+                try db.execute(sql.sent, args)
             }
             return .sent(receipt)
         case let .failure(error):
+            let errorArg: [AppValue] = row.error == nil ? [] : [.text(error.description)]
             switch error {
             case .maybeDelivered:
-                try finish(row, sets: ["\(row.status) = 'unknown'"] + errorSet(row), args: errorArg(row, error))
+                try db.execute(sql.unknown, keys + errorArg)
                 return .unknown(error)
             case .rateLimited, .noTimeLeft, .authentication, .quotaExhausted, .notConfigured:
                 // Refused before it was taken, and not this item's fault: as it was.
                 if inserted {
-                    try db.execute("DELETE FROM \(row.table) WHERE \(match(row)) AND \(row.status) = 'sending'", keyArgs(row))
+                    try db.execute(sql.delete, keys)
                 } else {
-                    try db.execute("UPDATE \(row.table) SET \(row.status) = ?\(row.key.count + 1) WHERE \(match(row)) AND \(row.status) = 'sending'",
-                                   keyArgs(row) + [.text(from.first ?? "pending")])
+                    try db.execute(sql.handBack, keys + [.text(from.first ?? "pending")])
                 }
                 return .notSent(error)
             case .server, .timeout, .connectionFailed, .rejected, .badResponse:
-                try finish(row, sets: ["\(row.status) = 'failed'"] + errorSet(row), args: errorArg(row, error))
+                try db.execute(sql.failed, keys + errorArg)
                 return .failed(error)
             }
         }
@@ -163,53 +163,92 @@ public struct SendLedger {
 
     enum Claim { case claimed(inserted: Bool), found(Outcome) }
 
-    func claim(_ row: Row, from: [String]) throws(HandlerError) -> Claim {
-        let n = row.key.count
-        if row.insert {
-            let all = row.key + row.onInsert
-            let columns = all.map(\.0).joined(separator: ", ")
-            let marks = (1...all.count).map { "?\($0)" }.joined(separator: ", ")
+    func claim(_ row: Row, _ sql: Statements, keys: [AppValue], from: [String]) throws(HandlerError) -> Claim {
+        if let insert = sql.insert {
             // ON CONFLICT DO NOTHING: SQLite 3.24+ and PostgreSQL alike; the unique key decides.
-            if try db.execute("INSERT INTO \(row.table) (\(columns), \(row.status)) VALUES (\(marks), 'sending') ON CONFLICT DO NOTHING",
-                              all.map(\.1)) == 1 { return .claimed(inserted: true) }
+            if try db.execute(insert, keys + row.onInsert.map(\.1)) == 1 { return .claimed(inserted: true) }
         }
-        let states = from.enumerated().map { "?\(n + 1 + $0.offset)" }.joined(separator: ", ")
-        if !from.isEmpty,
-           try db.execute("UPDATE \(row.table) SET \(row.status) = 'sending' WHERE \(match(row)) AND \(row.status) IN (\(states))",
-                          keyArgs(row) + from.map { .text($0) }) == 1 {
+        if !from.isEmpty, try db.execute(sql.claim, keys + from.map { .text($0) }) == 1 {
             return .claimed(inserted: false)
         }
-        guard let found = try db.queryOne("SELECT \(row.status) FROM \(row.table) WHERE \(match(row))", keyArgs(row)) else {
+        guard let found = try db.queryOne(sql.read, keys) else {
             return .found(.skipped("no such row"))
         }
         switch found.string(0) {
         case "sent"?: return .found(.alreadySent)
         case "sending"?, "unknown"?:
             // Marked so every reader (a summary, `--stats`) sees it; the original sender,
-            // if alive after all, still records `sent` over it (see `finish`).
-            try db.execute("UPDATE \(row.table) SET \(row.status) = 'unknown' WHERE \(match(row)) AND \(row.status) = 'sending'", keyArgs(row))
+            // if alive after all, still records `sent` over it (see `Statements.sent`).
+            try db.execute(sql.markUnknown, keys)
             return .found(.unknown(nil))
         case let other: return .found(.skipped("status \(other ?? "null")"))
         }
     }
 
-    /// The outcome over `sending` (ours) or `unknown` (a reader marked ours while we
-    /// waited: the truth we learnt wins).
-    func finish(_ row: Row, sets: [String], args: [AppValue]) throws(HandlerError) {
-        let (sql, all) = finishStatement(row, sets: sets, args: args)
-        try db.execute(sql, all)
+    /// The SQL for `row`'s shape, made when the shape differs from the last send's.
+    func statements(_ row: Row, from: [String]) -> Statements {
+        let shape = Statements.Shape(row, from: from.count)
+        if let made = state.statements, made.shape == shape { return made }
+        let made = Statements(shape)
+        state.statements = made
+        return made
     }
 
-    func finishStatement(_ row: Row, sets: [String], args: [AppValue]) -> (sql: String, args: [AppValue]) {
-        ("UPDATE \(row.table) SET \(sets.joined(separator: ", ")) WHERE \(match(row)) AND \(row.status) IN ('sending', 'unknown')",
-         keyArgs(row) + args)
-    }
+    /// Every statement of one row shape (its table and column names; the values are
+    /// bound). Keys are `?1…?n`; what follows them is numbered on.
+    struct Statements {
+        struct Shape: Equatable {
+            var table: String, key: [String], status: String, providerId: String?, error: String?
+            var insert: Bool, onInsert: [String], onSent: [String], from: Int
 
-    func match(_ row: Row) -> String {
-        row.key.enumerated().map { "\($0.element.0) = ?\($0.offset + 1)" }.joined(separator: " AND ")
-    }
+            init(_ row: Row, from: Int) {
+                table = row.table; key = row.key.map(\.0); status = row.status; providerId = row.providerId
+                error = row.error; insert = row.insert; onInsert = row.onInsert.map(\.0); onSent = row.onSent.map(\.0)
+                self.from = from
+            }
+        }
 
-    func keyArgs(_ row: Row) -> [AppValue] { row.key.map(\.1) }
-    func errorSet(_ row: Row) -> [String] { row.error.map { ["\($0) = ?\(row.key.count + 1)"] } ?? [] }
-    func errorArg(_ row: Row, _ e: ProviderError) -> [AppValue] { row.error == nil ? [] : [.text(e.description)] }
+        let shape: Shape
+        /// The intent as an inserted row (`insert`), else nil.
+        let insert: String?
+        /// The intent over a row in one of `from`'s states.
+        let claim: String
+        let read: String
+        let markUnknown: String
+        /// The outcomes over `sending` (ours) or `unknown` (a reader marked ours while
+        /// we waited: the truth we learnt wins).
+        let sent: String, unknown: String, failed: String
+        /// Nothing was sent: the inserted row deleted, or the row handed back.
+        let delete: String, handBack: String
+
+        init(_ shape: Shape) {
+            self.shape = shape
+            let n = shape.key.count
+            let table = shape.table, status = shape.status
+            let match = shape.key.enumerated().map { "\($0.element) = ?\($0.offset + 1)" }.joined(separator: " AND ")
+            if shape.insert {
+                let columns = (shape.key + shape.onInsert).joined(separator: ", ")
+                let marks = (1...(n + shape.onInsert.count)).map { "?\($0)" }.joined(separator: ", ")
+                insert = "INSERT INTO \(table) (\(columns), \(status)) VALUES (\(marks), 'sending') ON CONFLICT DO NOTHING"
+            } else {
+                insert = nil
+            }
+            let states = (0..<shape.from).map { "?\(n + 1 + $0)" }.joined(separator: ", ")
+            claim = "UPDATE \(table) SET \(status) = 'sending' WHERE \(match) AND \(status) IN (\(states))"
+            read = "SELECT \(status) FROM \(table) WHERE \(match)"
+            markUnknown = "UPDATE \(table) SET \(status) = 'unknown' WHERE \(match) AND \(status) = 'sending'"
+            func outcome(_ sets: [String]) -> String {
+                "UPDATE \(table) SET \(sets.joined(separator: ", ")) WHERE \(match) AND \(status) IN ('sending', 'unknown')"
+            }
+            var sentSets = ["\(status) = 'sent'"]
+            if let c = shape.providerId { sentSets.append("\(c) = ?\(n + 1)") }
+            for column in shape.onSent { sentSets.append("\(column) = ?\(n + sentSets.count)") }
+            sent = outcome(sentSets)
+            let errorSet = shape.error.map { ["\($0) = ?\(n + 1)"] } ?? []
+            unknown = outcome(["\(status) = 'unknown'"] + errorSet)
+            failed = outcome(["\(status) = 'failed'"] + errorSet)
+            delete = "DELETE FROM \(table) WHERE \(match) AND \(status) = 'sending'"
+            handBack = "UPDATE \(table) SET \(status) = ?\(n + 1) WHERE \(match) AND \(status) = 'sending'"
+        }
+    }
 }

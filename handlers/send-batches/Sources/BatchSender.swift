@@ -17,6 +17,8 @@ struct BatchSender {
     var batchDone = false
     var heldBatch = false
     var nextSendMs: Int64 = 0
+    /// The last `tagged_at` text and its second: formatted once a second, not per send.
+    var stamp: (second: Int64, text: String) = (-1, "")
     /// What stamps the send windows: this machine's boot on SQLite; nil on PostgreSQL,
     /// whose commits are all synchronous (`AppDatabase.unsyncedCommitEpoch`): no window.
     let boot: String?
@@ -78,7 +80,7 @@ struct BatchSender {
             let row = SendLedger.Row(table: "message_deliveries", key: [("message_id", .text(batch.messageId)), ("recipient", .text(recipient))],
                                      providerId: "provider_message_id", error: "error", insert: true,
                                      onInsert: [("batch_id", .text(batch.id))],
-                                     onSent: [("tagged_at", .text(AppDB.timestamp(slice.nowMs)))])
+                                     onSent: [("tagged_at", .text(taggedAt()))])
             let outcome = try ledger.send(row, from: []) { () throws(ProviderError) in
                 try channels.send(message, to: recipient, slice: slice)
             }
@@ -106,6 +108,14 @@ struct BatchSender {
         }
         try BatchesTable.close(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, cancelled: false)
         batchDone = true; heldBatch = false
+    }
+
+    /// Now as `tagged_at` text (to the second).
+    mutating func taggedAt() -> String {
+        let ms = slice.nowMs
+        let second = ms / 1000
+        if second != stamp.second { stamp = (second, AppDB.timestamp(ms)) }
+        return stamp.text
     }
 
     /// Waits for the next send's turn at `rate`; false when the slice must stop first.
