@@ -14,6 +14,11 @@ struct FirePlan {
     /// `misfire=`, as after a restart (`catchUpAfterOutage`), never from this
     /// process's memory of the fires it could not record.
     var catchUpPending = false
+    /// Fires waiting out their `jitter=` delay (`fireAfterJitter`): `tick` stays until
+    /// they are recorded.
+    var delayed = 0
+    /// `tick`'s end: no jitter delay is drawn past it (less a second to record the fire).
+    var endBy: ContinuousClock.Instant?
 
     mutating func removeAll() { heap.removeAll(); next.removeAll() }
 }
@@ -49,7 +54,14 @@ extension Scheduler {
                                         lastFire: last[job.name].map { $0 / 1000 }, now: now)
             if plan.dropped > 0 { report(.misfire(job: job.name, dropped: plan.dropped, policy: job.options.misfire.rawValue)) }
             if !pauses.paused.contains(job.name) {
-                due += plan.due.map { DueFire(job: job, at: $0.at, kind: $0.catchUp ? .catchup : .cron) }
+                for fire in plan.due {
+                    // An on-time fire takes its jitter= delay (a catch-up fire is late already).
+                    if !fire.catchUp, job.options.jitter > .zero {
+                        fireAfterJitter(DueFire(job: job, at: fire.at, kind: .cron))
+                    } else {
+                        due.append(DueFire(job: job, at: fire.at, kind: fire.catchUp ? .catchup : .cron))
+                    }
+                }
             }
             if let next = plan.next { push(job.name, at: next) } else { fires.next[job.name] = nil }
         }
@@ -116,14 +128,8 @@ extension Scheduler {
                 continue
             }
             if !pauses.paused.contains(job.name) {
-                let jitter = DurationText.milliseconds(job.options.jitter)
-                if jitter > 0 {
-                    // A random delay before the start; the nominal time stays the fire's.
-                    let delay = Int64.random(in: 0...jitter), at = top.at
-                    Task {
-                        try? await Task.sleep(for: .milliseconds(delay))
-                        await self.fire([DueFire(job: job, at: at, kind: .cron)])
-                    }
+                if job.options.jitter > .zero {
+                    fireAfterJitter(DueFire(job: job, at: top.at, kind: .cron))
                 } else {
                     batch.append(DueFire(job: job, at: top.at, kind: .cron))
                 }
@@ -134,6 +140,30 @@ extension Scheduler {
             report(.misfire(job: name, dropped: dropped, policy: policy))
         }
         await fire(batch)
+    }
+
+    /// A cron fire of a job with `jitter=`: recorded and started at a random instant
+    /// from its nominal time to `jitter=` after it; the nominal time stays the fire's
+    /// (`scheduled_at`, the fire record). Under `tick`, no later than a second before
+    /// the tick's end, and the tick waits for it (`fires.delayed`).
+    func fireAfterJitter(_ due: DueFire) {
+        let jitter = DurationText.milliseconds(due.job.options.jitter)
+        var delay = due.at * 1000 + Int64.random(in: 0...jitter) - options.wallClock()
+        if let end = fires.endBy {
+            let left = ContinuousClock.now.duration(to: end) - .seconds(1)
+            delay = min(delay, DurationText.milliseconds(max(left, .zero)))
+        }
+        fires.delayed += 1
+        Task {
+            if delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
+            await self.fireDelayed(due)
+        }
+    }
+
+    func fireDelayed(_ due: DueFire) async {
+        fires.delayed -= 1
+        await fire([due])
+        wake.signal()
     }
 
     /// Records the fires (one commit), hands each run that may start now to a driver at

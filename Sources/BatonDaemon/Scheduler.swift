@@ -162,6 +162,7 @@ public actor Scheduler {
     public func tick(until deadline: ContinuousClock.Instant) async {
         guard case .idle = state else { return }
         state = .running
+        fires.endBy = deadline
         await refreshPauses()
         await plan(all: set.jobs, now: wallSeconds(), catchUp: true)
         fires.removeAll()
@@ -180,7 +181,7 @@ public actor Scheduler {
     func driveUntilDone(_ deadline: ContinuousClock.Instant) async {
         await driveLeftovers()
         var locksAt = ContinuousClock.now + Self.lockRetry
-        while isRunning, pool.drivers > 0 || !pool.lockWaiting.isEmpty {
+        while isRunning, pool.drivers > 0 || !pool.lockWaiting.isEmpty || fires.delayed > 0 {
             await wake.wait(until: pool.lockWaiting.isEmpty ? deadline : min(deadline, locksAt))
             if ContinuousClock.now >= deadline { stop(hard: false); break }
             if ContinuousClock.now >= locksAt { locksAt = .now + Self.lockRetry; await tendLocks() }

@@ -74,6 +74,39 @@ final class DaemonTests: XCTestCase {
         return Int64((f.date(from: rfc)?.timeIntervalSince1970 ?? 0) * 1000)
     }
 
+    /// `jitter=` under the daemon: each fire starts between its nominal time and
+    /// `jitter=` after it (the handler's own clock against `BATON_SCHEDULED_AT`), and
+    /// its run keeps the nominal time.
+    func testJitterStartsEachFireWithinItsWindow() throws {
+        try """
+            #!/bin/sh
+            echo "$BATON_SCHEDULED_AT $(date +%s.%N)" >> "\(dir)/starts"
+            echo '{"cursor":null}'
+            """.write(toFile: dir + "/stamp.sh", atomically: true, encoding: .utf8)
+        chmod(dir + "/stamp.sh", 0o755)
+        try schedule((1...3).map { "*/4 * * * * *  j\($0)  jitter=2s overlap=allow  \(dir)/stamp.sh\n" }.joined())
+        let started = Date().timeIntervalSince1970
+        let p = try daemon()
+        // Fires due before the daemon started (found on time at its start) are late
+        // already and start at once; the ones judged here came due while it ran.
+        func starts() -> [(nominal: Double, at: Double)] {
+            let text = (try? String(contentsOfFile: dir + "/starts", encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").compactMap { line in
+                let f = line.split(separator: " ")
+                guard f.count == 2, let at = Double(f[1]) else { return nil }
+                let nominal = Double(Self.ms(String(f[0]))) / 1000
+                return nominal > started ? (nominal, at) : nil
+            }
+        }
+        try wait("nine fires", seconds: 30) { starts().count >= 9 }
+        stop(p)
+        let delays = starts().map { $0.at - $0.nominal }
+        for d in delays { XCTAssertTrue(d >= 0 && d < 2 + 1.5, "a fire started \(d) s after its nominal time (jitter=2s): \(delays)") }
+        // Nine uniform draws in [0, 2 s] all under 0.3 s: about one chance in 26 million.
+        XCTAssertGreaterThan(delays.max() ?? 0, 0.3, "no fire was delayed: \(delays)")
+        for r in try runs() { XCTAssertEqual(Self.ms(r["scheduled_at"] as! String) / 1000 % 4, 0, "not a nominal time: \(r)") }
+    }
+
     func testSixFieldJobsFireOnTheirSeconds() throws {
         try schedule("*/2 * * * * * even overlap=allow COUNT 1\n")
         let p = try daemon()

@@ -155,4 +155,38 @@ final class TickTests: XCTestCase {
         XCTAssertEqual(done["slices"] as? Int, 8)
         XCTAssertEqual(try runs().count, 1, "the same run went on; the second tick's fire was recorded already or skipped")
     }
+
+    /// `jitter=`: each on-time fire starts at a random instant from its nominal time to
+    /// `jitter=` after it, and its scheduled time stays the nominal one; the tick waits
+    /// for the delayed fires before it ends.
+    func testJitterDelaysEachFireWithinItsWindowAndTheTickWaitsForIt() throws {
+        try """
+            #!/bin/sh
+            date +%s.%N > "$(dirname "$0")/start.$BATON_JOB"
+            echo '{"cursor":null}'
+            """.write(toFile: dir + "/stamp.sh", atomically: true, encoding: .utf8)
+        chmod(dir + "/stamp.sh", 0o755)
+        // Five jobs due at one second a little ahead (seconds-field cron), jitter 3 s.
+        let due = Int(Date().timeIntervalSince1970) + 2
+        let at = "\(due % 60) \(due / 60 % 60) \(due / 3600 % 24) * * *"
+        try (1...5).map { "\(at)  j\($0)  jitter=3s  \(dir)/stamp.sh\n" }.joined()
+            .write(toFile: dir + "/schedules/a.cron", atomically: true, encoding: .utf8)
+        // The tick starts just after the fires are due, as a crontab line would.
+        Thread.sleep(until: Date(timeIntervalSince1970: Double(due) + 0.05))
+        try tick()
+        let starts = try (1...5).map { i -> Double in
+            let text = try String(contentsOfFile: dir + "/start.j\(i)", encoding: .utf8)
+            return try XCTUnwrap(Double(text.trimmingCharacters(in: .whitespacesAndNewlines)), text) - Double(due)
+        }
+        for (i, delay) in starts.enumerated() {
+            XCTAssertTrue(delay >= 0 && delay < 3 + 1.5, "j\(i + 1) started \(delay) s after its nominal time (jitter=3s)")
+        }
+        // Five uniform draws in [0, 3 s] all under 0.3 s: one chance in 100,000.
+        XCTAssertGreaterThan(starts.max() ?? 0, 0.3, "no fire was delayed: \(starts)")
+        let runs = try runs()
+        XCTAssertEqual(runs.count, 5)
+        let nominal = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(due)))
+        XCTAssertEqual(Set(runs.compactMap { $0["scheduled_at"] as? String }), [nominal])
+        XCTAssertEqual(Set(runs.compactMap { $0["status"] as? String }), ["succeeded"])
+    }
 }
