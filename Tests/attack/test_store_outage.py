@@ -30,6 +30,17 @@ def epoch(text):
 
 class LockedStoreTests(unittest.TestCase):
 
+    def lock(self, w):
+        """An `sqlite3` shell holding the store's write lock (`BEGIN IMMEDIATE`) until it
+        is sent `COMMIT;`; killed at cleanup if still there."""
+        shell = subprocess.Popen(["sqlite3", w.db], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+        self.addCleanup(lambda: shell.poll() is None and shell.kill())
+        shell.stdin.write("BEGIN IMMEDIATE;\nSELECT 'locked';\n")
+        shell.stdin.flush()
+        self.assertEqual(shell.stdout.readline().strip(), "locked")
+        return shell
+
     def testFiresMissedWhileTheStoreWasLockedFollowMisfire(self):
         every = f"*/{PERIOD} * * * * *"
         w = World(f"{every}  all   misfire=all  overlap=allow budget=20s {{h}} 1 0.1\n"
@@ -37,12 +48,7 @@ class LockedStoreTests(unittest.TestCase):
         self.addCleanup(w.cleanup)
         d = w.start("run")
         wait_for("two fires of each job", lambda: all(len(w.runs(j)) >= 2 for j in ("all", "skip")), timeout=30, interval=0.3)
-        shell = subprocess.Popen(["sqlite3", w.db], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 text=True)
-        self.addCleanup(lambda: shell.poll() is None and shell.kill())
-        shell.stdin.write("BEGIN IMMEDIATE;\nSELECT 'locked';\n")
-        shell.stdin.flush()
-        self.assertEqual(shell.stdout.readline().strip(), "locked")
+        shell = self.lock(w)
         locked = time.time()
         # The lock is held its 20 s, whatever the daemon does meanwhile.
         wait_for("the lock's end", lambda: time.time() - locked >= HOLD, timeout=HOLD + 5, interval=0.5)
@@ -99,12 +105,7 @@ class LockedStoreTests(unittest.TestCase):
         wait_exit(inv, 10)
         wait_for(f"run {first} to read waiting", lambda: w.show(first)["status"] == "waiting", timeout=30, interval=0.2)
         before = w.show(first)
-        shell = subprocess.Popen(["sqlite3", w.db], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 text=True)
-        self.addCleanup(lambda: shell.poll() is None and shell.kill())
-        shell.stdin.write("BEGIN IMMEDIATE;\nSELECT 'locked';\n")
-        shell.stdin.flush()
-        self.assertEqual(shell.stdout.readline().strip(), "locked")
+        shell = self.lock(w)
         problems = []
         for args in (("resume", first), ("invoke", "slow")):
             r = w.cli(*args)
