@@ -254,6 +254,15 @@ def handler_alive(pid, ledger_dir):
     return state != "Z" and ledger_dir in cmdline
 
 
+def outage_lines(log):
+    """A daemon's log lines of a store outage: (errors besides `store_down`, the
+    `store_down` lines, the `store_back` lines)."""
+    errors = [x for x in log if "level=error" in x and "event=store_down" not in x]
+    downs = [x for x in log if "event=store_down" in x]
+    backs = [x for x in log if "event=store_back" in x]
+    return errors, downs, backs
+
+
 def concurrency_violations(records):
     """Start records that found another handler of the same slice (or run) alive."""
     return [r for r in records if r["ev"] == "start" and (r.get("concurrent_slice") or r.get("concurrent_run"))]

@@ -18,7 +18,7 @@ import subprocess
 import time
 import unittest
 
-from attack_harness import World, wait_exit, wait_for
+from attack_harness import World, outage_lines, wait_exit, wait_for
 
 HOLD = 20.0
 PERIOD = 2
@@ -79,10 +79,7 @@ class LockedStoreTests(unittest.TestCase):
                 problems.append(f"misfire=all: no run for the fires at {missing[:8]}")
             if job == "skip" and len(held) > 1:
                 problems.append(f"misfire=skip: {len(held)} runs of fires due while the store was locked")
-        log = d.stderr()
-        errors = [x for x in log if "level=error" in x and "event=store_down" not in x]
-        downs = [x for x in log if "event=store_down" in x]
-        backs = [x for x in log if "event=store_back" in x]
+        errors, downs, backs = outage_lines(d.stderr())
         if errors:
             problems.append(f"errors logged besides store_down: {errors[:3]}")
         if len(downs) != 1 or len(backs) != 1 or "busy" not in downs[0] and "locked" not in downs[0]:

@@ -23,7 +23,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Appended, not first: Tests/attack has test modules of the same names as suites elsewhere.
 sys.path.append(os.path.join(HERE, "..", "attack"))
-from attack_harness import World, concurrency_violations, wait_exit, wait_for  # noqa: E402,F401
+from attack_harness import World, concurrency_violations, outage_lines, wait_exit, wait_for  # noqa: E402,F401
 
 PG_URL = os.environ.get("BATON_TEST_PG_URL", "")
 SKIP_REASON = ("BATON_TEST_PG_URL is not set: these tests need a PostgreSQL server "

@@ -35,8 +35,8 @@ import threading
 import time
 import unittest
 
-from pg_harness import (LISTEN, PgWorld, concurrency_violations, daemon_started, healthz, psql, require_postgres,
-                        wait_exit, wait_for)
+from pg_harness import (LISTEN, PgWorld, concurrency_violations, daemon_started, healthz, outage_lines, psql,
+                        require_postgres, wait_exit, wait_for)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "..", "..", "ops", "test-postgres.sh")
@@ -221,10 +221,7 @@ class RestartTests(unittest.TestCase):
         if int(cut.strip() or 0) < 2:
             problems.append(f"the cut ended {cut.strip()} connections, not both daemons'")
         for i, d in enumerate(daemons):
-            log = d.stderr()
-            errors = [x for x in log if "level=error" in x and "event=store_down" not in x]
-            downs = [x for x in log if "event=store_down" in x]
-            backs = [x for x in log if "event=store_back" in x]
+            errors, downs, backs = outage_lines(d.stderr())
             if errors:
                 problems.append(f"daemon {i}: other errors logged: {errors[:3]}")
             if len(downs) != 2 or len(backs) != 2:
