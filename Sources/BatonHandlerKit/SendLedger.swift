@@ -65,6 +65,8 @@ public struct SendLedger {
         case notSent(ProviderError)
         /// Another state (another writer's, or one `from` does not include): not touched.
         case skipped(String)
+        /// The caller's `first` work said stop: nothing was claimed or sent.
+        case stopped
 
         /// The item's outcome for the slice's result, nil for `notSent` (not an outcome).
         public func item(_ id: String) -> ItemOutcome? {
@@ -74,7 +76,7 @@ public struct SendLedger {
             case let .failed(e): ItemOutcome(id: id, status: .failed, error: e.description)
             case let .unknown(e): ItemOutcome(id: id, status: .unknown,
                                               error: e?.description ?? "an earlier send's outcome is unknown; not resent")
-            case .notSent: nil
+            case .notSent, .stopped: nil
             case let .skipped(why): ItemOutcome(id: id, status: .skipped, error: why)
             }
         }
@@ -107,17 +109,24 @@ public struct SendLedger {
 
     /// Sends once: claims `row` from one of the states `from` (default `pending`),
     /// calls `send`, records the outcome.
+    ///
+    /// `first`, when given, runs inside the intent's transaction before the claim (after
+    /// a held-back outcome): work that commits with it, such as a batch's progress, at no
+    /// commit of its own. When it returns false, what it wrote commits and nothing is
+    /// claimed or sent (`.stopped`).
     /// - Throws: `HandlerError` when the database cannot record the intent (nothing was
     ///   sent) or, after a send, its outcome (the row stays `sending`: `unknown` later).
-    public func send(_ row: Row, from: [String] = ["pending"], _ send: () throws(ProviderError) -> Receipt) throws(HandlerError) -> Outcome {
+    public func send(_ row: Row, from: [String] = ["pending"], first: (() throws(HandlerError) -> Bool)? = nil,
+                     _ send: () throws(ProviderError) -> Receipt) throws(HandlerError) -> Outcome {
         let sql = statements(row, from: from)
         let keys = row.key.map(\.1)
         let inserted: Bool
-        // A held-back outcome goes in the intent's commit.
-        let claimed: Claim
-        if let (held, args) = state.pending {
-            claimed = try db.transaction { () throws(HandlerError) -> Claim in
-                try db.execute(held, args)
+        // A held-back outcome and the caller's `first` go in the intent's commit.
+        let claimed: Claim?
+        if state.pending != nil || first != nil {
+            claimed = try db.transaction { () throws(HandlerError) -> Claim? in
+                if let (held, args) = state.pending { try db.execute(held, args) }
+                guard try first?() ?? true else { return nil }
                 return try claim(row, sql, keys: keys, from: from)
             }
         } else {
@@ -125,8 +134,9 @@ public struct SendLedger {
         }
         state.pending = nil   // committed (a failed commit throws: the row stays `sending`)
         switch claimed {
-        case .claimed(let i): inserted = i
-        case .found(let outcome): return outcome
+        case .claimed(let i)?: inserted = i
+        case .found(let outcome)?: return outcome
+        case nil: return .stopped
         }
         let result = Result { () throws(ProviderError) in try send() }
         switch result {

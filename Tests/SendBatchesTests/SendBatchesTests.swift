@@ -165,6 +165,34 @@ final class SendBatchesTests: XCTestCase {
         XCTAssertEqual(seen.map { $0.int(2) }, [0, 50])
     }
 
+    /// Schema 3 keys deliveries by (message_id, recipient) alone, with no index by batch
+    /// (one page written per send on SQLite): a database at schema 2 keeps its rows, and
+    /// the key still refuses a second row for a recipient.
+    func testDeliveriesMovedToTheirKeyedTableKeepEveryRow() throws {
+        let db = try AppDB.open(environment: env)
+        let steps = BatchesTable.migrations(db.dialect)
+        XCTAssertEqual(steps.count, 3)
+        try db.migrate("send-batches", Array(steps.prefix(2)))
+        try db.execute("INSERT INTO message_deliveries (message_id, recipient, status, batch_id, provider_message_id) VALUES ('m', 'p1', 'sent', 'm_b0001', 'x1')")
+        try db.execute("INSERT INTO message_deliveries (message_id, recipient, status, batch_id) VALUES ('m', 'p2', 'unknown', 'm_b0001')")
+        let migrated = try BatchesTable.open(env)
+        XCTAssertEqual(try migrated.query("SELECT recipient, status, provider_message_id FROM message_deliveries ORDER BY recipient")
+                        .map { [$0.string(0), $0.string(1), $0.string(2)] }, [["p1", "sent", "x1"], ["p2", "unknown", nil]])
+        XCTAssertEqual(try migrated.query("SELECT name FROM sqlite_master WHERE tbl_name = 'message_deliveries' AND type = 'index' AND sql IS NOT NULL")
+                        .count, 0, "no index by batch")
+        XCTAssertTrue(try XCTUnwrap(migrated.queryOne("SELECT sql FROM sqlite_master WHERE name = 'message_deliveries'")?.string(0))
+                        .contains("WITHOUT ROWID"))
+        XCTAssertThrowsError(try migrated.execute("INSERT INTO message_deliveries (message_id, recipient, status) VALUES ('m', 'p1', 'sending')"))
+        let batch = BatchesTable.Batch(id: "m_b0001", messageId: "m", recipients: ["p1", "p2", "p3"])
+        XCTAssertEqual(try BatchesTable.counts(migrated, batch), BatchesTable.Counts(sent: 1, failed: 0, unknown: 1))
+        XCTAssertEqual(try BatchesTable.settled(migrated, batch), ["p1", "p2"])
+        // A batch past `partSize` recipients is looked up in parts.
+        let large = BatchesTable.Batch(id: "m_b0001", messageId: "m", recipients: ["p1"] + (0..<1_200).map { "q\($0)" } + ["p2"])
+        XCTAssertEqual(large.parts.count, 3)
+        XCTAssertEqual(try BatchesTable.counts(migrated, large), BatchesTable.Counts(sent: 1, failed: 0, unknown: 1))
+        XCTAssertEqual(try BatchesTable.settled(migrated, large), ["p1", "p2"])
+    }
+
     func testAClosedBatchLeavesNoSendWindowBehind() throws {
         try seed(120, batch: 60)
         let out = try slice("r1")

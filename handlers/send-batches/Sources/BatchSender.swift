@@ -46,43 +46,49 @@ struct BatchSender {
         }
         let settled = try BatchesTable.settled(db, batch)
         let todo = batch.recipients.filter { !settled.contains($0) }
-        // A send's `sent` is written with the next one's intent (`deferOutcomes`), or
-        // before progress reads the counts.
+        // A send's `sent` is written with the next one's intent (`deferOutcomes`), in
+        // that commit before progress reads the counts, or by `flush()`.
         defer { try? ledger.flush() }
+        let (db, slice, settings, boot) = (db, slice, settings, boot)
         for (taken, recipient) in todo.enumerated() {
-            if taken % 10 == 0 { try ledger.flush() }
-            // Cancellation every 10 recipients (and before the first).
-            if taken % 10 == 0, try BatchesTable.message(db, batch.messageId)?.status == "cancelled" {
-                try BatchesTable.close(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, cancelled: true)
-                slice.log("event=cancelled message=\(batch.messageId) batch=\(batch.id)")
-                batchDone = true; heldBatch = false
-                return
-            }
-            // Progress every 10 (and before the first): the batch's counts and its lease
-            // renewed. Every `window` recipients (and before the first) a synced
-            // checkpoint naming the next ones as the send window (see
-            // `SendBatchesHandler.window`), with the message's totals summarised.
-            if taken % 10 == 0 {
-                let checkpoint = taken % SendBatchesHandler.window == 0
-                if checkpoint { try db.setSyncEveryCommit(true) }
-                let held = try BatchesTable.progress(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, leaseMs: settings.leaseMs,
-                                                     window: checkpoint ? Array(todo[taken..<min(taken + SendBatchesHandler.window, todo.count)]) : nil,
-                                                     boot: boot, summarise: checkpoint)
-                if checkpoint { try db.setSyncEveryCommit(!unsynced) }
-                guard held else {
-                    slice.log("event=lease_lost batch=\(batch.id)")
-                    batchDone = true; heldBatch = false
-                    return
-                }
-            }
             guard try pace() else { stopped = true; break }
             let item = "\(batch.messageId)/\(recipient)"
             let row = SendLedger.Row(table: "message_deliveries", key: [("message_id", .text(batch.messageId)), ("recipient", .text(recipient))],
                                      providerId: "provider_message_id", error: "error", insert: true,
                                      onInsert: [("batch_id", .text(batch.id))],
                                      onSent: [("tagged_at", .text(taggedAt()))])
-            let outcome = try ledger.send(row, from: []) { () throws(ProviderError) in
+            // Every 10 recipients (and before the first), in this send's intent commit:
+            // the message's cancellation checked, and progress (the batch's counts and
+            // its lease renewed). Every `window` recipients (and before the first) that
+            // commit is synced and names the next ones as the send window (see
+            // `SendBatchesHandler.window`), with the message's totals summarised.
+            var halt: Halt?
+            let checkpoint = taken % SendBatchesHandler.window == 0
+            let first: (() throws(HandlerError) -> Bool)? = taken % 10 != 0 ? nil : { () throws(HandlerError) -> Bool in
+                if try BatchesTable.message(db, batch.messageId)?.status == "cancelled" { halt = .cancelled; return false }
+                let window = checkpoint ? Array(todo[taken..<min(taken + SendBatchesHandler.window, todo.count)]) : nil
+                guard try BatchesTable.recordProgress(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, leaseMs: settings.leaseMs,
+                                                      window: window, boot: boot, summarise: checkpoint) else {
+                    halt = .leaseLost; return false
+                }
+                return true
+            }
+            if checkpoint { try db.setSyncEveryCommit(true) }
+            let outcome = try ledger.send(row, from: [], first: first) { () throws(ProviderError) in
                 try channels.send(message, to: recipient, slice: slice)
+            }
+            if checkpoint { try db.setSyncEveryCommit(!unsynced) }
+            switch halt {
+            case .cancelled?:
+                try BatchesTable.close(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, cancelled: true)
+                slice.log("event=cancelled message=\(batch.messageId) batch=\(batch.id)")
+                batchDone = true; heldBatch = false
+                return
+            case .leaseLost?:
+                slice.log("event=lease_lost batch=\(batch.id)")
+                batchDone = true; heldBatch = false
+                return
+            case nil: break
             }
             if case let .notSent(error) = outcome {
                 switch ProviderVerdict.of(error, backoff: &backoff, baseMs: 500) {
@@ -109,6 +115,9 @@ struct BatchSender {
         try BatchesTable.close(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, cancelled: false)
         batchDone = true; heldBatch = false
     }
+
+    /// Why a batch stopped being sent before its end.
+    enum Halt { case cancelled, leaseLost }
 
     /// Now as `tagged_at` text (to the second).
     mutating func taggedAt() -> String {
@@ -161,8 +170,8 @@ struct BatchSender {
         // The batches' and messages' totals follow the deliveries.
         for message in touched {
             try db.transaction { () throws(HandlerError) in
-                for batch in try db.query("SELECT id FROM message_batches WHERE message_id = ?1", [.text(message)]) {
-                    try db.execute(BatchesTable.counts + " WHERE id = ?1", [.text(batch.string(0) ?? "")])
+                for row in try db.query("SELECT id FROM message_batches WHERE message_id = ?1", [.text(message)]) {
+                    if let id = row.string(0), let batch = try BatchesTable.load(db, id) { try BatchesTable.recount(db, batch) }
                 }
                 try BatchesTable.summarise(db, message)
             }
