@@ -84,6 +84,17 @@ public protocol AppDatabase: AnyObject {
     /// commits are never unsynced (a server crash would lose them unseen by this id).
     func unsyncedCommitEpoch(environment: [String: String]) -> String?
 
+    /// Starts making every commit written so far durable without holding the database
+    /// (commits made with `setSyncEveryCommit(false)`): SQLite syncs its WAL file on a
+    /// thread of its own, which takes no lock, so later commits, this process's and
+    /// others', go on meanwhile. `waitForSync()` returns once every sync started has
+    /// finished. PostgreSQL: both do nothing (every commit is synchronous there).
+    func syncInBackground()
+
+    /// - Throws: when a sync `syncInBackground` started failed (the commits since the
+    ///   last one known synced may not be on disk); every later call throws it too.
+    func waitForSync() throws(HandlerError)
+
     /// Runs `body` in one write transaction; any error rolls it back.
     func transaction<T>(_ body: () throws(HandlerError) -> T) throws(HandlerError) -> T
 

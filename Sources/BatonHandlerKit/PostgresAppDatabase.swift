@@ -42,6 +42,10 @@ final class PostgresAppDatabase: AppDatabase {
 
     func unsyncedCommitEpoch(environment: [String: String]) -> String? { nil }
 
+    func syncInBackground() {}
+
+    func waitForSync() throws(HandlerError) {}
+
     func execute(_ sql: String, _ args: [AppValue]) throws(HandlerError) -> Int {
         try run(sql, args).affected
     }

@@ -6,6 +6,8 @@ import Glibc
 /// store uses.
 final class SQLiteAppDatabase: AppDatabase {
     let db: SQLiteConnection
+    /// The background syncs of the WAL; nil when the database is not in WAL mode.
+    let walSync: WALSync?
     var dialect: AppDialect { AppDialect(.sqlite) }
 
     init(path: String) throws(HandlerError) {
@@ -14,6 +16,10 @@ final class SQLiteAppDatabase: AppDatabase {
             db = try SQLiteConnection(path: path)
             try Self.setUp(db)
             db.setShortBusyWaits(timeoutMs: 5000)
+            // Background syncs and unsynced commits need the WAL (a file system without
+            // shared memory leaves the database in its rollback journal).
+            let wal = try db.scalarText("PRAGMA journal_mode")?.lowercased() == "wal"
+            walSync = wal ? db.walPath.map(WALSync.init) : nil
         } catch {
             throw HandlerError("APP_DB sqlite:\(path): \(error.message)", hint: error.hint ?? "check the path and its permissions")
         }
@@ -48,7 +54,13 @@ final class SQLiteAppDatabase: AppDatabase {
         synced = on
     }
 
-    func unsyncedCommitEpoch(environment: [String: String]) -> String? { AppDB.bootId(environment: environment) }
+    func unsyncedCommitEpoch(environment: [String: String]) -> String? {
+        walSync == nil ? nil : AppDB.bootId(environment: environment)
+    }
+
+    func syncInBackground() { walSync?.start() }
+
+    func waitForSync() throws(HandlerError) { try walSync?.wait() }
 
     func execute(_ sql: String, _ args: [AppValue]) throws(HandlerError) -> Int {
         do {

@@ -128,6 +128,15 @@ public final class SQLiteConnection {
         }, UnsafeMutableRawPointer(bitPattern: limit))
     }
 
+    /// The main database's WAL file (`sqlite3_filename_wal(3)`; whether the database is
+    /// in WAL mode or not), nil for an in-memory or temporary database.
+    public var walPath: String? {
+        guard let name = sqlite3_db_filename(db, "main"), name.pointee != 0, let wal = sqlite3_filename_wal(name), wal.pointee != 0 else {
+            return nil
+        }
+        return String(cString: wal)
+    }
+
     /// Wraps `sqlite3_changes64(3)`: rows the last INSERT, UPDATE or DELETE changed.
     public var changes: Int {
         Int(sqlite3_changes64(db))

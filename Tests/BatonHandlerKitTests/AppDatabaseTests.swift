@@ -1,5 +1,7 @@
-import BatonHandlerKit
+@testable import BatonHandlerKit
 import Foundation
+import Glibc
+import Synchronization
 import XCTest
 
 /// `APP_DB` on real SQLite files: what is SQLite's own (the contract both backends
@@ -72,6 +74,44 @@ final class AppDatabaseTests: XCTestCase {
         XCTAssertEqual(try db.queryOne("PRAGMA synchronous")?.int(0), 1, "NORMAL: fsynced at checkpoints")
         try db.setSyncEveryCommit(true)
         XCTAssertEqual(try db.queryOne("PRAGMA synchronous")?.int(0), 2)
+    }
+
+    /// Unsynced commits, then a sync in the background (send-batches' send windows):
+    /// only in WAL mode, where a commit is appended to the WAL.
+    func testCommitsMadeWithoutSyncAreSyncedInTheBackgroundOnRequest() throws {
+        let db = try open()
+        XCTAssertEqual(try db.queryOne("PRAGMA journal_mode")?.string(0), "wal")
+        XCTAssertEqual(db.unsyncedCommitEpoch(environment: ["BATON_BOOT_ID": "b"]), "b")
+        try db.setSyncEveryCommit(false)
+        try db.execute("CREATE TABLE t (n INTEGER)")
+        try db.execute("INSERT INTO t VALUES (1)")
+        db.syncInBackground()
+        try db.execute("INSERT INTO t VALUES (2)")   // commits go on while it syncs
+        try db.waitForSync()
+        XCTAssertEqual(try db.queryOne("SELECT count(*) FROM t")?.int(0), 2)
+    }
+
+    /// `waitForSync` returns only once the sync started has finished, and reports its
+    /// failure, then and at every later call. The "WAL" here is a FIFO: opening it for
+    /// the sync blocks until a writer opens it, and `fdatasync(2)` refuses a FIFO.
+    func testWaitingForASyncWaitsForItAndReportsItsFailure() throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let fifo = "\(dir)/app.db-wal"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let sync = WALSync(path: fifo)
+        sync.start()
+        let outcome = Mutex<String?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            do throws(HandlerError) { try sync.wait(); outcome.withLock { $0 = "no error" } } catch { outcome.withLock { $0 = error.message } }
+            done.signal()
+        }
+        XCTAssertEqual(done.wait(timeout: .now() + 0.3), .timedOut, "wait() returned while the sync was blocked opening the file")
+        let writer = Glibc.open(fifo, O_WRONLY)
+        defer { close(writer) }
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(outcome.withLock { $0 }, "APP_DB: syncing \(fifo) to disk failed: Invalid argument")
+        XCTAssertThrowsError(try sync.wait()) { XCTAssertEqual(($0 as? HandlerError)?.message, outcome.withLock { $0 }) }
     }
 
     func testTheBootIdIsTheKernelsUnlessATestSetsOne() throws {

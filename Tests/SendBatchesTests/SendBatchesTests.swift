@@ -160,9 +160,11 @@ final class SendBatchesTests: XCTestCase {
             return items.compactMap(\.string)
         }
         let seen = try db.query("SELECT send_window, send_boot, deliveries FROM seen_windows ORDER BY rowid")
-        XCTAssertEqual(seen.map { list($0.string(0)) }, [Array(order[0..<50]), Array(order[50...])])
-        XCTAssertEqual(seen.map { $0.string(1) }, ["boot-1", "boot-1"])
-        XCTAssertEqual(seen.map { $0.int(2) }, [0, 50])
+        // A window of 50 every 20 recipients: each send is named by the window of the
+        // checkpoint before the last, whose sync the last one waited for.
+        XCTAssertEqual(seen.map { list($0.string(0)) }, [Array(order[0..<50]), Array(order[20...]), Array(order[40...])])
+        XCTAssertEqual(seen.map { $0.string(1) }, ["boot-1", "boot-1", "boot-1"])
+        XCTAssertEqual(seen.map { $0.int(2) }, [0, 20, 40])
     }
 
     /// Schema 3 keys deliveries by (message_id, recipient) alone, with no index by batch

@@ -59,25 +59,31 @@ struct BatchSender {
                                      onSent: [("tagged_at", .text(taggedAt()))])
             // Every 10 recipients (and before the first), in this send's intent commit:
             // the message's cancellation checked, and progress (the batch's counts and
-            // its lease renewed). Every `window` recipients (and before the first) that
-            // commit is synced and names the next ones as the send window (see
-            // `SendBatchesHandler.window`), with the message's totals summarised.
+            // its lease renewed), with the message's totals summarised every 50. Every
+            // `checkpointEvery` recipients (and before the first) a checkpoint: the
+            // next `window` ones named as the send window (see `SendBatchesHandler.window`).
             var halt: Halt?
-            let checkpoint = taken % SendBatchesHandler.window == 0
+            let checkpoint = taken % SendBatchesHandler.checkpointEvery == 0
             let first: (() throws(HandlerError) -> Bool)? = taken % 10 != 0 ? nil : { () throws(HandlerError) -> Bool in
                 if try BatchesTable.message(db, batch.messageId)?.status == "cancelled" { halt = .cancelled; return false }
                 let window = checkpoint ? Array(todo[taken..<min(taken + SendBatchesHandler.window, todo.count)]) : nil
                 guard try BatchesTable.recordProgress(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, leaseMs: settings.leaseMs,
-                                                      window: window, boot: boot, summarise: checkpoint) else {
+                                                      window: window, boot: boot, summarise: taken % 50 == 0) else {
                     halt = .leaseLost; return false
                 }
                 return true
             }
-            if checkpoint { try db.setSyncEveryCommit(true) }
+            // The first checkpoint is committed synced. A later one's window is synced in
+            // the background, and this send (the next checkpoint's) waits for the last
+            // one's sync first: the window that names it is then on disk.
+            let background = checkpoint && unsynced && taken > 0
+            if background { try db.waitForSync() }
+            if checkpoint && taken == 0 { try db.setSyncEveryCommit(true) }
             let outcome = try ledger.send(row, from: [], first: first) { () throws(ProviderError) in
-                try channels.send(message, to: recipient, slice: slice)
+                if background { db.syncInBackground() }
+                return try channels.send(message, to: recipient, slice: slice)
             }
-            if checkpoint { try db.setSyncEveryCommit(!unsynced) }
+            if checkpoint && taken == 0 { try db.setSyncEveryCommit(!unsynced) }
             switch halt {
             case .cancelled?:
                 try BatchesTable.close(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, cancelled: true)

@@ -25,17 +25,25 @@ public struct SendBatchesHandler: SliceHandler {
         ]
     }
 
-    /// The send window: recipients between two synced checkpoints. A slice sending
-    /// batches syncs only its checkpoints; every other commit (claim, each send's intent
-    /// and outcome, progress, close) is written without sync: it survives `kill -9`,
-    /// not a crash of the machine. That keeps at-most-once across both: SQLite's WAL
-    /// comes back after a crash as a prefix of its commits, and a checkpoint (synced, so
-    /// it and everything before it survive) names the next `window` recipients under
-    /// this boot's id before any of them is sent. A batch taken up under another boot
-    /// records its window's recipients that have no outcome `unknown` (`recover`), never
-    /// resends them. So after a power cut up to `window` recipients of each batch in
-    /// flight are `unknown`; after `kill -9`, only the one in flight. A multiple of 10.
+    /// The send window: recipients a slice may send before more of its commits reach
+    /// the disk. A slice sending batches commits without sync (claim, each send's
+    /// intent and outcome, progress, close): a commit survives `kill -9`, not a crash of
+    /// the machine. That keeps at-most-once across both: SQLite's WAL comes back after a
+    /// crash as a prefix of its commits, and every `checkpointEvery` recipients (and
+    /// before the first of a batch) a checkpoint names the next `window` ones under this
+    /// boot's id. The first checkpoint of a batch is committed synced; each later one is
+    /// synced in the background (`AppDatabase.syncInBackground`), and the send at the
+    /// next checkpoint waits for that sync, so whatever is sent is named by a window on
+    /// disk (`window` >= 2 * `checkpointEvery`: the window synced at checkpoint c covers
+    /// every send up to checkpoint c + 2 * `checkpointEvery`). A batch taken up under
+    /// another boot records its window's recipients that have no outcome `unknown`
+    /// (`recover`), never resends them. So after a power cut up to `window` recipients
+    /// of each batch in flight are `unknown`; after `kill -9`, only the one in flight.
     static let window = 50
+
+    /// How often a checkpoint names a new send window: a multiple of 10 (progress), at
+    /// most half of `window`.
+    static let checkpointEvery = 20
 
     struct Settings {
         var message: String?
