@@ -114,9 +114,15 @@ public struct SendLedger {
     /// a held-back outcome): work that commits with it, such as a batch's progress, at no
     /// commit of its own. When it returns false, what it wrote commits and nothing is
     /// claimed or sent (`.stopped`).
+    ///
+    /// `committed`, when given, runs once the intent is committed, before the request:
+    /// waiting for that commit to reach the disk, say. When it throws, nothing is sent,
+    /// the row is handed back as it was (if the database lets it), and the error is
+    /// thrown.
     /// - Throws: `HandlerError` when the database cannot record the intent (nothing was
     ///   sent) or, after a send, its outcome (the row stays `sending`: `unknown` later).
     public func send(_ row: Row, from: [String] = ["pending"], first: (() throws(HandlerError) -> Bool)? = nil,
+                     committed: (() throws(HandlerError) -> Void)? = nil,
                      _ send: () throws(ProviderError) -> Receipt) throws(HandlerError) -> Outcome {
         let sql = statements(row, from: from)
         let keys = row.key.map(\.1)
@@ -138,6 +144,10 @@ public struct SendLedger {
         case .found(let outcome)?: return outcome
         case nil: return .stopped
         }
+        do throws(HandlerError) { try committed?() } catch {
+            _ = try? handBack(sql, keys: keys, inserted: inserted, from: from)
+            throw error
+        }
         let result = Result { () throws(ProviderError) in try send() }
         switch result {
         case let .success(receipt):
@@ -158,11 +168,7 @@ public struct SendLedger {
                 return .unknown(error)
             case .rateLimited, .noTimeLeft, .authentication, .quotaExhausted, .notConfigured:
                 // Refused before it was taken, and not this item's fault: as it was.
-                if inserted {
-                    try db.execute(sql.delete, keys)
-                } else {
-                    try db.execute(sql.handBack, keys + [.text(from.first ?? "pending")])
-                }
+                try handBack(sql, keys: keys, inserted: inserted, from: from)
                 return .notSent(error)
             case .server, .timeout, .connectionFailed, .rejected, .badResponse:
                 try db.execute(sql.failed, keys + errorArg)
@@ -172,6 +178,16 @@ public struct SendLedger {
     }
 
     enum Claim { case claimed(inserted: Bool), found(Outcome) }
+
+    /// Nothing was sent: the row the intent inserted is deleted, or the row handed back
+    /// to the state it was claimed from.
+    func handBack(_ sql: Statements, keys: [AppValue], inserted: Bool, from: [String]) throws(HandlerError) {
+        if inserted {
+            try db.execute(sql.delete, keys)
+        } else {
+            try db.execute(sql.handBack, keys + [.text(from.first ?? "pending")])
+        }
+    }
 
     func claim(_ row: Row, _ sql: Statements, keys: [AppValue], from: [String]) throws(HandlerError) -> Claim {
         if let insert = sql.insert {

@@ -73,17 +73,18 @@ struct BatchSender {
                 }
                 return true
             }
-            // The first checkpoint is committed synced. A later one's window is synced in
-            // the background, and this send (the next checkpoint's) waits for the last
-            // one's sync first: the window that names it is then on disk.
-            let background = checkpoint && unsynced && taken > 0
-            if background { try db.waitForSync() }
-            if checkpoint && taken == 0 { try db.setSyncEveryCommit(true) }
-            let outcome = try ledger.send(row, from: [], first: first) { () throws(ProviderError) in
-                if background { db.syncInBackground() }
-                return try channels.send(message, to: recipient, slice: slice)
+            // A checkpoint's commit is synced in the background (holding no lock). The
+            // first one's sync is waited for before this send; a later one's before the
+            // next checkpoint's send, which waits for it first: either way the window
+            // that names a send is on disk before it leaves.
+            let committed: (() throws(HandlerError) -> Void)? = !(checkpoint && unsynced) ? nil : { () throws(HandlerError) in
+                if taken > 0 { try db.waitForSync() }
+                db.syncInBackground()
+                if taken == 0 { try db.waitForSync() }
             }
-            if checkpoint && taken == 0 { try db.setSyncEveryCommit(!unsynced) }
+            let outcome = try ledger.send(row, from: [], first: first, committed: committed) { () throws(ProviderError) in
+                try channels.send(message, to: recipient, slice: slice)
+            }
             switch halt {
             case .cancelled?:
                 try BatchesTable.close(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, cancelled: true)
