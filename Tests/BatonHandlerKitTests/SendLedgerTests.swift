@@ -58,6 +58,33 @@ final class SendLedgerTests: XCTestCase {
         XCTAssertEqual(try sandbox.deliveries().count, 0, "nothing was sent")
     }
 
+    /// Work in the intent's commit (`first`) commits with it, or stops the send; a
+    /// failure after the commit (`committed`: a sync that failed) sends nothing and
+    /// hands the row back, or removes the row the intent inserted.
+    func testWorkBeforeAndAfterTheIntentsCommit() throws {
+        let client = try messenger()
+        let ledger = SendLedger(db: db)
+        let stopped = try ledger.send(row(1), first: { () throws(HandlerError) -> Bool in
+            try self.db.execute("UPDATE outbox SET error = 'seen' WHERE id = 3"); return false
+        }) { () throws(ProviderError) in try client.send(psid: "psid1", text: "hi") }
+        XCTAssertEqual(stopped, .stopped)
+        XCTAssertNil(stopped.item("m1"))
+        XCTAssertEqual(try state(1), "pending")
+        XCTAssertEqual(try db.queryOne("SELECT error FROM outbox WHERE id = 3")?.string(0), "seen", "what first wrote committed")
+        let disk = HandlerError("APP_DB: syncing app.db-wal to disk failed: Input/output error")
+        XCTAssertThrowsError(try ledger.send(row(1), committed: { () throws(HandlerError) in
+            XCTAssertEqual(try self.state(1), "sending", "called after the intent's commit")
+            throw disk
+        }) { () throws(ProviderError) in try client.send(psid: "psid1", text: "hi") }) { XCTAssertEqual(($0 as? HandlerError)?.message, disk.message) }
+        XCTAssertEqual(try state(1), "pending", "handed back")
+        let inserted = SendLedger.Row(table: "deliveries", key: [("message_id", .text("m")), ("recipient", .text("psid1"))], insert: true)
+        XCTAssertThrowsError(try ledger.send(inserted, from: [], committed: { () throws(HandlerError) in throw disk }) { () throws(ProviderError) in
+            try client.send(psid: "psid1", text: "hi")
+        })
+        XCTAssertEqual(try db.queryOne("SELECT count(*) FROM deliveries")?.int(0), 0, "the inserted intent removed")
+        XCTAssertEqual(try sandbox.deliveries().count, 0, "nothing was sent")
+    }
+
     func testAHangPastTheDeadlineLeavesTheItemUnknown() throws {
         try sandbox.faults([["hang": true]])
         let client = try messenger(ms: 1000)
