@@ -102,6 +102,34 @@ final class SendBatchesTests: XCTestCase {
         XCTAssertEqual([m.string(0), m.string(1), m.string(2)], ["completed", "9", "1"])
     }
 
+    /// Progress adds the outcomes written since the last count to the batch's counts
+    /// (after counting all once): at every progress they equal what the deliveries say,
+    /// with a recipient a dead worker left `sending` and one already sent in the batch.
+    func testProgressCountsAgreeWithTheDeliveriesAtEveryStep() throws {
+        try seed(40, batch: 40)
+        let db = try BatchesTable.open(env)
+        let batch = try XCTUnwrap(try BatchesTable.claim(db, runId: "dead", message: nil, nowMs: Self.now(), leaseMs: 1_000))
+        for (k, status) in [(3, "sent"), (15, "sending")] {
+            try db.execute("INSERT INTO message_deliveries (message_id, recipient, status, batch_id) VALUES ('msg_0001', ?1, ?2, ?3)",
+                           [.text(batch.recipients[k]), .text(status), .text(batch.id)])
+        }
+        try db.execute("CREATE TABLE seen_counts (sent INTEGER, unknown INTEGER, true_sent INTEGER, true_unknown INTEGER)")
+        try db.execute("""
+            CREATE TRIGGER keep_counts AFTER UPDATE OF sent_count, unknown_count ON message_batches
+            BEGIN INSERT INTO seen_counts VALUES (NEW.sent_count, NEW.unknown_count,
+                (SELECT count(*) FROM message_deliveries WHERE batch_id = NEW.id AND status = 'sent'),
+                (SELECT count(*) FROM message_deliveries WHERE batch_id = NEW.id AND status IN ('unknown', 'sending'))); END
+            """)
+        let out = try slice("r2", offsetMs: 2_000)
+        XCTAssertEqual(out.succeeded, 38)
+        let seen = try db.query("SELECT sent, unknown, true_sent, true_unknown FROM seen_counts ORDER BY rowid").map { ($0.int(0)!, $0.int(1)!, $0.int(2)!, $0.int(3)!) }
+        XCTAssertGreaterThanOrEqual(seen.count, 5, "a progress every 10 of 39, and the close")
+        for (sent, unknown, trueSent, trueUnknown) in seen {
+            XCTAssertEqual([sent, unknown], [trueSent, trueUnknown], "\(seen)")
+        }
+        XCTAssertEqual(seen.last.map { [$0.0, $0.1] }, [39, 1])
+    }
+
     /// A worker claimed a batch under boot "before", wrote its synced checkpoint naming
     /// recipients 0..<5 as its send window, sent 0 and 1 (their rows made durable by a
     /// later checkpoint's sync, say), and then lost to a power cut whatever it wrote

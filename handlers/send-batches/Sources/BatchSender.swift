@@ -50,6 +50,9 @@ struct BatchSender {
         // that commit before progress reads the counts, or by `flush()`.
         defer { try? ledger.flush() }
         let (db, slice, settings, boot) = (db, slice, settings, boot)
+        // Recipients whose rows this slice inserted since the last progress (they had
+        // none then): what the next progress adds to the batch's counts.
+        var fresh: [String] = []
         for (taken, recipient) in todo.enumerated() {
             guard try pace() else { stopped = true; break }
             let item = "\(batch.messageId)/\(recipient)"
@@ -67,7 +70,9 @@ struct BatchSender {
             let first: (() throws(HandlerError) -> Bool)? = taken % 10 != 0 ? nil : { () throws(HandlerError) -> Bool in
                 if try BatchesTable.message(db, batch.messageId)?.status == "cancelled" { halt = .cancelled; return false }
                 let window = checkpoint ? Array(todo[taken..<min(taken + SendBatchesHandler.window, todo.count)]) : nil
+                // All counted at the first progress, then the rows sent since added.
                 guard try BatchesTable.recordProgress(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, leaseMs: settings.leaseMs,
+                                                      recount: taken == 0 ? .all : .added(fresh[...]),
                                                       window: window, boot: boot, summarise: taken % 50 == 0) else {
                     halt = .leaseLost; return false
                 }
@@ -85,6 +90,7 @@ struct BatchSender {
             let outcome = try ledger.send(row, from: [], first: first, committed: committed) { () throws(ProviderError) in
                 try channels.send(message, to: recipient, slice: slice)
             }
+            if first != nil { fresh.removeAll(keepingCapacity: true) }   // counted
             switch halt {
             case .cancelled?:
                 try BatchesTable.close(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, cancelled: true)
@@ -110,7 +116,11 @@ struct BatchSender {
                 stopped = true
                 break
             }
-            if case .sent = outcome { backoff.succeeded() }
+            switch outcome {
+            case .sent: backoff.succeeded(); fresh.append(recipient)
+            case .failed, .unknown(_?): fresh.append(recipient)
+            default: break
+            }
             if let done = outcome.item(item) { out.record(done) }
         }
         try ledger.flush()

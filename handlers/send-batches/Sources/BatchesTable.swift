@@ -69,16 +69,20 @@ enum BatchesTable {
 
         init(id: String, messageId: String, recipients: [String]) {
             self.id = id; self.messageId = messageId; self.recipients = recipients
-            parts = stride(from: 0, to: max(recipients.count, 1), by: BatchesTable.partSize).map { start in
-                let part = recipients[start..<min(start + BatchesTable.partSize, recipients.count)]
-                let marks = part.isEmpty ? "NULL" : (0..<part.count).map { "?\($0 + 3)" }.joined(separator: ", ")
-                return ("message_id = ?1 AND batch_id = ?2 AND recipient IN (\(marks))",
-                        [.text(messageId), .text(id)] + part.map { .text($0) })
-            }
+            parts = BatchesTable.parts(messageId: messageId, batchId: id, recipients[...])
         }
     }
 
     static let partSize = 500
+
+    /// Conditions matching the deliveries of `recipients` (of batch `batchId`), by key.
+    static func parts(messageId: String, batchId: String, _ recipients: ArraySlice<String>) -> [(sql: String, args: [AppValue])] {
+        stride(from: recipients.startIndex, to: max(recipients.endIndex, recipients.startIndex + 1), by: partSize).map { start in
+            let part = recipients[start..<min(start + partSize, recipients.endIndex)]
+            let marks = part.isEmpty ? "NULL" : (0..<part.count).map { "?\($0 + 3)" }.joined(separator: ", ")
+            return ("message_id = ?1 AND batch_id = ?2 AND recipient IN (\(marks))", [.text(messageId), .text(batchId)] + part.map { .text($0) })
+        }
+    }
 
     struct Message {
         var id: String
@@ -157,8 +161,13 @@ enum BatchesTable {
 
     /// The counts of `batch`'s deliveries (`unknown` counts those still `sending`).
     static func counts(_ db: any AppDatabase, _ batch: Batch) throws(HandlerError) -> Counts {
+        try counts(db, batch.parts)
+    }
+
+    /// The counts of the deliveries `parts` match.
+    static func counts(_ db: any AppDatabase, _ parts: [(sql: String, args: [AppValue])]) throws(HandlerError) -> Counts {
         var counts = Counts()
-        for (sql, args) in batch.parts {
+        for (sql, args) in parts {
             guard let row = try db.queryOne("""
                 SELECT coalesce(sum(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0),
                        coalesce(sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0),
@@ -187,19 +196,36 @@ enum BatchesTable {
         }
     }
 
+    /// How progress counts a batch's deliveries: all of them, or only `recipients`,
+    /// whose outcomes were written since the last count (they had none then), added to
+    /// the counts the batch row has. A holder counts all at its first progress of a
+    /// batch, then adds (10 lookups, not the batch's 100); the close counts all again.
+    enum Recount {
+        case all
+        case added(ArraySlice<String>)
+    }
+
     /// `progress` inside the caller's transaction (a send's intent commit).
     static func recordProgress(_ db: any AppDatabase, _ batch: Batch, runId: String, nowMs: Int64, leaseMs: Int64,
-                               window: [String]?, boot: String?, summarise: Bool) throws(HandlerError) -> Bool {
+                               recount: Recount = .all, window: [String]?, boot: String?, summarise: Bool) throws(HandlerError) -> Bool {
         let held: Bool
-        let counted = try counts(db, batch)
+        let counted: Counts, update: String
+        switch recount {
+        case .all:
+            counted = try counts(db, batch)
+            update = setCounts
+        case let .added(recipients):
+            counted = try counts(db, parts(messageId: batch.messageId, batchId: batch.id, recipients))
+            update = "UPDATE message_batches SET sent_count = sent_count + ?3, failed_count = failed_count + ?4, unknown_count = unknown_count + ?5"
+        }
         let args: [AppValue] = [.text(batch.id), .text(runId), .int(counted.sent), .int(counted.failed), .int(counted.unknown),
                                 .text(AppDB.timestamp(nowMs + leaseMs))]
         if let window {
-            held = try db.execute(setCounts + ", lease_until = ?6, send_window = ?7, send_boot = ?8 WHERE id = ?1 AND claimed_by = ?2 AND status = 'processing'",
+            held = try db.execute(update + ", lease_until = ?6, send_window = ?7, send_boot = ?8 WHERE id = ?1 AND claimed_by = ?2 AND status = 'processing'",
                                   args + [boot == nil || window.isEmpty ? .null : .text(JSONValue.array(window.map { .string($0) }).text),
                                           window.isEmpty ? .null : .string(boot)]) == 1
         } else {
-            held = try db.execute(setCounts + ", lease_until = ?6 WHERE id = ?1 AND claimed_by = ?2 AND status = 'processing'", args) == 1
+            held = try db.execute(update + ", lease_until = ?6 WHERE id = ?1 AND claimed_by = ?2 AND status = 'processing'", args) == 1
         }
         if summarise { try Self.summarise(db, batch.messageId) }
         return held
