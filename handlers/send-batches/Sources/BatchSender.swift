@@ -62,7 +62,7 @@ struct BatchSender {
                                      onSent: [("tagged_at", .text(taggedAt()))])
             // Every 10 recipients (and before the first), in this send's intent commit:
             // the message's cancellation checked, and progress (the batch's counts and
-            // its lease renewed), with the message's totals summarised every 50. Every
+            // its lease renewed; the message is summarised at the batch's close). Every
             // `checkpointEvery` recipients (and before the first) a checkpoint: the
             // next `window` ones named as the send window (see `SendBatchesHandler.window`).
             var halt: Halt?
@@ -73,7 +73,7 @@ struct BatchSender {
                 // All counted at the first progress, then the rows sent since added.
                 guard try BatchesTable.recordProgress(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, leaseMs: settings.leaseMs,
                                                       recount: taken == 0 ? .all : .added(fresh[...]),
-                                                      window: window, boot: boot, summarise: taken % 50 == 0) else {
+                                                      window: window, boot: boot, summarise: false) else {
                     halt = .leaseLost; return false
                 }
                 return true
