@@ -223,6 +223,44 @@ final class SendBatchesTests: XCTestCase {
         XCTAssertEqual(try BatchesTable.settled(migrated, large), ["p1", "p2"])
     }
 
+    /// The next batch is claimed while the current one's last 20 recipients go out, its
+    /// first window written then (and synced in the background), so its first send
+    /// need not wait for a sync.
+    func testTheNextBatchIsClaimedAheadWithItsFirstWindow() throws {
+        try seed(60, batch: 30)
+        env["BATON_BOOT_ID"] = "boot-1"
+        let db = try BatchesTable.open(env)
+        try db.execute("CREATE TABLE seen_windows (batch TEXT, first_status TEXT, deliveries INTEGER)")
+        try db.execute("""
+            CREATE TRIGGER keep_windows AFTER UPDATE OF send_window ON message_batches WHEN NEW.send_window IS NOT NULL
+            BEGIN INSERT INTO seen_windows VALUES (NEW.id, (SELECT status FROM message_batches WHERE batch_number = 1),
+                                                   (SELECT count(*) FROM message_deliveries)); END
+            """)
+        XCTAssertEqual(try slice("r1").succeeded, 60)
+        let seen = try db.query("SELECT batch, first_status, deliveries FROM seen_windows ORDER BY rowid")
+            .map { "\($0.string(0)!) \($0.string(1)!) \($0.int(2)!)" }
+        XCTAssertEqual(seen.first { $0.hasPrefix("msg_0001_b0002") }, "msg_0001_b0002 processing 10",
+                       "batch 2 claimed with 20 of batch 1 left: \(seen)")
+        XCTAssertEqual(Set(try delivered()).count, 60)
+        XCTAssertEqual(try db.query("SELECT status FROM message_batches").compactMap { $0.string(0) }, ["completed", "completed"])
+    }
+
+    /// A run stopped holding a batch (its budget, a rate limit), and the message was
+    /// cancelled meanwhile: its next slice takes the batch up and closes it `cancelled`
+    /// (it stayed `processing` for ever before), sending nothing.
+    func testABatchHeldWhenItsMessageWasCancelledIsClosedCancelled() throws {
+        try seed(20, batch: 10)
+        let db = try BatchesTable.open(env)
+        XCTAssertNotNil(try BatchesTable.claim(db, runId: "r1", message: nil, nowMs: Self.now(), leaseMs: 600_000))
+        try db.execute("UPDATE messages SET status = 'cancelled'")
+        let out = try slice("r1")
+        XCTAssertEqual(out.processed, 0)
+        XCTAssertEqual(out.hasMore, false)
+        XCTAssertEqual(try db.query("SELECT status FROM message_batches ORDER BY batch_number").compactMap { $0.string(0) },
+                       ["cancelled", "cancelled"])
+        XCTAssertEqual(try delivered(), [])
+    }
+
     func testAClosedBatchLeavesNoSendWindowBehind() throws {
         try seed(120, batch: 60)
         let out = try slice("r1")

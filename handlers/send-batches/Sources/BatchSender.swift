@@ -25,6 +25,16 @@ struct BatchSender {
     /// Commits between checkpoints are not synced (see `SendBatchesHandler.window`):
     /// sending batches (not a retry) with a boot id to stamp the windows with.
     var unsynced: Bool { boot != nil && slice.input.retryItems == nil }
+    /// The next batch, claimed ahead of the current one's end: taken up, its first send
+    /// window written and syncing in the background while the last recipients of the
+    /// current one go out, so its first send need not wait for a sync.
+    var ahead: Ahead?
+
+    struct Ahead {
+        let batch: BatchesTable.Batch
+        /// Its recipients without an outcome, in order.
+        let todo: [String]
+    }
 
     init(slice: Slice, db: any AppDatabase, settings: SendBatchesHandler.Settings) throws(HandlerError) {
         self.slice = slice; self.db = db; self.settings = settings
@@ -35,17 +45,45 @@ struct BatchSender {
         boot = db.unsyncedCommitEpoch(environment: slice.environment)
     }
 
+    /// The next batch to send: the one claimed ahead, else one claimed now.
+    mutating func claim() throws(HandlerError) -> BatchesTable.Batch? {
+        if let next = ahead?.batch { return next }
+        return try BatchesTable.claim(db, runId: slice.input.runId, message: settings.message, nowMs: slice.nowMs, leaseMs: settings.leaseMs)
+    }
+
+    /// A batch taken up: a recipient a restart may have lost is recorded `unknown`
+    /// (`recover`); returns those without an outcome, in order.
+    mutating func takeUp(_ batch: BatchesTable.Batch) throws(HandlerError) -> [String] {
+        for recipient in try BatchesTable.recover(db, batch, boot: boot) {
+            out.record(ItemOutcome(id: "\(batch.messageId)/\(recipient)", status: .unknown, error: BatchesTable.restartError))
+        }
+        let settled = try BatchesTable.settled(db, batch)
+        return batch.recipients.filter { !settled.contains($0) }
+    }
+
+    /// Claims the batch after `current` (see `ahead`), with its first send window
+    /// written and synced in the background.
+    mutating func claimAhead(after current: BatchesTable.Batch) throws(HandlerError) {
+        guard ahead == nil, unsynced, !slice.stopRequested,
+              let next = try BatchesTable.claim(db, runId: slice.input.runId, message: settings.message, nowMs: slice.nowMs,
+                                                leaseMs: settings.leaseMs, except: current.id) else { return }
+        let todo = try takeUp(next)
+        try BatchesTable.progress(db, next, runId: slice.input.runId, nowMs: slice.nowMs, leaseMs: settings.leaseMs,
+                                  window: Array(todo.prefix(SendBatchesHandler.window)), boot: boot, summarise: false)
+        db.syncInBackground()
+        ahead = Ahead(batch: next, todo: todo)
+    }
+
     mutating func send(_ batch: BatchesTable.Batch) throws {
         batchDone = false
         heldBatch = true
         guard let message = try BatchesTable.message(db, batch.messageId) else {
             throw HandlerError("batch \(batch.id) names message \(batch.messageId), which does not exist")
         }
-        for recipient in try BatchesTable.recover(db, batch, boot: boot) {
-            out.record(ItemOutcome(id: "\(batch.messageId)/\(recipient)", status: .unknown, error: BatchesTable.restartError))
-        }
-        let settled = try BatchesTable.settled(db, batch)
-        let todo = batch.recipients.filter { !settled.contains($0) }
+        // Claimed ahead: taken up then, and its first window already syncing.
+        let early = ahead?.batch.id == batch.id ? ahead : nil
+        ahead = nil
+        let todo = try early?.todo ?? takeUp(batch)
         // A send's `sent` is written with the next one's intent (`deferOutcomes`), in
         // that commit before progress reads the counts, or by `flush()`.
         defer { try? ledger.flush() }
@@ -83,9 +121,9 @@ struct BatchSender {
             // next checkpoint's send, which waits for it first: either way the window
             // that names a send is on disk before it leaves.
             let committed: (() throws(HandlerError) -> Void)? = !(checkpoint && unsynced) ? nil : { () throws(HandlerError) in
-                if taken > 0 { try db.waitForSync() }
-                db.syncInBackground()
-                if taken == 0 { try db.waitForSync() }
+                if taken > 0 || early != nil { try db.waitForSync() }
+                if taken > 0 || early == nil { db.syncInBackground() }
+                if taken == 0 && early == nil { try db.waitForSync() }
             }
             let outcome = try ledger.send(row, from: [], first: first, committed: committed) { () throws(ProviderError) in
                 try channels.send(message, to: recipient, slice: slice)
@@ -94,6 +132,10 @@ struct BatchSender {
             switch halt {
             case .cancelled?:
                 try BatchesTable.close(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, cancelled: true)
+                if let next = ahead?.batch, next.messageId == batch.messageId {
+                    try BatchesTable.close(db, next, runId: slice.input.runId, nowMs: slice.nowMs, cancelled: true)
+                    ahead = nil
+                }
                 slice.log("event=cancelled message=\(batch.messageId) batch=\(batch.id)")
                 batchDone = true; heldBatch = false
                 return
@@ -122,6 +164,11 @@ struct BatchSender {
             default: break
             }
             if let done = outcome.item(item) { out.record(done) }
+            // The next batch claimed while this one's last `checkpointEvery` go out.
+            if todo.count - taken == SendBatchesHandler.checkpointEvery + 1 || (todo.count <= SendBatchesHandler.checkpointEvery && taken == 0),
+               slice.shouldTakeItem(estimateMs: Int64(settings.intervalMs) * Int64(todo.count - taken) + 300) {
+                try claimAhead(after: batch)
+            }
         }
         try ledger.flush()
         if stopped || slice.stopRequested {

@@ -99,18 +99,24 @@ enum BatchesTable {
     }
 
     /// Claims a batch for `runId`: first one this run already holds (a slice of the run
-    /// that died or stopped mid-batch), else the next pending one, or one whose lease
-    /// ran out (its claimer died), of a message not cancelled. One transaction, and the
+    /// that died or stopped mid-batch), else the next pending one of a message not
+    /// cancelled, or one whose lease ran out (its claimer died). A held batch of a
+    /// message cancelled meanwhile is taken too: sending it closes it `cancelled` at its
+    /// first check, so no batch stays `processing`. One transaction, and the
     /// update is conditional on the state just read, so two workers never hold one batch.
-    static func claim(_ db: any AppDatabase, runId: String, message: String?, nowMs: Int64, leaseMs: Int64) throws(HandlerError) -> Batch? {
+    /// `except`: a batch the run holds and is sending now (a claim ahead of its end).
+    static func claim(_ db: any AppDatabase, runId: String, message: String?, nowMs: Int64, leaseMs: Int64,
+                      except: String? = nil) throws(HandlerError) -> Batch? {
         let now = AppDB.timestamp(nowMs), until = AppDB.timestamp(nowMs + leaseMs)
         return try db.transaction { () throws(HandlerError) -> Batch? in
-            let scope = message == nil ? "" : " AND b.message_id = ?3"
-            let args: [AppValue] = [.text(runId), .text(now)] + (message.map { [AppValue.text($0)] } ?? [])
+            // Each placeholder used (PostgreSQL types every one from the statement).
+            var scope = "", args: [AppValue] = [.text(runId), .text(now)]
+            if let message { args.append(.text(message)); scope += " AND b.message_id = ?\(args.count)" }
+            if let except { args.append(.text(except)); scope += " AND b.id <> ?\(args.count)" }
             let row = try db.queryOne("""
                 SELECT b.id FROM message_batches b JOIN messages m ON m.id = b.message_id
-                WHERE m.status <> 'cancelled'\(scope)
-                  AND (b.status = 'pending' OR (b.status = 'processing' AND (b.claimed_by = ?1 OR b.lease_until < ?2)))
+                WHERE (b.status = 'pending' AND m.status <> 'cancelled'\(scope)
+                       OR b.status = 'processing' AND (b.claimed_by = ?1 OR b.lease_until < ?2)\(scope))
                 ORDER BY CASE WHEN b.claimed_by = ?1 AND b.status = 'processing' THEN 0 ELSE 1 END, b.message_id, b.batch_number
                 LIMIT 1
                 """, args)
@@ -308,14 +314,15 @@ enum BatchesTable {
             """, [.text(message)])
     }
 
-    /// Whether any batch is left to claim (pending, or processing by this run or past its lease).
+    /// Whether any batch is left to claim (pending, or processing by this run or past its
+    /// lease: of a cancelled message too, to be closed).
     static func more(_ db: any AppDatabase, runId: String, message: String?, nowMs: Int64) throws(HandlerError) -> Bool {
         let scope = message == nil ? "" : " AND b.message_id = ?3"
         let args: [AppValue] = [.text(runId), .text(AppDB.timestamp(nowMs))] + (message.map { [AppValue.text($0)] } ?? [])
         return try db.queryOne("""
             SELECT 1 FROM message_batches b JOIN messages m ON m.id = b.message_id
-            WHERE m.status <> 'cancelled'\(scope)
-              AND (b.status = 'pending' OR (b.status = 'processing' AND (b.claimed_by = ?1 OR b.lease_until < ?2)))
+            WHERE (b.status = 'pending' AND m.status <> 'cancelled'\(scope)
+                   OR b.status = 'processing' AND (b.claimed_by = ?1 OR b.lease_until < ?2)\(scope))
             LIMIT 1
             """, args) != nil
     }

@@ -65,8 +65,7 @@ public struct SendBatchesHandler: SliceHandler {
             try sender.retry(retry)
         } else {
             while !sender.stopped, slice.shouldTakeItem(estimateMs: Int64(settings.intervalMs) + 300) {
-                guard let batch = try BatchesTable.claim(db, runId: slice.input.runId, message: settings.message,
-                                                         nowMs: slice.nowMs, leaseMs: settings.leaseMs) else { break }
+                guard let batch = try sender.claim() else { break }
                 sender.cursor.extra["batch"] = .string(batch.id)
                 try sender.send(batch)
                 if sender.batchDone { sender.cursor.extra["batch"] = nil; sender.cursor.after = batch.id }
