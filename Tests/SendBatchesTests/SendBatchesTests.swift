@@ -223,9 +223,9 @@ final class SendBatchesTests: XCTestCase {
         XCTAssertEqual(try BatchesTable.settled(migrated, large), ["p1", "p2"])
     }
 
-    /// The next batch is claimed while the current one's last 20 recipients go out, its
-    /// first window written then (and synced in the background), so its first send
-    /// need not wait for a sync.
+    /// The next batch is claimed after the current one's last checkpoint, its first
+    /// window written then (and synced in the background), so its first send need not
+    /// wait for a sync.
     func testTheNextBatchIsClaimedAheadWithItsFirstWindow() throws {
         try seed(60, batch: 30)
         env["BATON_BOOT_ID"] = "boot-1"
@@ -239,8 +239,8 @@ final class SendBatchesTests: XCTestCase {
         XCTAssertEqual(try slice("r1").succeeded, 60)
         let seen = try db.query("SELECT batch, first_status, deliveries FROM seen_windows ORDER BY rowid")
             .map { "\($0.string(0)!) \($0.string(1)!) \($0.int(2)!)" }
-        XCTAssertEqual(seen.first { $0.hasPrefix("msg_0001_b0002") }, "msg_0001_b0002 processing 10",
-                       "batch 2 claimed with 20 of batch 1 left: \(seen)")
+        XCTAssertEqual(seen.first { $0.hasPrefix("msg_0001_b0002") }, "msg_0001_b0002 processing 21",
+                       "batch 2 claimed after batch 1's last checkpoint (its 21st recipient), 9 before its end: \(seen)")
         XCTAssertEqual(Set(try delivered()).count, 60)
         XCTAssertEqual(try db.query("SELECT status FROM message_batches").compactMap { $0.string(0) }, ["completed", "completed"])
     }

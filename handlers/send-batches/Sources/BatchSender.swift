@@ -164,8 +164,9 @@ struct BatchSender {
             default: break
             }
             if let done = outcome.item(item) { out.record(done) }
-            // The next batch claimed while this one's last `checkpointEvery` go out.
-            if todo.count - taken == SendBatchesHandler.checkpointEvery + 1 || (todo.count <= SendBatchesHandler.checkpointEvery && taken == 0),
+            // The next batch claimed after this one's last checkpoint: its sync is not
+            // waited for before this batch's end (a checkpoint waits for every sync).
+            if taken == (todo.count - 1) / SendBatchesHandler.checkpointEvery * SendBatchesHandler.checkpointEvery,
                slice.shouldTakeItem(estimateMs: Int64(settings.intervalMs) * Int64(todo.count - taken) + 300) {
                 try claimAhead(after: batch)
             }
