@@ -170,17 +170,23 @@ final class SendBatchesTests: XCTestCase {
         XCTAssertEqual(try delivered(), Array(batch.recipients[2...]))
     }
 
-    /// A trigger keeps every send window as it is written, with the count of delivery
-    /// rows at that instant: each names the next recipients before any of them is sent.
+    /// A trigger keeps every send window in `seen_windows` as it is written, with its
+    /// batch, the status of batch 1 and the count of delivery rows at that instant.
+    func keepWindows(_ db: any AppDatabase) throws {
+        try db.execute("CREATE TABLE seen_windows (batch TEXT, send_window TEXT, send_boot TEXT, first_status TEXT, deliveries INTEGER)")
+        try db.execute("""
+            CREATE TRIGGER keep_windows AFTER UPDATE OF send_window ON message_batches WHEN NEW.send_window IS NOT NULL
+            BEGIN INSERT INTO seen_windows VALUES (NEW.id, NEW.send_window, NEW.send_boot,
+                (SELECT status FROM message_batches WHERE batch_number = 1), (SELECT count(*) FROM message_deliveries)); END
+            """)
+    }
+
+    /// Each send window names the next recipients before any of them is sent.
     func testBeforeSendingASliceNamesItsNextRecipientsAsItsSendWindowUnderItsBoot() throws {
         try seed(60, batch: 60)
         env["BATON_BOOT_ID"] = "boot-1"
         let db = try BatchesTable.open(env)
-        try db.execute("CREATE TABLE seen_windows (send_window TEXT, send_boot TEXT, deliveries INTEGER)")
-        try db.execute("""
-            CREATE TRIGGER keep_windows AFTER UPDATE OF send_window ON message_batches WHEN NEW.send_window IS NOT NULL
-            BEGIN INSERT INTO seen_windows VALUES (NEW.send_window, NEW.send_boot, (SELECT count(*) FROM message_deliveries)); END
-            """)
+        try keepWindows(db)
         XCTAssertEqual(try slice("r1").succeeded, 60)
         let order = try delivered()
         func list(_ text: String?) -> [String] {
@@ -230,12 +236,7 @@ final class SendBatchesTests: XCTestCase {
         try seed(60, batch: 30)
         env["BATON_BOOT_ID"] = "boot-1"
         let db = try BatchesTable.open(env)
-        try db.execute("CREATE TABLE seen_windows (batch TEXT, first_status TEXT, deliveries INTEGER)")
-        try db.execute("""
-            CREATE TRIGGER keep_windows AFTER UPDATE OF send_window ON message_batches WHEN NEW.send_window IS NOT NULL
-            BEGIN INSERT INTO seen_windows VALUES (NEW.id, (SELECT status FROM message_batches WHERE batch_number = 1),
-                                                   (SELECT count(*) FROM message_deliveries)); END
-            """)
+        try keepWindows(db)
         XCTAssertEqual(try slice("r1").succeeded, 60)
         let seen = try db.query("SELECT batch, first_status, deliveries FROM seen_windows ORDER BY rowid")
             .map { "\($0.string(0)!) \($0.string(1)!) \($0.int(2)!)" }
