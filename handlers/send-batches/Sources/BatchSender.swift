@@ -91,6 +91,7 @@ struct BatchSender {
         // Recipients whose rows this slice inserted since the last progress (they had
         // none then): what the next progress adds to the batch's counts.
         var fresh: [String] = []
+        let lastCheckpoint = (todo.count - 1) / SendBatchesHandler.checkpointEvery * SendBatchesHandler.checkpointEvery
         for (taken, recipient) in todo.enumerated() {
             guard try pace() else { stopped = true; break }
             let item = "\(batch.messageId)/\(recipient)"
@@ -108,9 +109,10 @@ struct BatchSender {
             let first: (() throws(HandlerError) -> Bool)? = taken % 10 != 0 ? nil : { () throws(HandlerError) -> Bool in
                 if try BatchesTable.message(db, batch.messageId)?.status == "cancelled" { halt = .cancelled; return false }
                 let window = checkpoint ? Array(todo[taken..<min(taken + SendBatchesHandler.window, todo.count)]) : nil
-                // All counted at the first progress, then the rows sent since added.
+                // All counted at the batch's first progress (the claim ahead's, if any),
+                // then the rows sent since added.
                 guard try BatchesTable.recordProgress(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, leaseMs: settings.leaseMs,
-                                                      recount: taken == 0 ? .all : .added(fresh[...]),
+                                                      recount: taken == 0 && early == nil ? .all : .added(fresh[...]),
                                                       window: window, boot: boot, summarise: false) else {
                     halt = .leaseLost; return false
                 }
@@ -121,9 +123,11 @@ struct BatchSender {
             // next checkpoint's send, which waits for it first: either way the window
             // that names a send is on disk before it leaves.
             let committed: (() throws(HandlerError) -> Void)? = !(checkpoint && unsynced) ? nil : { () throws(HandlerError) in
-                if taken > 0 || early != nil { try db.waitForSync() }
-                if taken > 0 || early == nil { db.syncInBackground() }
-                if taken == 0 && early == nil { try db.waitForSync() }
+                switch (taken == 0, early != nil) {
+                case (true, true): try db.waitForSync()                          // synced since the claim ahead
+                case (true, false): db.syncInBackground(); try db.waitForSync()  // the batch's first window
+                case (false, _): try db.waitForSync(); db.syncInBackground()     // the last checkpoint's, then this one's
+                }
             }
             let outcome = try ledger.send(row, from: [], first: first, committed: committed) { () throws(ProviderError) in
                 try channels.send(message, to: recipient, slice: slice)
@@ -166,8 +170,7 @@ struct BatchSender {
             if let done = outcome.item(item) { out.record(done) }
             // The next batch claimed after this one's last checkpoint: its sync is not
             // waited for before this batch's end (a checkpoint waits for every sync).
-            if taken == (todo.count - 1) / SendBatchesHandler.checkpointEvery * SendBatchesHandler.checkpointEvery,
-               slice.shouldTakeItem(estimateMs: Int64(settings.intervalMs) * Int64(todo.count - taken) + 300) {
+            if taken == lastCheckpoint, slice.shouldTakeItem(estimateMs: Int64(settings.intervalMs) * Int64(todo.count - taken) + 300) {
                 try claimAhead(after: batch)
             }
         }
