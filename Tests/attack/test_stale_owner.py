@@ -120,13 +120,28 @@ class StaleOwnerTests(unittest.TestCase):
         self.sampler.stop()
         self.judge(run, inv, res, first_exit, woke)
 
+    @staticmethod
+    def stopped(pid):
+        """Whether every thread of `pid` has stopped: kill(SIGSTOP) returns before the
+        signal is delivered, and the process may take a lock in between."""
+        import os
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+            states = [open(f"/proc/{pid}/task/{t}/stat").read().rsplit(")", 1)[1].split()[0] for t in tasks]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            return False
+        return all(state in ("T", "t") for state in states)
+
     def freeze_outside_a_transaction(self, inv):
         """SIGSTOP, but not inside an SQLite write transaction: a process stopped there
         keeps the file's write lock, and no other process can write until it runs again
         (SQLite's locking, docs/store.md), so nobody could take the run over. When the
-        frozen owner holds the lock, it runs on until it lets go and is frozen again."""
+        frozen owner holds the lock, it runs on until it lets go and is frozen again.
+        The probe runs once every thread has stopped (before, it could take the lock
+        after the probe and stop holding it: seen in a fresh clone's make test)."""
         for _ in range(200):
             inv.signal(signal.SIGSTOP)
+            wait_for("the first owner to stop", lambda: self.stopped(inv.pid), timeout=10, interval=0.001)
             probe = sqlite3.connect(self.w.db, timeout=0, isolation_level=None)
             try:
                 probe.execute("BEGIN IMMEDIATE")
