@@ -172,6 +172,17 @@ final class SendBatchesTests: XCTestCase {
         XCTAssertEqual(try delivered(), Array(batch.recipients[2...]))
     }
 
+    /// A message to `n` recipients sent by one slice under boot "boot-1", every send
+    /// window kept as it was written (`keepWindows`).
+    func sendKeepingWindows(_ n: Int, batch: Int) throws -> any AppDatabase {
+        try seed(n, batch: batch)
+        env["BATON_BOOT_ID"] = "boot-1"
+        let db = try BatchesTable.open(env)
+        try keepWindows(db)
+        XCTAssertEqual(try slice("r1").succeeded, n)
+        return db
+    }
+
     /// A trigger keeps every send window in `seen_windows` as it is written, with its
     /// batch, the status of batch 1 and the count of delivery rows at that instant.
     func keepWindows(_ db: any AppDatabase) throws {
@@ -185,11 +196,7 @@ final class SendBatchesTests: XCTestCase {
 
     /// Each send window names the next recipients before any of them is sent.
     func testBeforeSendingASliceNamesItsNextRecipientsAsItsSendWindowUnderItsBoot() throws {
-        try seed(60, batch: 60)
-        env["BATON_BOOT_ID"] = "boot-1"
-        let db = try BatchesTable.open(env)
-        try keepWindows(db)
-        XCTAssertEqual(try slice("r1").succeeded, 60)
+        let db = try sendKeepingWindows(60, batch: 60)
         let order = try delivered()
         func list(_ text: String?) -> [String] {
             guard case let .array(items)? = JSONValue.parse(Array((text ?? "").utf8)) else { return [] }
@@ -235,11 +242,7 @@ final class SendBatchesTests: XCTestCase {
     /// window written then (and synced in the background), so its first send need not
     /// wait for a sync.
     func testTheNextBatchIsClaimedAheadWithItsFirstWindow() throws {
-        try seed(60, batch: 30)
-        env["BATON_BOOT_ID"] = "boot-1"
-        let db = try BatchesTable.open(env)
-        try keepWindows(db)
-        XCTAssertEqual(try slice("r1").succeeded, 60)
+        let db = try sendKeepingWindows(60, batch: 30)
         let seen = try db.query("SELECT batch, first_status, deliveries FROM seen_windows ORDER BY rowid")
             .map { "\($0.string(0)!) \($0.string(1)!) \($0.int(2)!)" }
         XCTAssertEqual(seen.first { $0.hasPrefix("msg_0001_b0002") }, "msg_0001_b0002 processing 21",
