@@ -108,7 +108,9 @@ struct BatchSender {
             let checkpoint = taken % SendBatchesHandler.checkpointEvery == 0
             let first: (() throws(HandlerError) -> Bool)? = taken % 10 != 0 ? nil : { () throws(HandlerError) -> Bool in
                 if try BatchesTable.message(db, batch.messageId)?.status == "cancelled" { halt = .cancelled; return false }
-                let window = checkpoint ? Array(todo[taken..<min(taken + SendBatchesHandler.window, todo.count)]) : nil
+                // A batch claimed ahead has its first window written already (nil: kept).
+                let window = checkpoint && !(taken == 0 && early != nil)
+                    ? Array(todo[taken..<min(taken + SendBatchesHandler.window, todo.count)]) : nil
                 // All counted at the batch's first progress (the claim ahead's, if any),
                 // then the rows sent since added.
                 guard try BatchesTable.recordProgress(db, batch, runId: slice.input.runId, nowMs: slice.nowMs, leaseMs: settings.leaseMs,
